@@ -1,0 +1,22 @@
+//===- Registration.cpp - Dialects and passes nnc uses --------------------===//
+
+#include "compiler/Driver/Registration.h"
+
+#include "dialects/NN/IR/NNDialect.h"
+#include "dialects/NN/Transforms/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+
+void nnc::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<mlir::nn::NNDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+}
+
+void nnc::registerAllPasses() {
+  mlir::registerAllPasses();
+  mlir::nn::registerNNPasses();
+}

@@ -1,0 +1,94 @@
+//===- NNBase.td - The nn dialect definition ---------------*- tablegen -*-===//
+//
+// The `nn` dialect: neural-network layers, losses and parameters on
+// statically shaped, value-semantic tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NN_BASE_TD
+#define NN_BASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def NN_Dialect : Dialect {
+  let name = "nn";
+  let cppNamespace = "::mlir::nn";
+  let summary = "Neural-network layers, losses and parameters on tensors.";
+  let description = [{
+    The `nn` dialect describes a model the way its author wrote it: layers
+    (`nn.dense`), activations (`nn.relu`), losses (`nn.cross_entropy`) and
+    trainable parameters (`nn.param`) on statically shaped ranked tensors with
+    value semantics. A model is a `func.func` carrying the `nn.model` unit
+    attribute; its arguments are the inputs and labels, its first result is
+    the scalar loss and the remaining results are the model's outputs.
+
+    Every op keeps the location of the model-file expression it came from, so
+    analyses and code generation can point back at the source.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Name of the unit attribute that marks a `func.func` as a model.
+    static constexpr ::llvm::StringLiteral kModelAttrName = "nn.model";
+    /// Name of the dictionary attribute holding the `train` section.
+    static constexpr ::llvm::StringLiteral kTrainAttrName = "nn.train";
+    /// Name of the argument attribute giving an input's or label's name.
+    static constexpr ::llvm::StringLiteral kArgNameAttrName = "nn.name";
+    /// Name of the argument attribute marking an argument as a label.
+    static constexpr ::llvm::StringLiteral kLabelAttrName = "nn.label";
+    /// Name of the result attribute giving an output's name.
+    static constexpr ::llvm::StringLiteral kResultNameAttrName = "nn.name";
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def NN_InitKind : I32EnumAttr<"InitKind", "parameter initialization distribution", [
+    I32EnumAttrCase<"Normal", 0, "normal">,
+    I32EnumAttrCase<"Uniform", 1, "uniform">,
+    I32EnumAttrCase<"TruncatedNormal", 2, "truncated_normal">,
+    I32EnumAttrCase<"Constant", 3, "constant">]> {
+  let cppNamespace = "::mlir::nn";
+  let genSpecializedAttr = 0;
+}
+
+def NN_InitAttr : AttrDef<NN_Dialect, "Init"> {
+  let mnemonic = "init";
+  let summary = "A resolved parameter initializer.";
+  let description = [{
+    The distribution a parameter's initial values are drawn from, with every
+    fan-dependent quantity already computed by the frontend:
+
+    - `normal(mean, std)`: Gaussian;
+    - `uniform(low, high)`: uniform on `[low, high)`;
+    - `truncated_normal(mean, std)`: Gaussian truncated to two standard
+      deviations, as Keras and `torch.nn.init.trunc_normal_` do;
+    - `constant(value)`: every element equals `value`.
+
+    Example: `#nn.init<uniform(-0.0357, 0.0357)>`.
+  }];
+  let parameters = (ins "InitKind":$kind, "::llvm::APFloat":$a,
+                        "::llvm::APFloat":$b);
+  let builders = [
+    AttrBuilder<(ins "InitKind":$kind, "double":$a, "double":$b), [{
+      return $_get($_ctxt, kind, ::llvm::APFloat(a), ::llvm::APFloat(b));
+    }]>
+  ];
+  let skipDefaultBuilders = 1;
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The variance of the distribution: what gradient-flow analysis needs.
+    double getVariance() const;
+    /// The mean of the distribution.
+    double getMean() const;
+  }];
+}
+
+#endif // NN_BASE_TD

@@ -1,0 +1,329 @@
+//===- NNOps.cpp - nn dialect operations ----------------------------------===//
+
+#include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapes.h"
+
+#include "mlir/Dialect/CommonFolders.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::nn;
+
+namespace mlir::nn {
+ParseResult parseInitBody(AsmParser &parser, InitAttr &attr);
+void printInitBody(AsmPrinter &printer, InitAttr attr);
+} // namespace mlir::nn
+
+static ParseResult parseInit(OpAsmParser &parser, InitAttr &attr) {
+  return parseInitBody(parser, attr);
+}
+
+static void printInit(OpAsmPrinter &printer, Operation *, InitAttr attr) {
+  printInitBody(printer, attr);
+}
+
+#define GET_OP_CLASSES
+#include "dialects/NN/IR/NNOps.cpp.inc"
+
+bool mlir::nn::isModel(func::FuncOp func) {
+  return func->hasAttr(NNDialect::kModelAttrName);
+}
+
+/// Runs a shape rule for type inference. Without a location the rule stays
+/// silent; with one, its errors read like op verifier errors.
+template <typename Rule>
+static LogicalResult inferWith(std::optional<Location> loc, StringRef opName,
+                               SmallVectorImpl<Type> &types, Rule &&rule) {
+  auto emit = [&]() -> InFlightDiagnostic {
+    if (!loc)
+      return InFlightDiagnostic();
+    return mlir::emitError(*loc) << "'" << opName << "' op ";
+  };
+  FailureOr<RankedTensorType> type = rule(ShapeDiag{emit, spellMLIRType});
+  if (failed(type))
+    return failure();
+  types.push_back(*type);
+  return success();
+}
+
+static RankedTensorType tensorType(Value v) {
+  return v ? cast<RankedTensorType>(v.getType()) : RankedTensorType();
+}
+
+//===----------------------------------------------------------------------===//
+// ParamOp
+//===----------------------------------------------------------------------===//
+
+void ParamOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  // `%dense0.weight` reads better than `%0`; SSA names allow dots.
+  std::string name;
+  for (char c : getName())
+    name.push_back(llvm::isAlnum(c) || c == '.' || c == '_' ? c : '_');
+  setNameFn(getResult(), name);
+}
+
+LogicalResult ParamOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "expects a non-empty name";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+/// Returns true if `value` is a constant splat equal to `expected`.
+static bool isSplatOf(Attribute value, double expected) {
+  auto splat = dyn_cast_or_null<SplatElementsAttr>(value);
+  if (!splat || !isa<FloatType>(splat.getElementType()))
+    return false;
+  return splat.getSplatValue<APFloat>().convertToDouble() == expected;
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  if (isSplatOf(adaptor.getRhs(), 0.0))
+    return getLhs();
+  if (isSplatOf(adaptor.getLhs(), 0.0))
+    return getRhs();
+  return {};
+}
+
+OpFoldResult NegOp::fold(FoldAdaptor) {
+  if (auto inner = getInput().getDefiningOp<NegOp>())
+    return inner.getInput();
+  return {};
+}
+
+OpFoldResult ScaleOp::fold(FoldAdaptor) {
+  if (getFactor().convertToDouble() == 1.0)
+    return getInput();
+  return {};
+}
+
+namespace {
+/// scale(scale(x, a), b) -> scale(x, a * b).
+struct ComposeScales : OpRewritePattern<ScaleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<ScaleOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a scale");
+    double factor =
+        op.getFactor().convertToDouble() * inner.getFactor().convertToDouble();
+    rewriter.replaceOpWithNewOp<ScaleOp>(op, inner.getInput(),
+                                         rewriter.getF64FloatAttr(factor));
+    return success();
+  }
+};
+
+/// scale(neg(x), a) -> scale(x, -a).
+struct FoldNegIntoScale : OpRewritePattern<ScaleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleOp op,
+                                PatternRewriter &rewriter) const override {
+    auto neg = op.getInput().getDefiningOp<NegOp>();
+    if (!neg)
+      return rewriter.notifyMatchFailure(op, "input is not a negation");
+    rewriter.replaceOpWithNewOp<ScaleOp>(
+        op, neg.getInput(),
+        rewriter.getF64FloatAttr(-op.getFactor().convertToDouble()));
+    return success();
+  }
+};
+} // namespace
+
+void ScaleOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                          MLIRContext *context) {
+  patterns.add<ComposeScales, FoldNegIntoScale>(context);
+}
+
+LogicalResult SoftplusOp::verify() {
+  if (getBeta().convertToDouble() <= 0)
+    return emitOpError() << "expects a positive beta, got "
+                         << getBeta().convertToDouble();
+  return success();
+}
+
+template <typename SoftmaxLike>
+static LogicalResult verifySoftmaxDim(SoftmaxLike op) {
+  auto emit = [&] { return op.emitOpError(); };
+  return success(succeeded(
+      checkDim(ShapeDiag{emit, spellMLIRType}, op.getType(), op.getDim())));
+}
+
+LogicalResult SoftmaxOp::verify() { return verifySoftmaxDim(*this); }
+LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxDim(*this); }
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferDenseType(d, tensorType(adaptor.getInput()),
+                          tensorType(adaptor.getWeight()),
+                          tensorType(adaptor.getBias()));
+  });
+}
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferMatmulType(d, tensorType(adaptor.getLhs()),
+                           tensorType(adaptor.getRhs()),
+                           adaptor.getTransposeLhs(),
+                           adaptor.getTransposeRhs());
+  });
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferTransposeType(d, tensorType(adaptor.getInput()),
+                              adaptor.getPermutation());
+  });
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  if (llvm::equal(getPermutation(),
+                  llvm::seq<int64_t>(0, getPermutation().size())))
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "expects the same element type, got " << in
+                         << " and " << out;
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError() << "expects the same number of elements, got " << in
+                         << " (" << in.getNumElements() << ") and " << out
+                         << " (" << out.getNumElements() << ")";
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // reshape(reshape(x)) -> reshape(x): only the final shape matters.
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+LogicalResult BroadcastOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  ArrayRef<int64_t> dims = getDims();
+  if (static_cast<int64_t>(dims.size()) != in.getRank())
+    return emitOpError() << "expects one result dimension per operand "
+                            "dimension, got "
+                         << dims.size() << " for " << in;
+  int64_t last = -1;
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (d <= last || d >= out.getRank())
+      return emitOpError() << "expects strictly increasing dimensions in [0, "
+                           << out.getRank() << "), got " << d;
+    last = d;
+    if (in.getDimSize(i) != out.getDimSize(d))
+      return emitOpError() << "expects operand dimension " << i << " ("
+                           << in.getDimSize(i) << ") to equal result dimension "
+                           << d << " (" << out.getDimSize(d) << ")";
+  }
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "expects the same element type, got " << in
+                         << " and " << out;
+  return success();
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  SmallVector<RankedTensorType> inputs;
+  for (Value v : adaptor.getInputs())
+    inputs.push_back(tensorType(v));
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferConcatType(d, inputs, adaptor.getDim());
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferReduceType(d, tensorType(adaptor.getInput()),
+                           adaptor.getDims(), adaptor.getKeepdim());
+  });
+}
+
+LogicalResult MeanOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferReduceType(d, tensorType(adaptor.getInput()),
+                           adaptor.getDims(), adaptor.getKeepdim());
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferCrossEntropyType(d, tensorType(adaptor.getLogits()),
+                                 tensorType(adaptor.getLabels()));
+  });
+}
+
+LogicalResult MseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferPairwiseLossType(d, tensorType(adaptor.getInput()),
+                                 tensorType(adaptor.getTarget()));
+  });
+}
+
+LogicalResult BceWithLogitsOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferPairwiseLossType(d, tensorType(adaptor.getLogits()),
+                                 tensorType(adaptor.getTarget()));
+  });
+}

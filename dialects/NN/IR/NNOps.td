@@ -1,0 +1,545 @@
+//===- NNOps.td - nn dialect operations --------------------*- tablegen -*-===//
+//
+// Operations of the `nn` dialect. Every op works on statically shaped ranked
+// tensors with value semantics. Ops whose result type follows from their
+// operands implement InferTypeOpInterface; the shape rules live in NNShapes.cpp
+// so that the model-language frontend reports the very same conditions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NN_OPS_TD
+#define NN_OPS_TD
+
+include "dialects/NN/IR/NNBase.td"
+include "dialects/NN/Interfaces/GradientOpInterface.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class NN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NN_Dialect, mnemonic, traits>;
+
+def NN_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
+def NN_IntTensor : StaticShapeTensorOf<[AnySignlessInteger]>;
+def NN_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+def NN_ParamOp : NN_Op<"param", [Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
+  let summary = "A trainable parameter.";
+  let description = [{
+    Declares a trainable parameter: its stable name (used in diagnostics,
+    checkpoints and the generated C API), its shape and element type, and the
+    distribution its initial value is drawn from. Inside a model the op
+    stands for the parameter's current value; `nn-build-train-step` turns each
+    one into state that the training step reads and updates.
+
+    Example:
+
+    ```mlir
+    %w = nn.param "dense0.weight" init = normal(0.0, 0.05) : tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NN_InitAttr:$init);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $name `init` `=` custom<Init>($init) attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType])> {
+  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def NN_AddOp : NN_BinaryOp<"add", [Commutative]> {
+  let summary = "Elementwise addition.";
+  let description = [{
+    `lhs + rhs` elementwise; both operands and the result have one type.
+    The model language's `+` and residual connections produce it.
+
+    ```mlir
+    %r = nn.add %x, %h : tensor<64x256xf32>
+    ```
+  }];
+  let hasFolder = 1;
+}
+
+def NN_SubOp : NN_BinaryOp<"sub"> {
+  let summary = "Elementwise subtraction.";
+  let description = [{
+    `lhs - rhs` elementwise.
+
+    ```mlir
+    %r = nn.sub %a, %b : tensor<64x256xf32>
+    ```
+  }];
+}
+
+def NN_MulOp : NN_BinaryOp<"mul", [Commutative]> {
+  let summary = "Elementwise multiplication.";
+  let description = [{
+    `lhs * rhs` elementwise (the Hadamard product, not a matrix product).
+
+    ```mlir
+    %r = nn.mul %a, %b : tensor<64x256xf32>
+    ```
+  }];
+}
+
+def NN_DivOp : NN_BinaryOp<"div"> {
+  let summary = "Elementwise division.";
+  let description = [{
+    `lhs / rhs` elementwise.
+
+    ```mlir
+    %r = nn.div %a, %b : tensor<64x256xf32>
+    ```
+  }];
+}
+
+class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType])> {
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def NN_NegOp : NN_UnaryOp<"neg"> {
+  let summary = "Elementwise negation.";
+  let description = [{
+    `-input` elementwise.
+
+    ```mlir
+    %r = nn.neg %x : tensor<8xf32>
+    ```
+  }];
+  let hasFolder = 1;
+}
+
+def NN_ScaleOp : NN_Op<"scale", [Pure, SameOperandsAndResultType]> {
+  let summary = "Multiplication by a compile-time constant.";
+  let description = [{
+    `factor * input` elementwise. The model language's `2.0 * x` and `x / 4`
+    produce it.
+
+    ```mlir
+    %r = nn.scale %x by 5.000000e-01 : tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$factor);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `by` $factor attr-dict `:` type($result)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Activations and other elementwise functions
+//===----------------------------------------------------------------------===//
+
+def NN_ReluOp : NN_UnaryOp<"relu"> {
+  let summary = "Rectified linear unit.";
+  let description = [{
+    `max(input, 0)` elementwise.
+
+    ```mlir
+    %h = nn.relu %z : tensor<128x512xf32>
+    ```
+  }];
+}
+
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Leaky rectified linear unit.";
+  let description = [{
+    `input` where it is positive, `negative_slope * input` elsewhere
+    (PyTorch's default slope is 0.01).
+
+    ```mlir
+    %h = nn.leaky_relu %z slope 1.000000e-02 : tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input,
+                       DefaultValuedAttr<F64Attr, "0.01">:$negative_slope);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `slope` $negative_slope attr-dict `:` type($result)";
+}
+
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid"> {
+  let summary = "Logistic sigmoid.";
+  let description = [{
+    `1 / (1 + exp(-input))` elementwise. Its derivative never exceeds 0.25,
+    which is why deep sigmoid stacks lose their gradient.
+
+    ```mlir
+    %h = nn.sigmoid %z : tensor<128x256xf32>
+    ```
+  }];
+}
+
+def NN_TanhOp : NN_UnaryOp<"tanh"> {
+  let summary = "Hyperbolic tangent.";
+  let description = [{
+    `tanh(input)` elementwise.
+
+    ```mlir
+    %h = nn.tanh %z : tensor<128x256xf32>
+    ```
+  }];
+}
+
+def NN_SiluOp : NN_UnaryOp<"silu"> {
+  let summary = "Sigmoid-weighted linear unit (swish).";
+  let description = [{
+    `input * sigmoid(input)` elementwise.
+
+    ```mlir
+    %h = nn.silu %z : tensor<128x256xf32>
+    ```
+  }];
+}
+
+def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit.";
+  let description = [{
+    `input * Phi(input)` with `Phi` the standard normal CDF; with the
+    `tanh` attribute, PyTorch's `approximate='tanh'` form
+    `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+
+    ```mlir
+    %h = nn.gelu %z : tensor<128x256xf32>
+    %a = nn.gelu %z {tanh} : tensor<128x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, UnitAttr:$tanh);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType]> {
+  let summary = "Smooth approximation of relu.";
+  let description = [{
+    `log(1 + exp(beta * input)) / beta`, and `input` itself where
+    `beta * input > threshold`, exactly as `torch.nn.Softplus` (defaults
+    `beta = 1`, `threshold = 20`).
+
+    ```mlir
+    %h = nn.softplus %z beta 1.000000e+00 threshold 2.000000e+01 : tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input,
+                       DefaultValuedAttr<F64Attr, "1.0">:$beta,
+                       DefaultValuedAttr<F64Attr, "20.0">:$threshold);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `beta` $beta `threshold` $threshold attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Exponential linear unit.";
+  let description = [{
+    `input` where it is positive, `alpha * (exp(input) - 1)` elsewhere.
+
+    ```mlir
+    %h = nn.elu %z alpha 1.000000e+00 : tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `alpha` $alpha attr-dict `:` type($result)";
+}
+
+def NN_ExpOp : NN_UnaryOp<"exp"> {
+  let summary = "Elementwise exponential.";
+  let description = [{
+    `exp(input)` elementwise.
+
+    ```mlir
+    %e = nn.exp %x : tensor<8xf32>
+    ```
+  }];
+}
+
+def NN_LogOp : NN_UnaryOp<"log"> {
+  let summary = "Elementwise natural logarithm.";
+  let description = [{
+    `log(input)` elementwise.
+
+    ```mlir
+    %l = nn.log %x : tensor<8xf32>
+    ```
+  }];
+}
+
+def NN_SqrtOp : NN_UnaryOp<"sqrt"> {
+  let summary = "Elementwise square root.";
+  let description = [{
+    `sqrt(input)` elementwise.
+
+    ```mlir
+    %s = nn.sqrt %x : tensor<8xf32>
+    ```
+  }];
+}
+
+class NN_SoftmaxLikeOp<string mnemonic>
+    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim);
+  let hasVerifier = 1;
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `dim` $dim attr-dict `:` type($result)";
+}
+
+def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax"> {
+  let summary = "Softmax along one dimension.";
+  let description = [{
+    `exp(x_i) / sum_j exp(x_j)` along `dim`, computed stably.
+
+    ```mlir
+    %p = nn.softmax %logits dim 1 : tensor<128x10xf32>
+    ```
+  }];
+}
+
+def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
+  let summary = "Log-softmax along one dimension.";
+  let description = [{
+    `x_i - log(sum_j exp(x_j))` along `dim`, computed stably.
+
+    ```mlir
+    %lp = nn.log_softmax %logits dim 1 : tensor<128x10xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def NN_DenseOp : NN_Op<"dense", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Fully connected layer.";
+  let description = [{
+    `input @ weight^T + bias`, with PyTorch's `nn.Linear` layout: `input` is
+    `[batch, in]`, `weight` is `[out, in]`, the optional `bias` is `[out]` and
+    the result is `[batch, out]`.
+
+    ```mlir
+    %h = nn.dense %x, %w, %b : tensor<128x784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       Optional<NN_FloatTensor>:$bias);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+}
+
+def NN_MatmulOp : NN_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Matrix product with optional transposed operands.";
+  let description = [{
+    `op(lhs) @ op(rhs)` for 2-D operands, where `op` transposes the operand
+    when `transpose_lhs` / `transpose_rhs` is set. The transposes are part of
+    the op so that backward passes need no materialized transposes.
+
+    ```mlir
+    %c = nn.matmul %a, %b : tensor<64x32xf32>, tensor<32x16xf32> -> tensor<64x16xf32>
+    %g = nn.matmul %dy, %x {transpose_lhs} : tensor<128x512xf32>, tensor<128x784xf32> -> tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+}
+
+def NN_TransposeOp : NN_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Permutes dimensions.";
+  let description = [{
+    Result dimension `i` is operand dimension `permutation[i]`.
+
+    ```mlir
+    %t = nn.transpose %x [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
+  let summary = "Reinterprets a tensor with another static shape.";
+  let description = [{
+    Same elements in row-major order, another shape with the same number of
+    elements. The model language's `reshape` and `flatten` produce it.
+
+    ```mlir
+    %f = nn.reshape %x : tensor<64x1x28x28xf32> -> tensor<64x784xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_BroadcastOp : NN_Op<"broadcast", [Pure]> {
+  let summary = "Broadcasts a tensor to a larger shape.";
+  let description = [{
+    Operand dimension `i` becomes result dimension `dims[i]`; every other
+    result dimension is new. An operand dimension must equal its result
+    dimension. Autodiff uses it to undo reductions.
+
+    ```mlir
+    %b = nn.broadcast %v dims [1] : tensor<10xf32> -> tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `dims` $dims attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Concatenates tensors along one dimension.";
+  let description = [{
+    All inputs have the same rank and agree on every dimension but `dim`.
+
+    ```mlir
+    %c = nn.concat %a, %b dim 1 : tensor<8x3xf32>, tensor<8x5xf32> -> tensor<8x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_FloatTensor>:$inputs, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs `dim` $dim attr-dict `:` type($inputs) `->` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class NN_ReduceOp<string mnemonic>
+    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
+                       UnitAttr:$keepdim);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `dims` $dims attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def NN_SumOp : NN_ReduceOp<"sum"> {
+  let summary = "Sum over dimensions.";
+  let description = [{
+    Sums over the listed dimensions (all of them when the list is empty);
+    with `keepdim` the reduced dimensions stay as size 1.
+
+    ```mlir
+    %s = nn.sum %x dims [0] : tensor<128x10xf32> -> tensor<10xf32>
+    ```
+  }];
+}
+
+def NN_MeanOp : NN_ReduceOp<"mean"> {
+  let summary = "Mean over dimensions.";
+  let description = [{
+    Averages over the listed dimensions (all of them when the list is
+    empty); with `keepdim` the reduced dimensions stay as size 1.
+
+    ```mlir
+    %m = nn.mean %x dims [] : tensor<128x10xf32> -> tensor<f32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Softmax cross-entropy with integer class labels.";
+  let description = [{
+    `mean_b(-log_softmax(logits)[b, labels[b]])`, as
+    `torch.nn.functional.cross_entropy` with its default mean reduction.
+    `logits` is `[batch, classes]`, `labels` is `[batch]` of integers in
+    `[0, classes)`; the result is a scalar. Labels have no gradient.
+
+    ```mlir
+    %l = nn.cross_entropy %logits, %y : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$logits, NN_IntTensor:$labels);
+  let results = (outs NN_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)
+  }];
+}
+
+def NN_MseOp : NN_Op<"mse", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["input", "target"]>]> {
+  let summary = "Mean squared error.";
+  let description = [{
+    `mean((input - target)^2)` over every element, as
+    `torch.nn.functional.mse_loss`.
+
+    ```mlir
+    %l = nn.mse %pred, %t : tensor<16x1xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$target);
+  let results = (outs NN_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def NN_BceWithLogitsOp : NN_Op<"bce_with_logits", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["logits", "target"]>]> {
+  let summary = "Binary cross-entropy on logits.";
+  let description = [{
+    `mean(max(x, 0) - x * t + log(1 + exp(-|x|)))` over every element, as
+    `torch.nn.functional.binary_cross_entropy_with_logits`; `target` holds
+    probabilities in `[0, 1]`.
+
+    ```mlir
+    %l = nn.bce_with_logits %logits, %t : tensor<16x1xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$logits, NN_FloatTensor:$target);
+  let results = (outs NN_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $target attr-dict `:` type($logits) `->` type($result)
+  }];
+}
+
+#endif // NN_OPS_TD

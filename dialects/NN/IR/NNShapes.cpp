@@ -1,0 +1,228 @@
+//===- NNShapes.cpp - Shape rules of nn ops -------------------------------===//
+
+#include "dialects/NN/IR/NNShapes.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::nn;
+
+std::string mlir::nn::spellMLIRType(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+static LogicalResult checkSameElementType(const ShapeDiag &diag,
+                                          RankedTensorType a,
+                                          RankedTensorType b) {
+  if (a.getElementType() == b.getElementType())
+    return success();
+  return diag.emitError() << "expects operands of one element type, got "
+                          << diag.spell(a) << " and " << diag.spell(b);
+}
+
+FailureOr<RankedTensorType> mlir::nn::inferDenseType(const ShapeDiag &diag,
+                                                     RankedTensorType input,
+                                                     RankedTensorType weight,
+                                                     RankedTensorType bias) {
+  if (input.getRank() != 2)
+    return diag.emitError() << "expects 2-D input, got " << diag.spell(input);
+  if (weight.getRank() != 2)
+    return diag.emitError() << "expects 2-D weight [out, in], got "
+                            << diag.spell(weight);
+  if (failed(checkSameElementType(diag, input, weight)))
+    return failure();
+  int64_t in = input.getDimSize(1), out = weight.getDimSize(0);
+  if (weight.getDimSize(1) != in)
+    return diag.emitError()
+           << "expects weight [out, in] with in = " << in
+           << " to match the input " << diag.spell(input) << ", got "
+           << diag.spell(weight);
+  if (bias) {
+    if (bias.getRank() != 1 || bias.getDimSize(0) != out)
+      return diag.emitError() << "expects bias of shape [" << out << "], got "
+                              << diag.spell(bias);
+    if (failed(checkSameElementType(diag, input, bias)))
+      return failure();
+  }
+  return RankedTensorType::get({input.getDimSize(0), out},
+                               input.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferMatmulType(const ShapeDiag &diag, RankedTensorType lhs,
+                          RankedTensorType rhs, bool transposeLhs,
+                          bool transposeRhs) {
+  if (lhs.getRank() != 2)
+    return diag.emitError() << "expects 2-D left operand, got "
+                            << diag.spell(lhs);
+  if (rhs.getRank() != 2)
+    return diag.emitError() << "expects 2-D right operand, got "
+                            << diag.spell(rhs);
+  if (failed(checkSameElementType(diag, lhs, rhs)))
+    return failure();
+  int64_t m = lhs.getDimSize(transposeLhs ? 1 : 0);
+  int64_t kl = lhs.getDimSize(transposeLhs ? 0 : 1);
+  int64_t kr = rhs.getDimSize(transposeRhs ? 1 : 0);
+  int64_t n = rhs.getDimSize(transposeRhs ? 0 : 1);
+  if (kl != kr)
+    return diag.emitError() << "expects contracted dimensions to agree, got "
+                            << diag.spell(lhs) << " and " << diag.spell(rhs)
+                            << " (" << kl << " vs " << kr << ")";
+  return RankedTensorType::get({m, n}, lhs.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferElementwiseType(const ShapeDiag &diag, RankedTensorType lhs,
+                               RankedTensorType rhs) {
+  if (lhs != rhs)
+    return diag.emitError() << "expects operands of the same shape, got "
+                            << diag.spell(lhs) << " and " << diag.spell(rhs);
+  return lhs;
+}
+
+FailureOr<int64_t> mlir::nn::checkDim(const ShapeDiag &diag,
+                                      RankedTensorType type, int64_t dim) {
+  int64_t rank = type.getRank();
+  if (dim < -rank || dim >= rank || rank == 0)
+    return diag.emitError() << "expects a dimension in [" << -rank << ", "
+                            << rank << ") for " << diag.spell(type) << ", got "
+                            << dim;
+  return dim < 0 ? dim + rank : dim;
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferTransposeType(const ShapeDiag &diag, RankedTensorType input,
+                             ArrayRef<int64_t> permutation) {
+  int64_t rank = input.getRank();
+  SmallVector<bool> seen(rank, false);
+  bool valid = static_cast<int64_t>(permutation.size()) == rank;
+  for (int64_t p : permutation) {
+    if (!valid || p < 0 || p >= rank || seen[p]) {
+      valid = false;
+      break;
+    }
+    seen[p] = true;
+  }
+  if (!valid)
+    return diag.emitError() << "expects a permutation of [0, " << rank
+                            << ") for " << diag.spell(input);
+  SmallVector<int64_t> shape;
+  for (int64_t p : permutation)
+    shape.push_back(input.getDimSize(p));
+  return RankedTensorType::get(shape, input.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferConcatType(const ShapeDiag &diag,
+                          ArrayRef<RankedTensorType> inputs, int64_t dim) {
+  if (inputs.empty())
+    return diag.emitError() << "expects at least one input";
+  RankedTensorType first = inputs.front();
+  FailureOr<int64_t> axis = checkDim(diag, first, dim);
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(first.getShape());
+  for (RankedTensorType t : inputs.drop_front()) {
+    if (failed(checkSameElementType(diag, first, t)))
+      return failure();
+    bool agree = t.getRank() == first.getRank();
+    for (int64_t i = 0; agree && i < first.getRank(); ++i)
+      agree = i == *axis || t.getDimSize(i) == first.getDimSize(i);
+    if (!agree)
+      return diag.emitError()
+             << "expects inputs that agree on every dimension but " << *axis
+             << ", got " << diag.spell(first) << " and " << diag.spell(t);
+    shape[*axis] += t.getDimSize(*axis);
+  }
+  return RankedTensorType::get(shape, first.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferReduceType(const ShapeDiag &diag, RankedTensorType input,
+                          ArrayRef<int64_t> dims, bool keepdim) {
+  int64_t rank = input.getRank();
+  SmallVector<bool> reduced(rank, dims.empty());
+  for (int64_t d : dims) {
+    FailureOr<int64_t> axis = checkDim(diag, input, d);
+    if (failed(axis))
+      return failure();
+    if (reduced[*axis])
+      return diag.emitError() << "expects each dimension at most once, got "
+                              << d << " twice";
+    reduced[*axis] = true;
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced[i])
+      shape.push_back(input.getDimSize(i));
+    else if (keepdim)
+      shape.push_back(1);
+  }
+  return RankedTensorType::get(shape, input.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferReshapeType(const ShapeDiag &diag, RankedTensorType input,
+                           ArrayRef<int64_t> shape) {
+  int64_t known = 1, inferred = -1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == -1 && inferred < 0) {
+      inferred = i;
+      continue;
+    }
+    if (d <= 0)
+      return diag.emitError()
+             << "expects positive sizes and at most one -1, got " << d
+             << " at position " << i;
+    known *= d;
+  }
+  int64_t count = input.getNumElements();
+  SmallVector<int64_t> result(shape);
+  if (inferred >= 0) {
+    if (known == 0 || count % known != 0)
+      return diag.emitError() << "cannot reshape " << diag.spell(input)
+                              << " (" << count << " elements) with " << known
+                              << " elements per -1";
+    result[inferred] = count / known;
+  } else if (known != count) {
+    return diag.emitError() << "expects the same number of elements, got "
+                            << diag.spell(input) << " (" << count
+                            << ") and a shape of " << known;
+  }
+  return RankedTensorType::get(result, input.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferCrossEntropyType(const ShapeDiag &diag, RankedTensorType logits,
+                                RankedTensorType labels) {
+  if (logits.getRank() != 2)
+    return diag.emitError() << "expects 2-D logits [batch, classes], got "
+                            << diag.spell(logits);
+  if (!isa<FloatType>(logits.getElementType()))
+    return diag.emitError() << "expects floating-point logits, got "
+                            << diag.spell(logits);
+  if (!labels.getElementType().isSignlessInteger())
+    return diag.emitError() << "expects integer class labels, got "
+                            << diag.spell(labels);
+  if (labels.getRank() != 1 || labels.getDimSize(0) != logits.getDimSize(0))
+    return diag.emitError() << "expects labels of shape ["
+                            << logits.getDimSize(0) << "] to match logits "
+                            << diag.spell(logits) << ", got "
+                            << diag.spell(labels);
+  return RankedTensorType::get({}, logits.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferPairwiseLossType(const ShapeDiag &diag, RankedTensorType input,
+                                RankedTensorType target) {
+  if (input != target)
+    return diag.emitError()
+           << "expects prediction and target of the same shape, got "
+           << diag.spell(input) << " and " << diag.spell(target);
+  return RankedTensorType::get({}, input.getElementType());
+}

@@ -1,0 +1,3 @@
+//===- Passes.cpp - nn dialect passes -------------------------------------===//
+
+#include "dialects/NN/Transforms/Passes.h"
