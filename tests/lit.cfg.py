@@ -1,0 +1,33 @@
+# -*- Python -*-
+# lit configuration for the nnc test suite.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "NNC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".nn", ".test"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs",
+                   "unittests"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nnc_obj_root, "tests")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.nnc_tools_dir, config.llvm_tools_dir]
+tools = [
+    "nnc-opt",
+    "nnc",
+    ToolSubst("%python", config.python_executable, unresolved="fatal"),
+    # Runs a command and prints its exit status, so tests can check that an
+    # error exits with 1 and not with a crash.
+    ToolSubst("%exit-status", config.python_executable + " " +
+              os.path.join(config.test_source_root, "lit-tools", "exit-status.py"),
+              unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+config.substitutions.append(("%nnc_src_root", config.nnc_src_root))

@@ -1,0 +1,110 @@
+//===- nnc.cpp - The nnc command-line tool --------------------------------===//
+//
+// `nnc compile model.nn --emit=nn` and friends. Diagnostics go to stderr in
+// the clang format; the exit status is 0 on success, 1 for an error in the
+// input and 2 for bad usage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Driver/Driver.h"
+#include "compiler/Driver/Registration.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+using namespace mlir;
+
+namespace {
+
+/// What `nnc compile` prints or writes.
+enum class EmitKind {
+  NN, ///< The model as nn dialect IR, with model-file locations.
+};
+
+cl::SubCommand compileCommand("compile",
+                              "Compile a model file (.nn) or nn-dialect IR "
+                              "(.mlir)");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn|model.mlir>"),
+                               cl::Required, cl::sub(compileCommand));
+
+cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
+                                cl::value_desc("path"), cl::init("-"),
+                                cl::sub(compileCommand));
+
+cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("What to produce"), cl::init(EmitKind::NN),
+    cl::values(clEnumValN(EmitKind::NN, "nn",
+                          "the model as nn dialect IR with locations")),
+    cl::sub(compileCommand));
+
+cl::opt<bool> printLocations("print-locations",
+                             cl::desc("Print model-file locations in IR"),
+                             cl::init(true), cl::sub(compileCommand));
+
+int runCompile() {
+  DialectRegistry registry;
+  nnc::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  if (inputFile != "-" && !llvm::sys::fs::exists(inputFile)) {
+    llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+    return nnc::kExitUsageError;
+  }
+  OwningOpRef<ModuleOp> module = nnc::loadModel(context, sourceMgr, inputFile);
+  if (!module)
+    return nnc::kExitInputError;
+
+  std::string error;
+  auto output = mlir::openOutputFile(outputFile, &error);
+  if (!output) {
+    llvm::errs() << "nnc: error: " << error << "\n";
+    return nnc::kExitUsageError;
+  }
+  OpPrintingFlags flags;
+  if (printLocations)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
+        .useLocalScope();
+  switch (emitKind) {
+  case EmitKind::NN:
+    module->print(output->os(), flags);
+    output->os() << "\n";
+    break;
+  }
+  output->keep();
+  return nnc::kExitSuccess;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "nnc: compiles neural-network models into training libraries\n\n"
+          "  nnc compile model.nn --emit=nn   print the model as nn IR\n",
+          &llvm::errs()))
+    return nnc::kExitUsageError;
+  if (compileCommand)
+    return runCompile();
+  llvm::errs() << "nnc: error: expects a command: compile (see nnc --help)\n";
+  return nnc::kExitUsageError;
+}
