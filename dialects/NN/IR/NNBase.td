@@ -31,6 +31,7 @@ def NN_Dialect : Dialect {
                            "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
   let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
   let extraClassDeclaration = [{
     /// Name of the unit attribute that marks a `func.func` as a model.
     static constexpr ::llvm::StringLiteral kModelAttrName = "nn.model";
@@ -56,6 +57,20 @@ def NN_InitKind : I32EnumAttr<"InitKind", "parameter initialization distribution
     I32EnumAttrCase<"Constant", 3, "constant">]> {
   let cppNamespace = "::mlir::nn";
   let genSpecializedAttr = 0;
+}
+
+def NN_ActivationKind : I32EnumAttr<"ActivationKind",
+    "activation whose derivative nn.activation_grad computes", [
+    I32EnumAttrCase<"Relu", 0, "relu">,
+    I32EnumAttrCase<"LeakyRelu", 1, "leaky_relu">,
+    I32EnumAttrCase<"Sigmoid", 2, "sigmoid">,
+    I32EnumAttrCase<"Tanh", 3, "tanh">,
+    I32EnumAttrCase<"Silu", 4, "silu">,
+    I32EnumAttrCase<"Gelu", 5, "gelu">,
+    I32EnumAttrCase<"GeluTanh", 6, "gelu_tanh">,
+    I32EnumAttrCase<"Softplus", 7, "softplus">,
+    I32EnumAttrCase<"Elu", 8, "elu">]> {
+  let cppNamespace = "::mlir::nn";
 }
 
 def NN_InitAttr : AttrDef<NN_Dialect, "Init"> {

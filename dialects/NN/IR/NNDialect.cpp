@@ -27,6 +27,11 @@ void NNDialect::initialize() {
       >();
 }
 
+Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  return arith::ConstantOp::materialize(builder, value, type, loc);
+}
+
 //===----------------------------------------------------------------------===//
 // InitAttr
 //===----------------------------------------------------------------------===//

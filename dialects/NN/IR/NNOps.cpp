@@ -49,6 +49,18 @@ static LogicalResult inferWith(std::optional<Location> loc, StringRef opName,
   return success();
 }
 
+/// The IR keeps dimensions normalized to [0, rank); only the model language
+/// counts them from the end.
+static LogicalResult requireNonNegative(std::optional<Location> loc,
+                                        StringRef opName,
+                                        ArrayRef<int64_t> dims) {
+  for (int64_t d : dims)
+    if (d < 0)
+      return emitOptionalError(loc, "'", opName,
+                               "' op expects non-negative dimensions, got ", d);
+  return success();
+}
+
 static RankedTensorType tensorType(Value v) {
   return v ? cast<RankedTensorType>(v.getType()) : RankedTensorType();
 }
@@ -87,6 +99,14 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   if (isSplatOf(adaptor.getRhs(), 0.0))
     return getLhs();
   if (isSplatOf(adaptor.getLhs(), 0.0))
+    return getRhs();
+  return {};
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  if (isSplatOf(adaptor.getRhs(), 1.0))
+    return getLhs();
+  if (isSplatOf(adaptor.getLhs(), 1.0))
     return getRhs();
   return {};
 }
@@ -150,9 +170,13 @@ LogicalResult SoftplusOp::verify() {
 
 template <typename SoftmaxLike>
 static LogicalResult verifySoftmaxDim(SoftmaxLike op) {
-  auto emit = [&] { return op.emitOpError(); };
-  return success(succeeded(
-      checkDim(ShapeDiag{emit, spellMLIRType}, op.getType(), op.getDim())));
+  // The IR keeps dimensions normalized; only the frontend counts from the end.
+  auto dim = static_cast<int64_t>(op.getDim());
+  int64_t rank = cast<RankedTensorType>(op.getType()).getRank();
+  if (dim < 0 || dim >= rank)
+    return op.emitOpError() << "expects a dimension in [0, " << rank
+                            << "), got " << dim;
+  return success();
 }
 
 LogicalResult SoftmaxOp::verify() { return verifySoftmaxDim(*this); }
@@ -254,9 +278,13 @@ LogicalResult BroadcastOp::verify() {
   return success();
 }
 
-OpFoldResult BroadcastOp::fold(FoldAdaptor) {
+OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
+  // Broadcasting a splat constant is a larger splat constant.
+  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(adaptor.getInput()))
+    return SplatElementsAttr::get(cast<ShapedType>(getType()),
+                                  splat.getSplatValue<Attribute>());
   return {};
 }
 
@@ -264,6 +292,9 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
+  if (failed(requireNonNegative(loc, getOperationName(),
+                                static_cast<int64_t>(adaptor.getDim()))))
+    return failure();
   SmallVector<RankedTensorType> inputs;
   for (Value v : adaptor.getInputs())
     inputs.push_back(tensorType(v));
@@ -279,6 +310,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
+  if (failed(requireNonNegative(loc, getOperationName(), adaptor.getDims())))
+    return failure();
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
     return inferReduceType(d, tensorType(adaptor.getInput()),
                            adaptor.getDims(), adaptor.getKeepdim());
@@ -289,6 +322,8 @@ LogicalResult MeanOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
+  if (failed(requireNonNegative(loc, getOperationName(), adaptor.getDims())))
+    return failure();
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
     return inferReduceType(d, tensorType(adaptor.getInput()),
                            adaptor.getDims(), adaptor.getKeepdim());
@@ -326,4 +361,41 @@ LogicalResult BceWithLogitsOp::inferReturnTypes(MLIRContext *,
     return inferPairwiseLossType(d, tensorType(adaptor.getLogits()),
                                  tensorType(adaptor.getTarget()));
   });
+}
+
+//===----------------------------------------------------------------------===//
+// Training-step ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult OneHotOp::verify() {
+  auto labels = cast<RankedTensorType>(getLabels().getType());
+  auto result = cast<RankedTensorType>(getType());
+  if (result.getRank() != labels.getRank() + 1 ||
+      result.getShape().drop_back() != labels.getShape())
+    return emitOpError() << "expects a result of shape [labels..., classes], got "
+                         << result << " for labels " << labels;
+  return success();
+}
+
+LogicalResult ClipGradNormOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  if (adaptor.getGradients().empty())
+    return emitOptionalError(loc, "'nn.clip_grad_norm' op expects at least one "
+                                  "gradient");
+  if (!(adaptor.getMaxNorm().convertToDouble() > 0))
+    return emitOptionalError(loc, "'nn.clip_grad_norm' op expects a positive "
+                                  "max_norm, got ",
+                             adaptor.getMaxNorm().convertToDouble());
+  Type element = cast<RankedTensorType>(adaptor.getGradients()[0].getType())
+                     .getElementType();
+  for (Value g : adaptor.getGradients()) {
+    if (cast<RankedTensorType>(g.getType()).getElementType() != element)
+      return emitOptionalError(loc, "'nn.clip_grad_norm' op expects gradients "
+                                    "of one element type");
+    types.push_back(g.getType());
+  }
+  types.push_back(RankedTensorType::get({}, element));
+  return success();
 }

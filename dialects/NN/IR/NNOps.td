@@ -57,7 +57,8 @@ def NN_ParamOp : NN_Op<"param", [Pure,
 //===----------------------------------------------------------------------===//
 
 class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType])> {
+    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
+        DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
   let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
@@ -88,6 +89,7 @@ def NN_SubOp : NN_BinaryOp<"sub"> {
 }
 
 def NN_MulOp : NN_BinaryOp<"mul", [Commutative]> {
+  let hasFolder = 1;
   let summary = "Elementwise multiplication.";
   let description = [{
     `lhs * rhs` elementwise (the Hadamard product, not a matrix product).
@@ -110,7 +112,8 @@ def NN_DivOp : NN_BinaryOp<"div"> {
 }
 
 class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType])> {
+    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
+        DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
   let arguments = (ins NN_FloatTensor:$input);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
@@ -128,7 +131,8 @@ def NN_NegOp : NN_UnaryOp<"neg"> {
   let hasFolder = 1;
 }
 
-def NN_ScaleOp : NN_Op<"scale", [Pure, SameOperandsAndResultType]> {
+def NN_ScaleOp : NN_Op<"scale", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Multiplication by a compile-time constant.";
   let description = [{
     `factor * input` elementwise. The model language's `2.0 * x` and `x / 4`
@@ -160,7 +164,8 @@ def NN_ReluOp : NN_UnaryOp<"relu"> {
   }];
 }
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Leaky rectified linear unit.";
   let description = [{
     `input` where it is positive, `negative_slope * input` elsewhere
@@ -210,7 +215,8 @@ def NN_SiluOp : NN_UnaryOp<"silu"> {
   }];
 }
 
-def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Gaussian error linear unit.";
   let description = [{
     `input * Phi(input)` with `Phi` the standard normal CDF; with the
@@ -227,7 +233,8 @@ def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType]> {
+def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Smooth approximation of relu.";
   let description = [{
     `log(1 + exp(beta * input)) / beta`, and `input` itself where
@@ -248,7 +255,8 @@ def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
+def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Exponential linear unit.";
   let description = [{
     `input` where it is positive, `alpha * (exp(input) - 1)` elsewhere.
@@ -297,7 +305,7 @@ def NN_SqrtOp : NN_UnaryOp<"sqrt"> {
 }
 
 class NN_SoftmaxLikeOp<string mnemonic>
-    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim);
   let hasVerifier = 1;
   let results = (outs NN_FloatTensor:$result);
@@ -330,7 +338,8 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def NN_DenseOp : NN_Op<"dense", [Pure, InferTypeOpAdaptor]> {
+def NN_DenseOp : NN_Op<"dense", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Fully connected layer.";
   let description = [{
     `input @ weight^T + bias`, with PyTorch's `nn.Linear` layout: `input` is
@@ -350,7 +359,8 @@ def NN_DenseOp : NN_Op<"dense", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def NN_MatmulOp : NN_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+def NN_MatmulOp : NN_Op<"matmul", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Matrix product with optional transposed operands.";
   let description = [{
     `op(lhs) @ op(rhs)` for 2-D operands, where `op` transposes the operand
@@ -370,7 +380,8 @@ def NN_MatmulOp : NN_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def NN_TransposeOp : NN_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+def NN_TransposeOp : NN_Op<"transpose", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Permutes dimensions.";
   let description = [{
     Result dimension `i` is operand dimension `permutation[i]`.
@@ -391,7 +402,7 @@ def NN_TransposeOp : NN_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
 // Shape manipulation
 //===----------------------------------------------------------------------===//
 
-def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
+def NN_ReshapeOp : NN_Op<"reshape", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Reinterprets a tensor with another static shape.";
   let description = [{
     Same elements in row-major order, another shape with the same number of
@@ -408,7 +419,7 @@ def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def NN_BroadcastOp : NN_Op<"broadcast", [Pure]> {
+def NN_BroadcastOp : NN_Op<"broadcast", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Broadcasts a tensor to a larger shape.";
   let description = [{
     Operand dimension `i` becomes result dimension `dims[i]`; every other
@@ -428,7 +439,8 @@ def NN_BroadcastOp : NN_Op<"broadcast", [Pure]> {
   let hasFolder = 1;
 }
 
-def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Concatenates tensors along one dimension.";
   let description = [{
     All inputs have the same rank and agree on every dimension but `dim`.
@@ -449,7 +461,7 @@ def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class NN_ReduceOp<string mnemonic>
-    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
   let results = (outs NN_FloatTensor:$result);
@@ -486,7 +498,8 @@ def NN_MeanOp : NN_ReduceOp<"mean"> {
 // Losses
 //===----------------------------------------------------------------------===//
 
-def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
+def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Softmax cross-entropy with integer class labels.";
   let description = [{
     `mean_b(-log_softmax(logits)[b, labels[b]])`, as
@@ -505,7 +518,7 @@ def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def NN_MseOp : NN_Op<"mse", [Pure, InferTypeOpAdaptor,
+def NN_MseOp : NN_Op<"mse", [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
     AllTypesMatch<["input", "target"]>]> {
   let summary = "Mean squared error.";
   let description = [{
@@ -523,7 +536,7 @@ def NN_MseOp : NN_Op<"mse", [Pure, InferTypeOpAdaptor,
   }];
 }
 
-def NN_BceWithLogitsOp : NN_Op<"bce_with_logits", [Pure, InferTypeOpAdaptor,
+def NN_BceWithLogitsOp : NN_Op<"bce_with_logits", [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
     AllTypesMatch<["logits", "target"]>]> {
   let summary = "Binary cross-entropy on logits.";
   let description = [{
@@ -539,6 +552,134 @@ def NN_BceWithLogitsOp : NN_Op<"bce_with_logits", [Pure, InferTypeOpAdaptor,
   let results = (outs NN_ScalarFloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $target attr-dict `:` type($logits) `->` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Training-step ops: produced by nn-autodiff and nn-build-train-step
+//===----------------------------------------------------------------------===//
+
+def NN_OneHotOp : NN_Op<"one_hot", [Pure]> {
+  let summary = "One-hot encoding of integer class labels.";
+  let description = [{
+    `result[i..., c] = (labels[i...] == c) ? 1 : 0` for `c` in
+    `[0, classes)`, where `classes` is the size of the result's last
+    dimension. Labels outside that range give an all-zero row.
+
+    ```mlir
+    %h = nn.one_hot %y : tensor<128xi32> -> tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins NN_IntTensor:$labels);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$labels attr-dict `:` type($labels) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_ActivationGradOp : NN_Op<"activation_grad", [Pure,
+    AllTypesMatch<["input", "output", "result_grad", "result"]>]> {
+  let summary = "Derivative of an activation, applied to a cotangent.";
+  let description = [{
+    `result = f'(input) * result_grad` for the activation `f` named by
+    `kind`, given the forward `input` and the forward `output = f(input)`,
+    so that no forward value is recomputed. The parameters are those of the
+    forward op: `alpha` is leaky_relu's negative slope or elu's alpha;
+    `beta` and `threshold` are softplus's.
+
+    ```mlir
+    %dx = nn.activation_grad sigmoid %x, %y, %dy : tensor<128x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_ActivationKind:$kind, NN_FloatTensor:$input,
+                       NN_FloatTensor:$output, NN_FloatTensor:$result_grad,
+                       DefaultValuedAttr<F64Attr, "0.0">:$alpha,
+                       DefaultValuedAttr<F64Attr, "1.0">:$beta,
+                       DefaultValuedAttr<F64Attr, "20.0">:$threshold);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input `,` $output `,` $result_grad attr-dict `:` type($result)
+  }];
+}
+
+def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Scales gradients down to a maximum global norm.";
+  let description = [{
+    As `torch.nn.utils.clip_grad_norm_`: with `n` the L2 norm of all
+    gradients taken together, every gradient is multiplied by
+    `min(1, max_norm / (n + 1e-6))`. Also returns `n`, the norm before
+    clipping.
+
+    ```mlir
+    %g:3 = nn.clip_grad_norm %g0, %g1 max_norm 1.000000e+00 : tensor<10x784xf32>, tensor<10xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_FloatTensor>:$gradients, F64Attr:$max_norm);
+  let results = (outs Variadic<NN_FloatTensor>:$clipped,
+                      NN_ScalarFloatTensor:$norm);
+  let assemblyFormat = [{
+    $gradients `max_norm` $max_norm attr-dict `:` type($gradients)
+  }];
+}
+
+def NN_SgdUpdateOp : NN_Op<"sgd_update", [Pure,
+    AllTypesMatch<["param", "grad", "momentum_buffer", "new_param",
+                   "new_momentum_buffer"]>, AllTypesMatch<["lr", "step"]>]> {
+  let summary = "One SGD step on one parameter, as torch.optim.SGD.";
+  let description = [{
+    With `g = grad + weight_decay * param`: without momentum,
+    `new_param = param - lr * g`. With momentum, `b = momentum * buffer +
+    (1 - dampening) * g` (just `g` on the first step, `step == 1`), then
+    `new_param = param - lr * (nesterov ? g + momentum * b : b)`. `lr` and
+    `step` are runtime scalars so that schedules need no recompilation.
+
+    ```mlir
+    %p2, %b2 = nn.sgd_update %p, %g, %b, %lr, %step {momentum = 9.000000e-01 : f64} : tensor<10xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
+                       NN_FloatTensor:$momentum_buffer,
+                       NN_ScalarFloatTensor:$lr, NN_ScalarFloatTensor:$step,
+                       DefaultValuedAttr<F64Attr, "0.0">:$momentum,
+                       DefaultValuedAttr<F64Attr, "0.0">:$dampening,
+                       UnitAttr:$nesterov,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay);
+  let results = (outs NN_FloatTensor:$new_param,
+                      NN_FloatTensor:$new_momentum_buffer);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $momentum_buffer `,` $lr `,` $step attr-dict `:`
+    type($param) `,` type($lr)
+  }];
+}
+
+def NN_AdamUpdateOp : NN_Op<"adam_update", [Pure,
+    AllTypesMatch<["param", "grad", "exp_avg", "exp_avg_sq", "new_param",
+                   "new_exp_avg", "new_exp_avg_sq"]>,
+    AllTypesMatch<["lr", "step"]>]> {
+  let summary = "One Adam or AdamW step on one parameter, as torch.optim.";
+  let description = [{
+    `m = beta1 * m + (1 - beta1) * g`, `v = beta2 * v + (1 - beta2) * g^2`,
+    `param -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) +
+    eps)`. Weight decay adds `weight_decay * param` to `g` (Adam), or with
+    `decoupled` (AdamW) first multiplies `param` by `1 - lr * weight_decay`.
+    `step` counts from 1.
+
+    ```mlir
+    %p2, %m2, %v2 = nn.adam_update %p, %g, %m, %v, %lr, %step : tensor<10xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
+                       NN_FloatTensor:$exp_avg, NN_FloatTensor:$exp_avg_sq,
+                       NN_ScalarFloatTensor:$lr, NN_ScalarFloatTensor:$step,
+                       DefaultValuedAttr<F64Attr, "0.9">:$beta1,
+                       DefaultValuedAttr<F64Attr, "0.999">:$beta2,
+                       DefaultValuedAttr<F64Attr, "1e-8">:$eps,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       UnitAttr:$decoupled);
+  let results = (outs NN_FloatTensor:$new_param, NN_FloatTensor:$new_exp_avg,
+                      NN_FloatTensor:$new_exp_avg_sq);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $lr `,` $step attr-dict
+    `:` type($param) `,` type($lr)
   }];
 }
 

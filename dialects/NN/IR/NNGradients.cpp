@@ -1,0 +1,384 @@
+//===- NNGradients.cpp - Gradient rules of nn ops -------------------------===//
+//
+// The vector-Jacobian product of every differentiable `nn` op, through
+// GradientOpInterface. Rules build `nn` ops on value-semantic tensors and
+// reuse the forward operands and results; canonicalization cleans up
+// multiplications by a unit cotangent.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/NN/IR/NNOps.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::nn;
+
+namespace {
+/// Small builder helpers shared by the rules.
+struct Rule {
+  OpBuilder &b;
+  Location loc;
+
+  Value add(Value x, Value y) { return AddOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return SubOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return MulOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
+  Value neg(Value x) { return NegOp::create(b, loc, x); }
+  Value scale(Value x, double f) {
+    return ScaleOp::create(b, loc, x, b.getF64FloatAttr(f));
+  }
+  /// Broadcasts `x` to `type`, operand dimension i going to `dims[i]`.
+  Value broadcast(Value x, Type type, ArrayRef<int64_t> dims) {
+    if (x.getType() == type)
+      return x;
+    return BroadcastOp::create(b, loc, type, x, b.getDenseI64ArrayAttr(dims));
+  }
+  /// Sums `x` over `dims`.
+  Value sum(Value x, ArrayRef<int64_t> dims) {
+    return SumOp::create(b, loc, x, b.getDenseI64ArrayAttr(dims), UnitAttr());
+  }
+  /// Multiplies `x` by the scalar cotangent `dy` (a 0-d tensor).
+  Value timesScalar(Value x, Value dy) {
+    return mul(x, broadcast(dy, x.getType(), {}));
+  }
+  /// Undoes a reduction along `dim` of `like`: `x` lacks that dimension.
+  Value expandAlong(Value x, Value like, int64_t dim) {
+    auto type = cast<RankedTensorType>(like.getType());
+    SmallVector<int64_t> dims;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (i != dim)
+        dims.push_back(i);
+    return broadcast(x, type, dims);
+  }
+};
+
+int64_t numElements(Value v) {
+  return cast<RankedTensorType>(v.getType()).getNumElements();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.append({dy[0], dy[0]});
+  return success();
+}
+
+LogicalResult SubOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.append({dy[0], Rule{b, loc}.neg(dy[0])});
+  return success();
+}
+
+LogicalResult MulOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  Rule r{b, loc};
+  dx.append({r.mul(dy[0], getRhs()), r.mul(dy[0], getLhs())});
+  return success();
+}
+
+LogicalResult DivOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  // d(a/b)/db = -(a/b)/b: reuse the quotient.
+  Rule r{b, loc};
+  dx.append({r.div(dy[0], getRhs()),
+             r.neg(r.mul(dy[0], r.div(getResult(), getRhs())))});
+  return success();
+}
+
+LogicalResult NegOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.push_back(Rule{b, loc}.neg(dy[0]));
+  return success();
+}
+
+LogicalResult ScaleOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                     SmallVectorImpl<Value> &dx) {
+  dx.push_back(Rule{b, loc}.scale(dy[0], getFactor().convertToDouble()));
+  return success();
+}
+
+LogicalResult ExpOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.push_back(Rule{b, loc}.mul(dy[0], getResult()));
+  return success();
+}
+
+LogicalResult LogOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.push_back(Rule{b, loc}.div(dy[0], getInput()));
+  return success();
+}
+
+LogicalResult SqrtOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                    SmallVectorImpl<Value> &dx) {
+  Rule r{b, loc};
+  dx.push_back(r.scale(r.div(dy[0], getResult()), 0.5));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+static Value activationGrad(OpBuilder &b, Location loc, ActivationKind kind,
+                            Operation *op, Value dy, double alpha = 0.0,
+                            double beta = 1.0, double threshold = 20.0) {
+  return ActivationGradOp::create(b, loc, dy.getType(),
+                                  ActivationKindAttr::get(b.getContext(), kind),
+                                  op->getOperand(0), op->getResult(0), dy,
+                                  b.getF64FloatAttr(alpha),
+                                  b.getF64FloatAttr(beta),
+                                  b.getF64FloatAttr(threshold));
+}
+
+LogicalResult ReluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                    SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::Relu, *this, dy[0]));
+  return success();
+}
+
+LogicalResult LeakyReluOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::LeakyRelu, *this, dy[0],
+                              getNegativeSlope().convertToDouble()));
+  return success();
+}
+
+LogicalResult SigmoidOp::buildGradient(OpBuilder &b, Location loc,
+                                       ValueRange dy,
+                                       SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::Sigmoid, *this, dy[0]));
+  return success();
+}
+
+LogicalResult TanhOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                    SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::Tanh, *this, dy[0]));
+  return success();
+}
+
+LogicalResult SiluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                    SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::Silu, *this, dy[0]));
+  return success();
+}
+
+LogicalResult GeluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                    SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(
+      b, loc, getTanh() ? ActivationKind::GeluTanh : ActivationKind::Gelu,
+      *this, dy[0]));
+  return success();
+}
+
+LogicalResult SoftplusOp::buildGradient(OpBuilder &b, Location loc,
+                                        ValueRange dy,
+                                        SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::Softplus, *this, dy[0],
+                              0.0, getBeta().convertToDouble(),
+                              getThreshold().convertToDouble()));
+  return success();
+}
+
+LogicalResult EluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.push_back(activationGrad(b, loc, ActivationKind::Elu, *this, dy[0],
+                              getAlpha().convertToDouble()));
+  return success();
+}
+
+LogicalResult SoftmaxOp::buildGradient(OpBuilder &b, Location loc,
+                                       ValueRange dy,
+                                       SmallVectorImpl<Value> &dx) {
+  // dx = y * (dy - sum(dy * y, dim)).
+  Rule r{b, loc};
+  Value y = getResult();
+  auto dim = static_cast<int64_t>(getDim());
+  Value dot = r.sum(r.mul(dy[0], y), {dim});
+  dx.push_back(r.mul(y, r.sub(dy[0], r.expandAlong(dot, y, dim))));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::buildGradient(OpBuilder &b, Location loc,
+                                          ValueRange dy,
+                                          SmallVectorImpl<Value> &dx) {
+  // dx = dy - softmax(x) * sum(dy, dim), with softmax(x) = exp(y).
+  Rule r{b, loc};
+  Value y = getResult();
+  auto dim = static_cast<int64_t>(getDim());
+  Value total = r.sum(dy[0], {dim});
+  Value softmax = ExpOp::create(b, loc, y);
+  dx.push_back(
+      r.sub(dy[0], r.mul(softmax, r.expandAlong(total, y, dim))));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and shapes
+//===----------------------------------------------------------------------===//
+
+LogicalResult DenseOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                     SmallVectorImpl<Value> &dx) {
+  // y = x W^T + b: dx = dy W, dW = dy^T x, db = sum_batch(dy).
+  Rule r{b, loc};
+  dx.push_back(MatmulOp::create(b, loc, dy[0], getWeight()));
+  dx.push_back(MatmulOp::create(b, loc, dy[0], getInput(), b.getUnitAttr(),
+                                UnitAttr()));
+  if (getBias())
+    dx.push_back(r.sum(dy[0], {0}));
+  return success();
+}
+
+LogicalResult MatmulOp::buildGradient(OpBuilder &b, Location loc,
+                                      ValueRange dy,
+                                      SmallVectorImpl<Value> &dx) {
+  // With C = op(A) op(B): dop(A) = dC op(B)^T and dop(B) = op(A)^T dC; the
+  // transposes fold into the flags of the two products.
+  Value a = getLhs(), c = getRhs(), g = dy[0];
+  bool ta = getTransposeLhs(), tb = getTransposeRhs();
+  UnitAttr yes = b.getUnitAttr(), no;
+  auto matmul = [&](Value l, Value r, bool tl, bool tr) -> Value {
+    return MatmulOp::create(b, loc, l, r, tl ? yes : no, tr ? yes : no);
+  };
+  Value da = ta ? matmul(c, g, tb, true) : matmul(g, c, false, !tb);
+  Value dc = tb ? matmul(g, a, true, ta) : matmul(a, g, !ta, false);
+  dx.append({da, dc});
+  return success();
+}
+
+LogicalResult TransposeOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  dx.push_back(TransposeOp::create(b, loc, dy[0],
+                                   b.getDenseI64ArrayAttr(inverse)));
+  return success();
+}
+
+LogicalResult ReshapeOp::buildGradient(OpBuilder &b, Location loc,
+                                       ValueRange dy,
+                                       SmallVectorImpl<Value> &dx) {
+  dx.push_back(ReshapeOp::create(b, loc, getInput().getType(), dy[0]));
+  return success();
+}
+
+LogicalResult BroadcastOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  // Sum over the dimensions the broadcast created.
+  SmallVector<int64_t> created;
+  for (int64_t i = 0, e = cast<RankedTensorType>(getType()).getRank(); i < e;
+       ++i)
+    if (!llvm::is_contained(getDims(), i))
+      created.push_back(i);
+  dx.push_back(created.empty() ? dy[0] : Rule{b, loc}.sum(dy[0], created));
+  return success();
+}
+
+LogicalResult ConcatOp::buildGradient(OpBuilder &b, Location loc,
+                                      ValueRange dy,
+                                      SmallVectorImpl<Value> &dx) {
+  auto type = cast<RankedTensorType>(getType());
+  int64_t offset = 0, dim = getDim();
+  for (Value input : getInputs()) {
+    auto inputType = cast<RankedTensorType>(input.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(type.getRank(),
+                                             b.getIndexAttr(1));
+    for (int64_t d : inputType.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+    offsets[dim] = b.getIndexAttr(offset);
+    offset += inputType.getDimSize(dim);
+    dx.push_back(tensor::ExtractSliceOp::create(b, loc, inputType, dy[0],
+                                                offsets, sizes, strides));
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+/// Broadcasts the cotangent of a reduction back to the input's shape.
+template <typename ReduceOp>
+static Value unreduce(OpBuilder &b, Location loc, ReduceOp op, Value dy) {
+  auto inputType = cast<RankedTensorType>(op.getInput().getType());
+  int64_t rank = inputType.getRank();
+  SmallVector<bool> reduced(rank, op.getDims().empty());
+  for (int64_t d : op.getDims())
+    reduced[d] = true;
+  SmallVector<int64_t> kept, keptShape;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!reduced[i]) {
+      kept.push_back(i);
+      keptShape.push_back(inputType.getDimSize(i));
+    }
+  // With keepdim, drop the unit dimensions before broadcasting.
+  auto squeezed = RankedTensorType::get(keptShape, inputType.getElementType());
+  if (dy.getType() != squeezed)
+    dy = ReshapeOp::create(b, loc, squeezed, dy);
+  return Rule{b, loc}.broadcast(dy, inputType, kept);
+}
+
+LogicalResult SumOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  dx.push_back(unreduce(b, loc, *this, dy[0]));
+  return success();
+}
+
+LogicalResult MeanOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                    SmallVectorImpl<Value> &dx) {
+  double count = static_cast<double>(numElements(getInput())) /
+                 static_cast<double>(numElements(getResult()));
+  dx.push_back(Rule{b, loc}.scale(unreduce(b, loc, *this, dy[0]), 1 / count));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::buildGradient(OpBuilder &b, Location loc,
+                                            ValueRange dy,
+                                            SmallVectorImpl<Value> &dx) {
+  // dlogits = (softmax(logits) - onehot(labels)) / batch * dloss.
+  Rule r{b, loc};
+  Value logits = getLogits();
+  auto type = cast<RankedTensorType>(logits.getType());
+  Value probs = SoftmaxOp::create(b, loc, logits, 1);
+  Value onehot = OneHotOp::create(b, loc, type, getLabels());
+  Value grad = r.scale(r.sub(probs, onehot), 1.0 / type.getDimSize(0));
+  dx.append({r.timesScalar(grad, dy[0]), Value()});
+  return success();
+}
+
+LogicalResult MseOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                   SmallVectorImpl<Value> &dx) {
+  Rule r{b, loc};
+  Value grad = r.timesScalar(
+      r.scale(r.sub(getInput(), getTarget()), 2.0 / numElements(getInput())),
+      dy[0]);
+  dx.append({grad, r.neg(grad)});
+  return success();
+}
+
+LogicalResult BceWithLogitsOp::buildGradient(OpBuilder &b, Location loc,
+                                             ValueRange dy,
+                                             SmallVectorImpl<Value> &dx) {
+  // dlogits = (sigmoid(x) - t) / n, dtarget = -x / n, both times dloss.
+  Rule r{b, loc};
+  double n = numElements(getLogits());
+  Value sig = SigmoidOp::create(b, loc, getLogits());
+  dx.push_back(r.timesScalar(r.scale(r.sub(sig, getTarget()), 1 / n), dy[0]));
+  dx.push_back(r.timesScalar(r.scale(getLogits(), -1 / n), dy[0]));
+  return success();
+}

@@ -1,0 +1,297 @@
+//===- BuildTrainStep.cpp - Training and evaluation steps -----------------===//
+//
+// Turns a model and its gradient function into the functions a training
+// library exports: parameters become explicit state, the `train` section
+// becomes clipping and optimizer-update ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/NN/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::nn {
+#define GEN_PASS_DEF_NNBUILDTRAINSTEPPASS
+#include "dialects/NN/Transforms/Passes.h.inc"
+} // namespace mlir::nn
+
+using namespace mlir;
+using namespace mlir::nn;
+
+namespace {
+
+/// The `train` section of a model, read from its `nn.train` dictionary.
+struct TrainConfig {
+  std::string optimizer = "adam";
+  DictionaryAttr attrs;
+  double get(StringRef key, double fallback) const {
+    if (auto f = dyn_cast_or_null<FloatAttr>(attrs.get(key)))
+      return f.getValueAsDouble();
+    return fallback;
+  }
+  bool flag(StringRef key) const {
+    auto b = dyn_cast_or_null<BoolAttr>(attrs.get(key));
+    return b && b.getValue();
+  }
+  /// Names of the per-parameter state tensors the optimizer keeps.
+  SmallVector<StringRef> slots() const {
+    if (optimizer == "sgd")
+      return get("momentum", 0) > 0 ? SmallVector<StringRef>{"momentum_buffer"}
+                                    : SmallVector<StringRef>{};
+    return {"exp_avg", "exp_avg_sq"};
+  }
+};
+
+/// Makes the signature of a step: parameters, then `extra` state per
+/// parameter slot, then the model's inputs, then `trailing`.
+struct StepSignature {
+  SmallVector<Type> types;
+  SmallVector<DictionaryAttr> attrs;
+  void add(Type type, DictionaryAttr attr) {
+    types.push_back(type);
+    attrs.push_back(attr);
+  }
+};
+
+/// Clones the body of `source` into `target`, mapping `source`'s arguments
+/// to `inputs` and each nn.param to the matching parameter argument, and
+/// returns the operands of the cloned return.
+SmallVector<Value> cloneBody(OpBuilder &b, func::FuncOp source,
+                             ValueRange inputs,
+                             const llvm::StringMap<Value> &params) {
+  IRMapping mapping;
+  mapping.map(source.getArguments(), inputs);
+  SmallVector<Value> results;
+  for (Operation &op : source.getBody().front()) {
+    if (auto param = dyn_cast<ParamOp>(op)) {
+      mapping.map(param.getResult(), params.lookup(param.getName()));
+      continue;
+    }
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        results.push_back(mapping.lookup(v));
+      continue;
+    }
+    b.clone(op, mapping);
+  }
+  return results;
+}
+
+class StepBuilder {
+public:
+  StepBuilder(func::FuncOp model, func::FuncOp grad)
+      : model(model), grad(grad), b(model.getContext()) {
+    for (ParamOp p : grad.getBody().getOps<ParamOp>())
+      params.push_back(p);
+    config.attrs = model->getAttrOfType<DictionaryAttr>(
+        NNDialect::kTrainAttrName);
+    if (!config.attrs)
+      config.attrs = b.getDictionaryAttr({});
+    if (auto opt = config.attrs.getAs<StringAttr>("optimizer"))
+      config.optimizer = opt.str();
+  }
+
+  LogicalResult build() {
+    if (config.optimizer != "sgd" && config.optimizer != "adam" &&
+        config.optimizer != "adamw")
+      return model.emitError() << "expects optimizer sgd, adam or adamw, got '"
+                               << config.optimizer << "'";
+    b.setInsertionPoint(model);
+    buildTrainStep();
+    b.setInsertionPoint(model);
+    buildEvalStep();
+    return success();
+  }
+
+private:
+  /// Adds the parameter arguments and returns the first parameter's index.
+  void addParams(StepSignature &sig) {
+    for (ParamOp p : params)
+      sig.add(p.getType(),
+              b.getDictionaryAttr(
+                  {b.getNamedAttr("nn.param", p.getNameAttr()),
+                   b.getNamedAttr("nn.init", p.getInitAttr())}));
+  }
+  void addInputs(StepSignature &sig) {
+    for (auto [i, type] : llvm::enumerate(model.getArgumentTypes())) {
+      DictionaryAttr attrs = model.getArgAttrDict(i);
+      sig.add(type, attrs ? attrs : b.getDictionaryAttr({}));
+    }
+  }
+  func::FuncOp makeFunc(StringRef suffix, const StepSignature &sig,
+                        TypeRange results) {
+    auto func = func::FuncOp::create(
+        b, model.getLoc(), (model.getName() + suffix).str(),
+        b.getFunctionType(sig.types, results));
+    func.setAllArgAttrs(sig.attrs);
+    func->setAttr("nn.model_name", model.getNameAttr());
+    Block *entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    return func;
+  }
+  llvm::StringMap<Value> paramArgs(func::FuncOp func) {
+    llvm::StringMap<Value> map;
+    for (auto [i, p] : llvm::enumerate(params))
+      map[p.getName()] = func.getArgument(i);
+    return map;
+  }
+
+  void buildTrainStep();
+  void buildEvalStep();
+  /// Emits the update of one parameter; returns the new parameter followed
+  /// by its new state.
+  SmallVector<Value> update(ParamOp p, Value param, Value gradient,
+                            ValueRange state, Value lr, Value step);
+
+  func::FuncOp model, grad;
+  OpBuilder b;
+  SmallVector<ParamOp> params;
+  TrainConfig config;
+};
+
+void StepBuilder::buildTrainStep() {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<StringRef> slots = config.slots();
+  StepSignature sig;
+  addParams(sig);
+  for (ParamOp p : params)
+    for (StringRef slot : slots)
+      sig.add(p.getType(),
+              b.getDictionaryAttr(b.getNamedAttr(
+                  "nn.state", b.getStringAttr(p.getName() + "." + slot))));
+  addInputs(sig);
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  sig.add(scalar, b.getDictionaryAttr(
+                      b.getNamedAttr("nn.name", b.getStringAttr("lr"))));
+  sig.add(scalar, b.getDictionaryAttr(
+                      b.getNamedAttr("nn.name", b.getStringAttr("step"))));
+
+  SmallVector<Type> results;
+  for (ParamOp p : params)
+    results.push_back(p.getType());
+  for (ParamOp p : params)
+    for (size_t s = 0; s < slots.size(); ++s)
+      results.push_back(p.getType());
+  results.push_back(grad.getResultTypes().front());
+
+  func::FuncOp func = makeFunc("_train_step", sig, results);
+  func->setAttr(NNDialect::kTrainAttrName, config.attrs);
+  size_t numParams = params.size(), numState = numParams * slots.size();
+  size_t numInputs = model.getNumArguments();
+  ValueRange args = func.getArguments();
+  ValueRange inputs = args.slice(numParams + numState, numInputs);
+  Value lr = args[numParams + numState + numInputs];
+  Value step = args[numParams + numState + numInputs + 1];
+
+  SmallVector<Value> forward = cloneBody(b, grad, inputs, paramArgs(func));
+  Value loss = forward.front();
+  SmallVector<Value> gradients(
+      ArrayRef<Value>(forward).take_back(numParams));
+
+  // Clip by global norm before any optimizer sees the gradients.
+  if (double maxNorm = config.get("clip_grad_norm", 0); maxNorm > 0 &&
+                                                         !gradients.empty()) {
+    auto clip = ClipGradNormOp::create(
+        b, FusedLoc::get(ctx, {model.getLoc()}, b.getStringAttr("clip")),
+        gradients, b.getF64FloatAttr(maxNorm));
+    gradients.assign(clip.getClipped().begin(), clip.getClipped().end());
+  }
+
+  SmallVector<Value> newParams, newState;
+  for (auto [i, p] : llvm::enumerate(params)) {
+    ValueRange state = args.slice(numParams + i * slots.size(), slots.size());
+    SmallVector<Value> updated =
+        update(p, args[i], gradients[i], state, lr, step);
+    newParams.push_back(updated.front());
+    newState.append(updated.begin() + 1, updated.end());
+  }
+  SmallVector<Value> returned(newParams);
+  returned.append(newState);
+  returned.push_back(loss);
+  func::ReturnOp::create(b, model.getLoc(), returned);
+  func->setAttr("nn.step", b.getStringAttr("train"));
+}
+
+SmallVector<Value> StepBuilder::update(ParamOp p, Value param, Value gradient,
+                                       ValueRange state, Value lr, Value step) {
+  Location loc =
+      FusedLoc::get(b.getContext(), {p.getLoc()}, b.getStringAttr("update"));
+  auto f64 = [&](StringRef key, double fallback) {
+    return b.getF64FloatAttr(config.get(key, fallback));
+  };
+  if (config.optimizer == "sgd") {
+    double momentum = config.get("momentum", 0);
+    if (momentum <= 0) {
+      // Plain SGD needs no state: p - lr * (g + weight_decay * p).
+      Value g = gradient;
+      if (double wd = config.get("weight_decay", 0); wd != 0)
+        g = AddOp::create(b, loc, g,
+                          ScaleOp::create(b, loc, param, b.getF64FloatAttr(wd)));
+      Value lrFull = BroadcastOp::create(
+          b, loc,
+          RankedTensorType::get(cast<RankedTensorType>(param.getType()).getShape(),
+                                cast<RankedTensorType>(lr.getType()).getElementType()),
+          lr, b.getDenseI64ArrayAttr({}));
+      if (lrFull.getType() != param.getType())
+        lrFull = arith::ExtFOp::create(b, loc, param.getType(), lrFull);
+      return {SubOp::create(b, loc, param, MulOp::create(b, loc, lrFull, g))};
+    }
+    auto op = SgdUpdateOp::create(
+        b, loc, param, gradient, state[0], lr, step, f64("momentum", 0),
+        f64("dampening", 0),
+        config.flag("nesterov") ? b.getUnitAttr() : UnitAttr(),
+        f64("weight_decay", 0));
+    return {op.getNewParam(), op.getNewMomentumBuffer()};
+  }
+  auto op = AdamUpdateOp::create(
+      b, loc, param, gradient, state[0], state[1], lr, step, f64("beta1", 0.9),
+      f64("beta2", 0.999), f64("eps", 1e-8), f64("weight_decay", 0),
+      config.optimizer == "adamw" ? b.getUnitAttr() : UnitAttr());
+  return {op.getNewParam(), op.getNewExpAvg(), op.getNewExpAvgSq()};
+}
+
+void StepBuilder::buildEvalStep() {
+  StepSignature sig;
+  addParams(sig);
+  addInputs(sig);
+  func::FuncOp func = makeFunc("_eval_step", sig, model.getResultTypes());
+  for (unsigned i = 0, e = model.getNumResults(); i < e; ++i)
+    if (DictionaryAttr attrs = model.getResultAttrDict(i))
+      func.setResultAttrs(i, attrs);
+  ValueRange inputs = func.getArguments().drop_front(params.size());
+  SmallVector<Value> results = cloneBody(b, model, inputs, paramArgs(func));
+  func::ReturnOp::create(b, model.getLoc(), results);
+  func->setAttr("nn.step", b.getStringAttr("eval"));
+}
+
+struct NNBuildTrainStepPass
+    : nn::impl::NNBuildTrainStepPassBase<NNBuildTrainStepPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<std::pair<func::FuncOp, func::FuncOp>> work;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (!isModel(func))
+        continue;
+      auto grad =
+          symbols.lookup<func::FuncOp>((func.getName() + "_grad").str());
+      if (!grad) {
+        func.emitError() << "expects the gradient function @"
+                         << func.getName() << "_grad; run nn-autodiff first";
+        return signalPassFailure();
+      }
+      work.emplace_back(func, grad);
+    }
+    for (auto [model, grad] : work) {
+      if (failed(StepBuilder(model, grad).build()))
+        return signalPassFailure();
+      grad.erase();
+      model.erase();
+    }
+  }
+};
+
+} // namespace

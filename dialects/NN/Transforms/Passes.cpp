@@ -1,3 +1,0 @@
-//===- Passes.cpp - nn dialect passes -------------------------------------===//
-
-#include "dialects/NN/Transforms/Passes.h"
