@@ -4,6 +4,7 @@
 
 #include "dialects/NN/IR/NNDialect.h"
 #include "dialects/NN/Transforms/Passes.h"
+#include "compiler/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -19,4 +20,5 @@ void nnc::registerAllDialects(mlir::DialectRegistry &registry) {
 void nnc::registerAllPasses() {
   mlir::registerAllPasses();
   mlir::nn::registerNNPasses();
+  registerPipelines();
 }

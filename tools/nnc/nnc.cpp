@@ -8,6 +8,10 @@
 
 #include "compiler/Driver/Driver.h"
 #include "compiler/Driver/Registration.h"
+#include "compiler/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -29,7 +33,9 @@ namespace {
 
 /// What `nnc compile` prints or writes.
 enum class EmitKind {
-  NN, ///< The model as nn dialect IR, with model-file locations.
+  NN,    ///< The model as nn dialect IR, with model-file locations.
+  Train, ///< The training step on nn ops.
+  Eval,  ///< The evaluation step on nn ops.
 };
 
 cl::SubCommand compileCommand("compile",
@@ -45,8 +51,13 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::NN),
-    cl::values(clEnumValN(EmitKind::NN, "nn",
-                          "the model as nn dialect IR with locations")),
+    cl::values(
+        clEnumValN(EmitKind::NN, "nn",
+                   "the model as nn dialect IR with locations"),
+        clEnumValN(EmitKind::Train, "train",
+                   "the training step: forward, loss, backward, update"),
+        clEnumValN(EmitKind::Eval, "eval",
+                   "the evaluation step: forward and loss")),
     cl::sub(compileCommand));
 
 cl::opt<bool> printLocations("print-locations",
@@ -79,12 +90,20 @@ int runCompile() {
   if (printLocations)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
         .useLocalScope();
-  switch (emitKind) {
-  case EmitKind::NN:
-    module->print(output->os(), flags);
-    output->os() << "\n";
-    break;
+  if (emitKind == EmitKind::Train || emitKind == EmitKind::Eval) {
+    PassManager pm(&context);
+    nnc::buildTrainStepPipeline(pm);
+    if (failed(pm.run(*module)))
+      return nnc::kExitInputError;
+    // Show only the step asked for.
+    StringRef keep = emitKind == EmitKind::Train ? "train" : "eval";
+    for (auto func : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
+      if (auto step = func->getAttrOfType<StringAttr>("nn.step");
+          step && step.getValue() != keep)
+        func.erase();
   }
+  module->print(output->os(), flags);
+  output->os() << "\n";
   output->keep();
   return nnc::kExitSuccess;
 }
