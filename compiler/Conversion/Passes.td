@@ -24,4 +24,29 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def StepBufferABIPass : Pass<"nnc-step-buffer-abi", "::mlir::ModuleOp"> {
+  let summary = "Gives step functions the in-place buffer signature of the "
+                "generated library";
+  let description = [{
+    Rewrites each step function (`nn.step = "train"` or `"eval"`), which
+    takes and returns tensors, into `<prefix><name>` taking one memref per
+    argument and one per result, returning nothing. State arguments
+    (`nn.param`, `nn.state`) whose updated value the step returns are
+    written back in place through `bufferization.materialize_in_destination`,
+    so that one-shot bufferization can update parameters and optimizer
+    state without copies; other results are written into their own output
+    memrefs. The original tensor function is erased.
+
+    Input: step functions on tensors (after `convert-nn-to-linalg`).
+    Output: the same computation with memref arguments and tensor bodies,
+    ready for `one-shot-bufferize`.
+  }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", /*default=*/"\"_nnc_\"",
+           "Prefix of the rewritten functions' symbols">
+  ];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // NNC_CONVERSION_PASSES_TD

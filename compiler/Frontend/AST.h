@@ -118,6 +118,7 @@ struct TrainDef {
 
 /// A whole model file.
 struct File {
+  mlir::LocationAttr loc; ///< The start of the file.
   std::vector<std::unique_ptr<ModelDef>> models;
   std::vector<std::unique_ptr<BlockDef>> blocks;
   std::vector<std::unique_ptr<TrainDef>> trains;

@@ -92,8 +92,8 @@ Token Lexer::make(TokenKind kind, const char *start) {
 }
 
 Token Lexer::error(const char *at, const llvm::Twine &message) {
-  mlir::emitError(locAt(at)) << message;
   Token tok = make(TokenKind::Error, at);
+  tok.stringValue = message.str();
   pos = buffer.end();
   return tok;
 }
@@ -211,7 +211,11 @@ Token Lexer::lexNumber(const char *start) {
   std::string text = tok.text.str();
   errno = 0;
   tok.number = std::strtod(text.c_str(), nullptr);
-  if (errno == ERANGE || (!isFloat && tok.number > 9.007199254740992e15))
+  // Integers must be exact in a double: at most 2^53.
+  uint64_t exact = 0;
+  if (errno == ERANGE ||
+      (!isFloat &&
+       (tok.text.getAsInteger(10, exact) || exact > (uint64_t(1) << 53))))
     return error(start, "number '" + text + "' is out of range");
   return tok;
 }

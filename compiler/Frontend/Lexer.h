@@ -57,13 +57,14 @@ struct Token {
   TokenKind kind = TokenKind::Eof;
   llvm::StringRef text;
   double number = 0;      ///< Value of Integer and Float tokens.
-  std::string stringValue; ///< Contents of String tokens, unescaped.
+  std::string stringValue; ///< Contents of String tokens; Error messages.
   mlir::LocationAttr loc;
 };
 
 /// A hand-written lexer over one buffer. `#` starts a comment that runs to the
-/// end of the line. Errors are reported through MLIR's diagnostic engine at
-/// the offending location, and yield an Error token.
+/// end of the line. A lexical error yields an Error token carrying its
+/// message; the parser reports it when it reaches the token, so that errors
+/// come out in source order.
 class Lexer {
 public:
   /// Lexes `buffer`, naming locations after `filename`.
@@ -73,8 +74,10 @@ public:
   /// Returns the next token.
   Token next();
 
-  /// Returns the location of the current position.
-  mlir::LocationAttr currentLoc() const { return locAt(pos); }
+  /// Returns the location of the start of the buffer.
+  mlir::LocationAttr startLoc() const {
+    return mlir::FileLineColLoc::get(filename, 1, 1);
+  }
 
 private:
   mlir::LocationAttr locAt(const char *p) const;

@@ -103,14 +103,23 @@ std::string spellType(Type type) {
   return text + "]";
 }
 
+/// Spells a number as a user wrote it: `3`, `0.001`, `1e+30`.
+std::string formatNumber(double n) {
+  if (std::floor(n) == n && std::fabs(n) < 1e15)
+    return std::to_string(static_cast<long long>(n));
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", n);
+  return text;
+}
+
 /// Describes a value for "expects X, got Y" messages.
 std::string describe(const Value &v) {
   switch (v.kind) {
   case Value::Kind::Tensor:
     return "a tensor " + spellType(v.type());
   case Value::Kind::Number:
-    return v.isInteger ? llvm::formatv("the integer {0}", v.number).str()
-                       : llvm::formatv("the number {0}", v.number).str();
+    return (v.isInteger ? "the integer " : "the number ") +
+           formatNumber(v.number);
   case Value::Kind::String:
     return "the string \"" + v.text + "\"";
   case Value::Kind::Bool:
@@ -228,8 +237,7 @@ struct NameScope {
 
 class Generator {
 public:
-  explicit Generator(MLIRContext *context)
-      : context(context), builder(context) {}
+  explicit Generator(MLIRContext *context) : builder(context) {}
 
   OwningOpRef<ModuleOp> run(const File &file);
 
@@ -273,7 +281,6 @@ private:
   FailureOr<Type> elementType(const TypeSpec &spec);
   std::vector<std::string> visibleNames();
 
-  MLIRContext *context;
   OpBuilder builder;
   func::FuncOp func;
   /// Variables: the model's, or the innermost block call's.
@@ -286,7 +293,11 @@ private:
   std::vector<std::pair<std::string, bool>> arguments;
   llvm::StringMap<LocationAttr> argumentLocs;
   std::vector<std::pair<std::string, LocationAttr>> outputs;
-  size_t opCount = 0;
+  /// Statements and expressions evaluated so far; bounded so that repeats
+  /// cannot make compilation run away.
+  size_t work = 0;
+  static constexpr size_t kMaxWork = 2000000;
+  LogicalResult countWork(LocationAttr loc);
 };
 
 std::vector<std::string> Generator::visibleNames() {
@@ -403,7 +414,16 @@ FailureOr<mlir::Value> Generator::makeParam(Location loc, StringRef layer,
 // Evaluation
 //===----------------------------------------------------------------------===//
 
+LogicalResult Generator::countWork(LocationAttr loc) {
+  if (++work <= kMaxWork)
+    return success();
+  return error(loc) << "model expands to more than " << kMaxWork
+                    << " operations; reduce repeat counts";
+}
+
 FailureOr<Value> Generator::eval(const Expr &expr) {
+  if (failed(countWork(expr.loc)))
+    return failure();
   switch (expr.kind) {
   case Expr::Kind::Number:
     return Value::makeNumber(expr.number, expr.isInteger, expr.loc);
@@ -606,8 +626,6 @@ FailureOr<Value> Generator::evalCall(const Expr &expr) {
 }
 
 FailureOr<Value> Generator::callFunction(const Value &fn, const Expr &call) {
-  if (++opCount > 1000000)
-    return error(call.loc) << "model expands to more than a million calls";
   auto builtin = builtins().find(fn.text);
   if (builtin != builtins().end())
     return callBuiltin(fn.text, builtin->second, call);
@@ -616,8 +634,11 @@ FailureOr<Value> Generator::callFunction(const Value &fn, const Expr &call) {
 
 LogicalResult Generator::checkKind(const ParamSpec &spec, const Value &v,
                                    StringRef callee) {
+  // Sizes beyond 2^40 cannot be real; rejecting them here keeps int64
+  // arithmetic on shapes from overflowing.
   auto isInt = [](const Value &e) {
-    return e.kind == Value::Kind::Number && e.isInteger;
+    return e.kind == Value::Kind::Number && e.isInteger &&
+           std::fabs(e.number) <= double(1ll << 40);
   };
   bool ok = false;
   StringRef what;
@@ -637,11 +658,11 @@ LogicalResult Generator::checkKind(const ParamSpec &spec, const Value &v,
     break;
   case ArgKind::Integer:
     ok = isInt(v);
-    what = "an integer";
+    what = "an integer of magnitude at most 2^40";
     break;
   case ArgKind::PositiveInteger:
     ok = isInt(v) && v.number > 0;
-    what = "a positive integer";
+    what = "a positive integer of at most 2^40";
     break;
   case ArgKind::Bool:
     ok = v.kind == Value::Kind::Bool;
@@ -698,7 +719,8 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
       if (nextPositional >= builtin.params.size())
         return error(arg.value->loc)
                << name << " takes at most " << builtin.params.size()
-               << " arguments, got " << call.args.size();
+               << (builtin.params.size() == 1 ? " argument" : " arguments")
+               << ", got " << call.args.size();
       args.values[nextPositional++] = *value;
       continue;
     }
@@ -706,8 +728,10 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
     auto it = llvm::find_if(builtin.params, [&](const ParamSpec &p) {
       return arg.name == p.name;
     });
-    if (it == builtin.params.end() ||
-        (builtin.variadicTensors && it == builtin.params.begin())) {
+    if (builtin.variadicTensors && it == builtin.params.begin())
+      return error(arg.nameLoc)
+             << name << " takes its tensors as positional arguments";
+    if (it == builtin.params.end()) {
       std::vector<std::string> candidates;
       for (const ParamSpec &p : builtin.params)
         candidates.push_back(p.name);
@@ -782,8 +806,11 @@ FailureOr<Value> Generator::callBlock(const BlockDef &block, const Expr &call) {
   if (llvm::is_contained(callStack, &block))
     return error(call.loc) << "block '" << block.name
                            << "' calls itself; blocks cannot be recursive";
+  if (callStack.size() >= 64)
+    return error(call.loc) << "block calls nest deeper than 64 levels";
   llvm::StringMap<Value> locals;
   size_t nextPositional = 0;
+  bool sawNamed = false;
   const Value *explicitName = nullptr;
   Value nameValue;
   for (const Arg &arg : call.args) {
@@ -792,19 +819,31 @@ FailureOr<Value> Generator::callBlock(const BlockDef &block, const Expr &call) {
       return failure();
     StringRef paramName;
     if (arg.name.empty()) {
+      if (sawNamed)
+        return error(arg.value->loc)
+               << block.name << ": positional argument after a named argument";
       if (nextPositional >= block.params.size())
         return error(arg.value->loc)
-               << "block '" << block.name << "' takes "
-               << block.params.size() << " arguments, got more";
+               << "block '" << block.name << "' takes at most "
+               << block.params.size()
+               << (block.params.size() == 1 ? " argument" : " arguments")
+               << ", got " << call.args.size();
       paramName = block.params[nextPositional++].name;
-    } else if (arg.name == "name") {
+    } else if (arg.name == "name" &&
+               llvm::none_of(block.params, [](const BlockParam &p) {
+                 return p.name == "name";
+               })) {
+      sawNamed = true;
       if (value->kind != Value::Kind::String)
         return error(arg.value->loc)
                << "expects a string for 'name', got " << describe(*value);
+      if (value->text.empty())
+        return error(arg.value->loc) << "expects a non-empty name";
       nameValue = *value;
       explicitName = &nameValue;
       continue;
     } else {
+      sawNamed = true;
       auto it = llvm::find_if(block.params, [&](const BlockParam &p) {
         return p.name == arg.name;
       });
@@ -830,7 +869,7 @@ FailureOr<Value> Generator::callBlock(const BlockDef &block, const Expr &call) {
   variables.push_back(std::move(locals));
   names.push_back(NameScope{layerName(block.name, explicitName), {}});
   callStack.push_back(&block);
-  auto restore = llvm::make_scope_exit([&] {
+  auto restore = llvm::scope_exit([&] {
     variables.pop_back();
     names.pop_back();
     callStack.pop_back();
@@ -883,9 +922,10 @@ FailureOr<Type> Generator::elementType(const TypeSpec &spec) {
 LogicalResult Generator::declareArgument(const Stmt &stmt) {
   bool isLabel = stmt.kind == Stmt::Kind::Label;
   StringRef what = isLabel ? "label" : "input";
-  if (variables.size() != 1 || callStack.size())
+  if (variables.size() != 1 || names.size() != 1)
     return error(stmt.loc) << what
-                           << " declarations belong in the model body";
+                           << " declarations belong in the model body, "
+                              "outside blocks and repeats";
   auto [it, inserted] = argumentLocs.try_emplace(stmt.name, stmt.nameLoc);
   if (!inserted) {
     InFlightDiagnostic diag = error(stmt.nameLoc) << "'" << stmt.name << "' is already declared";
@@ -916,15 +956,27 @@ LogicalResult Generator::declareArgument(const Stmt &stmt) {
 }
 
 LogicalResult Generator::runStmt(const Stmt &stmt) {
+  if (failed(countWork(stmt.loc)))
+    return failure();
   switch (stmt.kind) {
   case Stmt::Kind::Input:
   case Stmt::Kind::Label:
     return declareArgument(stmt);
   case Stmt::Kind::Output:
-    if (variables.size() != 1)
-      return error(stmt.loc) << "output declarations belong in the model body";
-    for (const auto &[name, loc] : stmt.outputs)
+    if (variables.size() != 1 || names.size() != 1)
+      return error(stmt.loc) << "output declarations belong in the model "
+                                "body, outside blocks and repeats";
+    for (const auto &[name, loc] : stmt.outputs) {
+      for (const auto &[prev, prevLoc] : outputs) {
+        if (prev != name)
+          continue;
+        InFlightDiagnostic diag = error(loc)
+                                  << "output '" << name << "' is listed twice";
+        diag.attachNote(prevLoc) << "first listed here";
+        return failure();
+      }
       outputs.emplace_back(name, loc);
+    }
     return success();
   case Stmt::Kind::Assign: {
     if (argumentLocs.count(stmt.name) && variables.size() == 1) {
@@ -1112,7 +1164,7 @@ LogicalResult Generator::runModel(const ModelDef &model, const TrainDef *train) 
 }
 
 OwningOpRef<ModuleOp> Generator::run(const File &file) {
-  Location fileLoc = builder.getUnknownLoc();
+  Location fileLoc = file.loc ? Location(file.loc) : builder.getUnknownLoc();
   if (file.models.empty()) {
     LocationAttr loc = !file.blocks.empty()  ? file.blocks.front()->loc
                        : !file.trains.empty() ? file.trains.front()->loc
@@ -1131,6 +1183,18 @@ OwningOpRef<ModuleOp> Generator::run(const File &file) {
     return nullptr;
   }
   for (const auto &block : file.blocks) {
+    llvm::StringMap<LocationAttr> params;
+    for (const BlockParam &param : block->params) {
+      auto [it, inserted] = params.try_emplace(param.name, param.loc);
+      if (!inserted) {
+        InFlightDiagnostic diag = error(param.loc)
+                                  << "block '" << block->name
+                                  << "' has two parameters named '"
+                                  << param.name << "'";
+        diag.attachNote(it->second) << "first one is here";
+        return nullptr;
+      }
+    }
     if (builtins().count(block->name)) {
       error(block->loc) << "block '" << block->name
                         << "' has the name of a builtin function";
@@ -1240,11 +1304,18 @@ Builtin reduction(StringRef what) {
       }};
 }
 
-/// Initializers take their arguments now and their fans later.
-Builtin initializer(std::vector<ParamSpec> params) {
+/// Initializers take their arguments now and their fans later. Spreads
+/// (`std`, `gain`, uniform's `a`) must not be negative.
+Builtin initializer(std::vector<ParamSpec> params,
+                    std::vector<const char *> spreads = {}) {
   return Builtin{BuiltinKind::Initializer, std::move(params),
-                 [](Generator &gen, Location loc,
-                    const Args &args) -> FailureOr<Value> {
+                 [spreads](Generator &gen, Location loc,
+                           const Args &args) -> FailureOr<Value> {
+                   for (const char *spread : spreads)
+                     if (!(args.number(spread) >= 0))
+                       return gen.error(args.loc(spread))
+                              << "expects a non-negative '" << spread
+                              << "', got " << formatNumber(args.number(spread));
                    Value v;
                    v.kind = Value::Kind::Initializer;
                    v.loc = loc;
@@ -1266,7 +1337,7 @@ Builtin optimizer(std::vector<ParamSpec> params,
                    if (args.number("lr") <= 0)
                      return gen.error(args.loc("lr"))
                             << "expects a positive learning rate, got "
-                            << args.number("lr");
+                            << formatNumber(args.number("lr"));
                    if (failed(check(gen, args)))
                      return failure();
                    Value v;
@@ -1285,14 +1356,15 @@ LogicalResult checkAdam(Generator &gen, const Args &args) {
   for (const char *beta : {"beta1", "beta2"})
     if (args.number(beta) < 0 || args.number(beta) >= 1)
       return gen.error(args.loc(beta))
-             << "expects " << beta << " in [0, 1), got " << args.number(beta);
+             << "expects " << beta << " in [0, 1), got "
+             << formatNumber(args.number(beta));
   if (args.number("eps") <= 0)
     return gen.error(args.loc("eps"))
-           << "expects a positive eps, got " << args.number("eps");
+           << "expects a positive eps, got " << formatNumber(args.number("eps"));
   if (args.number("weight_decay") < 0)
     return gen.error(args.loc("weight_decay"))
            << "expects a non-negative weight_decay, got "
-           << args.number("weight_decay");
+           << formatNumber(args.number("weight_decay"));
   return success();
 }
 
@@ -1304,6 +1376,10 @@ FailureOr<Value> denseHandler(Generator &gen, Location loc, const Args &args) {
            << "dense expects 2-D input, got " << spellType(xType)
            << (xType.getRank() > 2 ? "; flatten it first" : "");
   int64_t in = xType.getDimSize(1), out = args.integer("out");
+  if (double(in) * double(out) > double(1ll << 34))
+    return gen.error(args.loc("out"))
+           << "dense: a weight of " << in << " x " << out
+           << " elements is too large";
   Type element = xType.getElementType();
   std::string layer = gen.layerName("dense", args.get("name"));
   auto wType = RankedTensorType::get({out, in}, element);
@@ -1518,7 +1594,7 @@ const llvm::StringMap<Builtin> &builtins() {
           if (args.number("beta") <= 0)
             return gen.error(args.loc("beta"))
                    << "softplus expects a positive beta, got "
-                   << args.number("beta");
+                   << formatNumber(args.number("beta"));
           return Value::makeTensor(
               nn::SoftplusOp::create(
                   gen.b(), loc, args.tensor("x"),
@@ -1576,18 +1652,19 @@ const llvm::StringMap<Builtin> &builtins() {
       t[name] = initializer(kaiming);
     for (const char *name : {"glorot", "glorot_uniform", "xavier",
                              "xavier_uniform", "glorot_normal", "xavier_normal"})
-      t[name] = initializer({{"gain", K::Number, 1.0}});
+      t[name] = initializer({{"gain", K::Number, 1.0}}, {"gain"});
     for (const char *name : {"lecun", "lecun_normal", "lecun_uniform", "torch",
                              "default", "zeros", "ones"})
       t[name] = initializer({});
-    t["normal"] = initializer({{"std", K::Number, 1.0}, {"mean", K::Number, 0.0}});
-    t["truncated_normal"] =
-        initializer({{"std", K::Number, 1.0}, {"mean", K::Number, 0.0}});
-    t["uniform"] = initializer({{"a", K::Number, 1.0}});
+    t["normal"] = initializer(
+        {{"std", K::Number, 1.0}, {"mean", K::Number, 0.0}}, {"std"});
+    t["truncated_normal"] = initializer(
+        {{"std", K::Number, 1.0}, {"mean", K::Number, 0.0}}, {"std"});
+    t["uniform"] = initializer({{"a", K::Number, 1.0}}, {"a"});
     t["constant"] = initializer({{"value", K::Number}});
     // Optimizers, with PyTorch's defaults.
     t["sgd"] = optimizer(
-        {{"lr", K::Number, 0.01},
+        {{"lr", K::Number},
          {"momentum", K::Number, 0.0},
          {"dampening", K::Number, 0.0},
          {"nesterov", K::Bool, 0},
@@ -1596,11 +1673,11 @@ const llvm::StringMap<Builtin> &builtins() {
           if (args.number("momentum") < 0)
             return gen.error(args.loc("momentum"))
                    << "expects a non-negative momentum, got "
-                   << args.number("momentum");
+                   << formatNumber(args.number("momentum"));
           if (args.number("weight_decay") < 0)
             return gen.error(args.loc("weight_decay"))
                    << "expects a non-negative weight_decay, got "
-                   << args.number("weight_decay");
+                   << formatNumber(args.number("weight_decay"));
           if (args.boolean("nesterov") &&
               (args.number("momentum") <= 0 || args.number("dampening") != 0))
             return gen.error(args.loc("nesterov"))

@@ -4,6 +4,7 @@
 #include "compiler/Frontend/Lexer.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/ScopeExit.h"
 
 using namespace nnc::frontend;
 using mlir::failure;
@@ -37,8 +38,10 @@ private:
 
   /// Reports "expects X, got Y" at the current token.
   LogicalResult expected(const llvm::Twine &what) {
-    if (is(TokenKind::Error))
-      return failure(); // The lexer has reported it.
+    if (is(TokenKind::Error)) {
+      mlir::emitError(tok.loc) << tok.stringValue;
+      return failure();
+    }
     mlir::InFlightDiagnostic diag = mlir::emitError(tok.loc)
                                     << "expects " << what << ", got ";
     if (is(TokenKind::Eof))
@@ -85,6 +88,7 @@ private:
 
 std::unique_ptr<File> Parser::parseFile() {
   auto file = std::make_unique<File>();
+  file->loc = lexer.startLoc();
   while (!is(TokenKind::Eof)) {
     switch (tok.kind) {
     case TokenKind::KwModel:
@@ -190,6 +194,12 @@ std::unique_ptr<TrainDef> Parser::parseTrain() {
 }
 
 LogicalResult Parser::parseBody(StmtList &body, bool inBlock) {
+  // Bounded nesting keeps pathological inputs from exhausting the stack.
+  if (++depth > 256) {
+    mlir::emitError(tok.loc) << "statements nest deeper than 256 levels";
+    return failure();
+  }
+  auto restore = llvm::scope_exit([&] { --depth; });
   while (!is(TokenKind::RBrace)) {
     if (is(TokenKind::Eof))
       return expected("'}'");
@@ -397,7 +407,11 @@ ExprPtr Parser::parsePrimary() {
     consume();
     while (!is(TokenKind::RParen)) {
       Arg arg;
-      if (is(TokenKind::Identifier) && peeked.kind == TokenKind::Equal) {
+      // `input`, `label` and `output` are keywords only at the start of a
+      // statement; as argument names (mse(input = p)) they are plain names.
+      bool nameLike = is(TokenKind::Identifier) || is(TokenKind::KwInput) ||
+                      is(TokenKind::KwLabel) || is(TokenKind::KwOutput);
+      if (nameLike && peeked.kind == TokenKind::Equal) {
         arg.name = tok.text.str();
         arg.nameLoc = tok.loc;
         consume();

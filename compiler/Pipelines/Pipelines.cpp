@@ -2,22 +2,71 @@
 
 #include "compiler/Pipelines/Pipelines.h"
 
+#include "compiler/Conversion/Passes.h"
 #include "dialects/NN/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
-void nnc::buildTrainStepPipeline(mlir::OpPassManager &pm) {
-  pm.addPass(mlir::nn::createNNAutodiffPass());
-  pm.addPass(mlir::nn::createNNBuildTrainStepPass());
-  pm.addPass(mlir::createCanonicalizerPass());
-  pm.addPass(mlir::createCSEPass());
+using namespace mlir;
+
+void nnc::buildTrainStepPipeline(OpPassManager &pm) {
+  pm.addPass(nn::createNNAutodiffPass());
+  pm.addPass(nn::createNNBuildTrainStepPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void nnc::buildLinalgPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertNNToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void nnc::buildCPULLVMPipeline(OpPassManager &pm,
+                               const CPUPipelineOptions &options) {
+  pm.addPass(createStepBufferABIPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  pm.addPass(bufferization::createOneShotBufferizePass());
+  pm.addPass(createCanonicalizerPass());
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
 }
 
 void nnc::registerPipelines() {
-  mlir::PassPipelineRegistration<>(
+  PassPipelineRegistration<>(
       "nnc-train-step",
       "Builds the training and evaluation steps of nn models",
       buildTrainStepPipeline);
+  PassPipelineRegistration<>("nnc-linalg",
+                             "Lowers nn steps to fused linalg on tensors",
+                             buildLinalgPipeline);
+  PassPipelineRegistration<>(
+      "nnc-cpu-llvm", "Lowers linalg steps to the LLVM dialect for the CPU",
+      [](OpPassManager &pm) { buildCPULLVMPipeline(pm); });
 }

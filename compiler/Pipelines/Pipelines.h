@@ -18,6 +18,21 @@ namespace nnc {
 /// assembly, then canonicalize and CSE (`nnc-train-step` in nnc-opt).
 void buildTrainStepPipeline(mlir::OpPassManager &pm);
 
+/// Steps on `nn` ops -> `linalg` on tensors with elementwise chains fused
+/// (`nnc-linalg` in nnc-opt). Target-neutral.
+void buildLinalgPipeline(mlir::OpPassManager &pm);
+
+/// Options of the CPU lowering.
+struct CPUPipelineOptions {
+  /// Use scf.forall + OpenMP for the outer loops of large ops.
+  bool parallel = false;
+};
+
+/// `linalg` on tensors -> the LLVM dialect for the host CPU: the in-place
+/// buffer ABI, one-shot bufferization, loops, LLVM (`nnc-cpu-llvm`).
+void buildCPULLVMPipeline(mlir::OpPassManager &pm,
+                          const CPUPipelineOptions &options = {});
+
 /// Registers the pipelines with the pass registry.
 void registerPipelines();
 

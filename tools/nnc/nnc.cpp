@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
 #include "compiler/Driver/Registration.h"
 #include "compiler/Pipelines/Pipelines.h"
@@ -33,9 +34,14 @@ namespace {
 
 /// What `nnc compile` prints or writes.
 enum class EmitKind {
-  NN,    ///< The model as nn dialect IR, with model-file locations.
-  Train, ///< The training step on nn ops.
-  Eval,  ///< The evaluation step on nn ops.
+  NN,     ///< The model as nn dialect IR, with model-file locations.
+  Train,  ///< The training step on nn ops.
+  Eval,   ///< The evaluation step on nn ops.
+  Linalg, ///< Both steps as fused linalg on tensors.
+  LLVM,   ///< Optimized LLVM IR.
+  Asm,    ///< Host assembly.
+  Obj,    ///< A host object file.
+  Lib,    ///< lib<model>.so, lib<model>.a and <model>.h.
 };
 
 cl::SubCommand compileCommand("compile",
@@ -45,19 +51,33 @@ cl::SubCommand compileCommand("compile",
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn|model.mlir>"),
                                cl::Required, cl::sub(compileCommand));
 
-cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
-                                cl::value_desc("path"), cl::init("-"),
-                                cl::sub(compileCommand));
+cl::opt<std::string>
+    outputFile("o",
+               cl::desc("Output directory for --emit=lib (default: .), "
+                        "output file otherwise (default: stdout)"),
+               cl::value_desc("path"), cl::sub(compileCommand));
+
+cl::opt<std::string> targetCPU("target-cpu",
+                               cl::desc("CPU to generate code for (an LLVM "
+                                        "CPU name, or 'native')"),
+                               cl::init("native"), cl::sub(compileCommand));
 
 cl::opt<EmitKind> emitKind(
-    "emit", cl::desc("What to produce"), cl::init(EmitKind::NN),
+    "emit", cl::desc("What to produce"), cl::init(EmitKind::Lib),
     cl::values(
         clEnumValN(EmitKind::NN, "nn",
                    "the model as nn dialect IR with locations"),
         clEnumValN(EmitKind::Train, "train",
                    "the training step: forward, loss, backward, update"),
         clEnumValN(EmitKind::Eval, "eval",
-                   "the evaluation step: forward and loss")),
+                   "the evaluation step: forward and loss"),
+        clEnumValN(EmitKind::Linalg, "linalg",
+                   "both steps as fused linalg on tensors"),
+        clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+        clEnumValN(EmitKind::Asm, "asm", "assembly for the target CPU"),
+        clEnumValN(EmitKind::Obj, "obj", "an object file (needs -o)"),
+        clEnumValN(EmitKind::Lib, "lib",
+                   "lib<model>.so, lib<model>.a and <model>.h (default)")),
     cl::sub(compileCommand));
 
 cl::opt<bool> printLocations("print-locations",
@@ -80,8 +100,23 @@ int runCompile() {
   if (!module)
     return nnc::kExitInputError;
 
+  nnc::CompileOptions options;
+  options.codegen.cpu = targetCPU;
+  if (emitKind == EmitKind::Lib) {
+    nnc::LibraryInterface lib;
+    std::string dir = outputFile.empty() ? std::string(".") : outputFile.getValue();
+    if (failed(nnc::buildSteps(*module)) ||
+        failed(nnc::writeLibrary(*module, options, dir, lib)))
+      return nnc::kExitInputError;
+    return nnc::kExitSuccess;
+  }
+  if (emitKind == EmitKind::Obj && (outputFile.empty() || outputFile == "-")) {
+    llvm::errs() << "nnc: error: --emit=obj needs -o FILE\n";
+    return nnc::kExitUsageError;
+  }
   std::string error;
-  auto output = mlir::openOutputFile(outputFile, &error);
+  auto output = mlir::openOutputFile(
+      outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
   if (!output) {
     llvm::errs() << "nnc: error: " << error << "\n";
     return nnc::kExitUsageError;
@@ -90,11 +125,9 @@ int runCompile() {
   if (printLocations)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
         .useLocalScope();
+  if (emitKind != EmitKind::NN && failed(nnc::buildSteps(*module)))
+    return nnc::kExitInputError;
   if (emitKind == EmitKind::Train || emitKind == EmitKind::Eval) {
-    PassManager pm(&context);
-    nnc::buildTrainStepPipeline(pm);
-    if (failed(pm.run(*module)))
-      return nnc::kExitInputError;
     // Show only the step asked for.
     StringRef keep = emitKind == EmitKind::Train ? "train" : "eval";
     for (auto func : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
@@ -102,8 +135,21 @@ int runCompile() {
           step && step.getValue() != keep)
         func.erase();
   }
-  module->print(output->os(), flags);
-  output->os() << "\n";
+  if (emitKind >= EmitKind::Linalg && failed(nnc::lowerToLinalg(*module)))
+    return nnc::kExitInputError;
+  if (emitKind >= EmitKind::LLVM) {
+    if (failed(nnc::lowerToLLVMDialect(*module, options)))
+      return nnc::kExitInputError;
+    nnc::NativeKind kind = emitKind == EmitKind::LLVM ? nnc::NativeKind::LLVMIR
+                           : emitKind == EmitKind::Asm
+                               ? nnc::NativeKind::Assembly
+                               : nnc::NativeKind::Object;
+    if (failed(nnc::emitNative(*module, options.codegen, kind, output->os())))
+      return nnc::kExitInputError;
+  } else {
+    module->print(output->os(), flags);
+    output->os() << "\n";
+  }
   output->keep();
   return nnc::kExitSuccess;
 }

@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -79,6 +80,8 @@ mlir::nn::inferMatmulType(const ShapeDiag &diag, RankedTensorType lhs,
 FailureOr<RankedTensorType>
 mlir::nn::inferElementwiseType(const ShapeDiag &diag, RankedTensorType lhs,
                                RankedTensorType rhs) {
+  if (failed(checkSameElementType(diag, lhs, rhs)))
+    return failure();
   if (lhs != rhs)
     return diag.emitError() << "expects operands of the same shape, got "
                             << diag.spell(lhs) << " and " << diag.spell(rhs);
@@ -179,7 +182,8 @@ mlir::nn::inferReshapeType(const ShapeDiag &diag, RankedTensorType input,
       return diag.emitError()
              << "expects positive sizes and at most one -1, got " << d
              << " at position " << i;
-    known *= d;
+    if (llvm::MulOverflow(known, d, known) || known > (int64_t(1) << 40))
+      return diag.emitError() << "expects a shape of at most 2^40 elements";
   }
   int64_t count = input.getNumElements();
   SmallVector<int64_t> result(shape);
@@ -220,6 +224,8 @@ mlir::nn::inferCrossEntropyType(const ShapeDiag &diag, RankedTensorType logits,
 FailureOr<RankedTensorType>
 mlir::nn::inferPairwiseLossType(const ShapeDiag &diag, RankedTensorType input,
                                 RankedTensorType target) {
+  if (failed(checkSameElementType(diag, input, target)))
+    return failure();
   if (input != target)
     return diag.emitError()
            << "expects prediction and target of the same shape, got "

@@ -1,0 +1,111 @@
+//===- StepBufferABI.cpp - In-place buffer signature of step functions ----===//
+//
+// The generated library passes every tensor as a plain pointer and updates
+// parameters and optimizer state in place. This pass fixes that contract at
+// the tensor level, before bufferization, so that one-shot bufferization
+// sees the destinations and can avoid copies.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_STEPBUFFERABIPASS
+#include "compiler/Conversion/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+
+MemRefType memrefFor(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+/// For a train step, result i < #params + #state updates argument i.
+unsigned numInPlaceResults(func::FuncOp step) {
+  unsigned n = 0;
+  for (unsigned i = 0, e = step.getNumArguments(); i < e; ++i)
+    if (step.getArgAttr(i, "nn.param") || step.getArgAttr(i, "nn.state"))
+      ++n;
+  auto kind = step->getAttrOfType<StringAttr>("nn.step");
+  return kind && kind.getValue() == "train" ? n : 0;
+}
+
+LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
+  OpBuilder b(step);
+  unsigned inPlace = numInPlaceResults(step);
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (auto [i, type] : llvm::enumerate(step.getArgumentTypes())) {
+    if (!isa<RankedTensorType>(type))
+      return step.emitError() << "expects tensor arguments, got " << type;
+    argTypes.push_back(memrefFor(type));
+    DictionaryAttr attrs = step.getArgAttrDict(i);
+    argAttrs.push_back(attrs ? attrs : b.getDictionaryAttr({}));
+  }
+  for (unsigned i = inPlace, e = step.getNumResults(); i < e; ++i) {
+    argTypes.push_back(memrefFor(step.getResultTypes()[i]));
+    DictionaryAttr attrs = step.getResultAttrDict(i);
+    SmallVector<NamedAttribute> named;
+    if (attrs)
+      named.append(attrs.begin(), attrs.end());
+    named.push_back(b.getNamedAttr("nn.result", b.getUnitAttr()));
+    argAttrs.push_back(b.getDictionaryAttr(named));
+  }
+  auto func = func::FuncOp::create(b, step.getLoc(),
+                                   (prefix + step.getName()).str(),
+                                   b.getFunctionType(argTypes, {}));
+  func.setAllArgAttrs(argAttrs);
+  for (NamedAttribute attr : step->getDiscardableAttrs())
+    func->setAttr(attr.getName(), attr.getValue());
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+
+  IRMapping mapping;
+  for (auto [i, arg] : llvm::enumerate(step.getArguments())) {
+    bool writable = i < inPlace;
+    Value t = bufferization::ToTensorOp::create(
+        b, arg.getLoc(), arg.getType(), entry->getArgument(i),
+        /*restrict=*/b.getUnitAttr(),
+        /*writable=*/writable ? b.getUnitAttr() : UnitAttr());
+    mapping.map(arg, t);
+  }
+  for (Operation &op : step.getBody().front().without_terminator())
+    b.clone(op, mapping);
+  auto ret = cast<func::ReturnOp>(step.getBody().front().getTerminator());
+  unsigned numArgs = step.getNumArguments();
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    Value dest = i < inPlace ? entry->getArgument(i)
+                             : entry->getArgument(numArgs + i - inPlace);
+    bufferization::MaterializeInDestinationOp::create(
+        b, ret.getLoc(), TypeRange{}, mapping.lookup(v), dest,
+        /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
+  }
+  func::ReturnOp::create(b, ret.getLoc());
+  step.erase();
+  return success();
+}
+
+struct StepBufferABIPass
+    : nnc::impl::StepBufferABIPassBase<StepBufferABIPass> {
+  using StepBufferABIPassBase::StepBufferABIPassBase;
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> steps;
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func->hasAttr("nn.step"))
+        steps.push_back(func);
+    for (func::FuncOp step : steps)
+      if (failed(rewriteStep(step, prefix)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,181 @@
+//===- Compile.cpp - From a model to a library ----------------------------===//
+
+#include "compiler/Driver/Compile.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+
+#ifndef NNC_RUNTIME_INCLUDE_DIR
+#error "NNC_RUNTIME_INCLUDE_DIR must point at runtime/"
+#endif
+#ifndef NNC_RUNTIME_LIBRARY
+#error "NNC_RUNTIME_LIBRARY must name libnnc_runtime.a"
+#endif
+
+static LogicalResult runPipeline(ModuleOp module,
+                                 llvm::function_ref<void(OpPassManager &)> fn) {
+  PassManager pm(module.getContext());
+  fn(pm);
+  return pm.run(module);
+}
+
+LogicalResult nnc::buildSteps(ModuleOp module) {
+  return runPipeline(module, buildTrainStepPipeline);
+}
+
+LogicalResult nnc::lowerToLinalg(ModuleOp module) {
+  return runPipeline(module, buildLinalgPipeline);
+}
+
+LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
+                                      const CompileOptions &options) {
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        buildCPULLVMPipeline(pm, options.cpu);
+      })))
+    return failure();
+  // Argument attributes such as nn.init describe the C API, which is
+  // emitted separately; LLVM IR has no use for them.
+  module.walk([](LLVM::LLVMFuncOp func) {
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      for (NamedAttribute attr : func.getArgAttrDict(i) ? func.getArgAttrDict(i).getValue() : ArrayRef<NamedAttribute>())
+        if (attr.getName().strref().starts_with("nn."))
+          func.removeArgAttr(i, attr.getName());
+    SmallVector<StringAttr> drop;
+    for (NamedAttribute attr : func->getDiscardableAttrs())
+      if (attr.getName().strref().starts_with("nn."))
+        drop.push_back(attr.getName());
+    for (StringAttr name : drop)
+      func->removeAttr(name);
+  });
+  return success();
+}
+
+/// Runs `argv`, reporting a failure with its command line.
+static LogicalResult run(Location loc, ArrayRef<std::string> argv) {
+  SmallVector<StringRef> args(argv.begin(), argv.end());
+  std::string error;
+  int status = llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, {}, 0, 0,
+                                         &error);
+  if (status == 0)
+    return success();
+  InFlightDiagnostic diag = emitError(loc) << "command failed (" << status
+                                           << (error.empty() ? "" : ": ")
+                                           << error << "):";
+  for (StringRef a : args)
+    diag << " " << a;
+  return diag;
+}
+
+static FailureOr<std::string> findTool(Location loc, StringRef name,
+                                       const char *envVar) {
+  if (const char *env = std::getenv(envVar))
+    return std::string(env);
+  if (auto path = llvm::sys::findProgramByName(name))
+    return *path;
+  return emitError(loc) << "cannot find '" << name << "' (set " << envVar
+                        << ")";
+}
+
+LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
+                                StringRef dir, LibraryInterface &lib) {
+  Location loc = module.getLoc();
+  FailureOr<LibraryInterface> described = LibraryInterface::fromModule(module);
+  if (failed(described))
+    return failure();
+  lib = *described;
+  if (failed(lowerToLinalg(module)) ||
+      failed(lowerToLLVMDialect(module, options)))
+    return failure();
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return emitError(loc) << "cannot create '" << dir << "': " << ec.message();
+  auto path = [&](const llvm::Twine &file) {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, file);
+    return std::string(p);
+  };
+  auto write = [&](const std::string &file,
+                   llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)>
+                       fn) -> LogicalResult {
+    std::error_code ec;
+    llvm::ToolOutputFile out(file, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return emitError(loc) << "cannot write '" << file << "': "
+                            << ec.message();
+    if (failed(fn(out.os())))
+      return failure();
+    out.keep();
+    return success();
+  };
+
+  std::string object = path(lib.model + ".o");
+  std::string glue = path(lib.model + "_api.c");
+  std::string glueObject = path(lib.model + "_api.o");
+  std::string header = path(lib.model + ".h");
+  if (failed(write(object,
+                   [&](llvm::raw_pwrite_stream &os) {
+                     return emitNative(module, options.codegen,
+                                       NativeKind::Object, os);
+                   })) ||
+      failed(write(header,
+                   [&](llvm::raw_pwrite_stream &os) {
+                     emitCHeader(lib, os);
+                     return success();
+                   })) ||
+      failed(write(glue, [&](llvm::raw_pwrite_stream &os) {
+        emitCGlue(lib, os);
+        return success();
+      })))
+    return failure();
+
+  FailureOr<std::string> cc = findTool(loc, "cc", "NNC_CC");
+  FailureOr<std::string> ar = findTool(loc, "ar", "NNC_AR");
+  if (failed(cc) || failed(ar))
+    return failure();
+  if (failed(run(loc, {*cc, "-std=c11", "-O2", "-fPIC", "-c",
+                       "-I" + std::string(NNC_RUNTIME_INCLUDE_DIR),
+                       "-I" + dir.str(), glue, "-o", glueObject})))
+    return failure();
+  // Export only the model's C API: the compiled kernels and the runtime
+  // stay private, so that two models can live in one program.
+  std::string exports = path(lib.model + ".map");
+  if (failed(write(exports, [&](llvm::raw_pwrite_stream &os) {
+        os << "{\n  global: " << lib.model << "_*;\n  local: *;\n};\n";
+        return success();
+      })))
+    return failure();
+  std::string shared = path("lib" + lib.model + ".so");
+  if (failed(run(loc, {*cc, "-shared", "-o", shared, object, glueObject,
+                       NNC_RUNTIME_LIBRARY, "-lm",
+                       "-Wl,--version-script=" + exports})))
+    return failure();
+  // The static library carries the runtime's objects too, so that users
+  // link one archive; an MRI script merges the archives.
+  std::string archive = path("lib" + lib.model + ".a");
+  std::string script = path(lib.model + ".mri");
+  llvm::sys::fs::remove(archive);
+  if (failed(write(script, [&](llvm::raw_pwrite_stream &os) {
+        os << "CREATE " << archive << "\nADDMOD " << object << "\nADDMOD "
+           << glueObject << "\nADDLIB " << NNC_RUNTIME_LIBRARY
+           << "\nSAVE\nEND\n";
+        return success();
+      })))
+    return failure();
+  std::optional<StringRef> redirects[] = {script, std::nullopt, std::nullopt};
+  std::string error;
+  SmallVector<StringRef> arArgs = {*ar, "-M"};
+  if (llvm::sys::ExecuteAndWait(*ar, arArgs, std::nullopt, redirects, 0, 0,
+                                &error) != 0)
+    return emitError(loc) << "cannot create '" << archive << "' with ar -M "
+                          << error;
+  for (const std::string &tmp : {object, glueObject, script, exports})
+    llvm::sys::fs::remove(tmp);
+  return success();
+}

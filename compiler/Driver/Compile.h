@@ -1,0 +1,46 @@
+//===- Compile.h - From a model to a library ---------------------*- C++ -*-===//
+//
+// The stages of `nnc compile`, shared by the tool and `nnc train`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_COMPILER_DRIVER_COMPILE_H
+#define NNC_COMPILER_DRIVER_COMPILE_H
+
+#include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Target/LibraryInterface.h"
+#include "compiler/Target/ObjectEmitter.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace nnc {
+
+/// How to compile a model.
+struct CompileOptions {
+  CodegenOptions codegen;
+  CPUPipelineOptions cpu;
+};
+
+/// Runs autodiff and step assembly: the `--emit=train` stage.
+mlir::LogicalResult buildSteps(mlir::ModuleOp module);
+
+/// Lowers steps to fused linalg on tensors: the `--emit=linalg` stage.
+mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
+
+/// Lowers linalg to the LLVM dialect and drops nnc's attributes, which have
+/// no meaning in LLVM IR.
+mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
+                                       const CompileOptions &options);
+
+/// Compiles a model (steps already built) into `<dir>/lib<model>.so`,
+/// `<dir>/lib<model>.a` and `<dir>/<model>.h`. `lib` receives the
+/// interface. Errors are reported through the diagnostic engine.
+mlir::LogicalResult writeLibrary(mlir::ModuleOp module,
+                                 const CompileOptions &options,
+                                 llvm::StringRef dir, LibraryInterface &lib);
+
+} // namespace nnc
+
+#endif // NNC_COMPILER_DRIVER_COMPILE_H

@@ -1,0 +1,58 @@
+//===- LibraryInterface.h - What a generated library exports ----*- C++ -*-===//
+//
+// The C-level description of a compiled model: its parameters, optimizer
+// state, inputs and outputs, read off the step functions' attributes. The
+// header and glue emitters and `nnc train` all work from it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_COMPILER_TARGET_LIBRARYINTERFACE_H
+#define NNC_COMPILER_TARGET_LIBRARYINTERFACE_H
+
+#include "dialects/NN/IR/NNDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+/// One tensor crossing the library boundary.
+struct TensorInfo {
+  std::string name;           ///< `dense0.weight`, `x`, `loss`.
+  std::vector<int64_t> shape;
+  std::string cType;          ///< `float`, `double`, `int32_t`, `int64_t`.
+  mlir::nn::InitAttr init;    ///< Parameters only.
+  bool isLabel = false;       ///< Inputs only.
+
+  int64_t numElements() const;
+};
+
+/// Everything the C API of one model needs.
+struct LibraryInterface {
+  std::string model;            ///< Symbol prefix: `mlp`.
+  std::vector<TensorInfo> params;
+  std::vector<TensorInfo> state; ///< Optimizer state, in parameter order.
+  std::vector<TensorInfo> inputs; ///< Inputs and labels, in declaration order.
+  std::vector<TensorInfo> outputs; ///< Eval outputs after the loss.
+  std::string optimizer;
+  double learningRate = 1e-3;
+
+  /// Reads the interface off `@<m>_train_step` and `@<m>_eval_step` (the
+  /// output of nnc-train-step). Fails with a diagnostic if they are missing
+  /// or use a type the C API cannot express.
+  static mlir::FailureOr<LibraryInterface> fromModule(mlir::ModuleOp module);
+};
+
+/// Writes `<model>.h`: the documented C API.
+void emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os);
+
+/// Writes `<model>_api.c`: the C API on top of the compiled step functions
+/// (`_nnc_<model>_train_step`, `_nnc_<model>_eval_step`) and the runtime.
+void emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os);
+
+} // namespace nnc
+
+#endif // NNC_COMPILER_TARGET_LIBRARYINTERFACE_H
