@@ -175,7 +175,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
                                 &error) != 0)
     return emitError(loc) << "cannot create '" << archive << "' with ar -M "
                           << error;
-  for (const std::string &tmp : {object, glueObject, script, exports})
+  for (const std::string &tmp : {object, glue, glueObject, script, exports})
     llvm::sys::fs::remove(tmp);
   return success();
 }
