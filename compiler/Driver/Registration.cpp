@@ -4,6 +4,7 @@
 
 #include "dialects/NN/IR/NNDialect.h"
 #include "dialects/NN/Transforms/Passes.h"
+#include "compiler/Codegen/Passes.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Pipelines/Pipelines.h"
 
@@ -22,5 +23,6 @@ void nnc::registerAllPasses() {
   mlir::registerAllPasses();
   mlir::nn::registerNNPasses();
   registerNNCConversionPasses();
+  registerNNCCodegenPasses();
   registerPipelines();
 }

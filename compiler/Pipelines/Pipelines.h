@@ -8,6 +8,8 @@
 #ifndef NNC_COMPILER_PIPELINES_PIPELINES_H
 #define NNC_COMPILER_PIPELINES_PIPELINES_H
 
+#include <cstdint>
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
@@ -24,8 +26,9 @@ void buildLinalgPipeline(mlir::OpPassManager &pm);
 
 /// Options of the CPU lowering.
 struct CPUPipelineOptions {
-  /// Use scf.forall + OpenMP for the outer loops of large ops.
-  bool parallel = false;
+  /// Threads to split large ops across (scf.forall, then OpenMP); 1 keeps
+  /// the code sequential.
+  int64_t threads = 1;
 };
 
 /// `linalg` on tensors -> the LLVM dialect for the host CPU: the in-place

@@ -1,0 +1,27 @@
+//===- Passes.h - nnc code generation passes --------------------*- C++ -*-===//
+//
+// Declares the target-specific code generation passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_COMPILER_CODEGEN_PASSES_H
+#define NNC_COMPILER_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace nnc {
+
+#define GEN_PASS_DECL
+#include "compiler/Codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/Codegen/Passes.h.inc"
+
+} // namespace nnc
+
+#endif // NNC_COMPILER_CODEGEN_PASSES_H
