@@ -32,7 +32,9 @@ def CPUTileAndVectorizePass
     Option<"threads", "threads", "int64_t", /*default=*/"1",
            "Split large ops across this many threads with scf.forall">,
     Option<"chunk", "chunk", "int64_t", /*default=*/"64",
-           "Maximum vector length, in elements, for non-contraction ops">
+           "Maximum vector length, in elements, for non-contraction ops">,
+    Option<"lowerVectors", "lower-vectors", "bool", /*default=*/"true",
+           "Lower vector.contract to FMAs and transfers to loads and stores">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

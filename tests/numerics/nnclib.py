@@ -51,18 +51,27 @@ class NNCError(RuntimeError):
 
 def find_nnc(argv_value=None):
     """The nnc binary: an explicit value (e.g. from --nnc), $NNC, `nnc` on
-    PATH, or build/bin/nnc in the repository."""
-    for cand in (argv_value, os.environ.get("NNC")):
-        if cand:
-            if os.sep not in cand:
-                resolved = shutil.which(cand)
-                if resolved:
-                    return resolved
-            return os.path.abspath(cand)
-    resolved = shutil.which("nnc")
-    if resolved:
-        return resolved
+    PATH, or build/bin/nnc in the repository. A bare name is looked up on
+    PATH and skipped when not found there."""
+    for cand in (argv_value, os.environ.get("NNC"), "nnc"):
+        if not cand:
+            continue
+        if os.sep not in cand:
+            resolved = shutil.which(cand)
+            if resolved:
+                return resolved
+        else:
+            return os.path.abspath(cand)  # an explicit path, even if missing
     return os.path.join(REPO_ROOT, "build", "bin", "nnc")
+
+
+def first_error_line(exc):
+    """The most telling line of an exception message (the first 'error:')."""
+    lines = str(exc).splitlines() or [repr(exc)]
+    for line in lines:
+        if "error:" in line or "Error" in line:
+            return line.strip()
+    return lines[0]
 
 
 class _Param(ctypes.Structure):
@@ -305,7 +314,10 @@ class State:
         return msg.decode() if msg else ""
 
 
-def compile_model(source, nnc=None, outdir=None, name="model", retries=3):
+_UNRUNNABLE = set()
+
+
+def compile_model(source, nnc=None, outdir=None, name="model", retries=10):
     """Compiles `source` (model file text) with nnc into `outdir` (a fresh
     temporary directory by default) and loads the library."""
     nnc = nnc or find_nnc()
@@ -318,19 +330,23 @@ def compile_model(source, nnc=None, outdir=None, name="model", retries=3):
     lib_dir = os.path.join(outdir, "lib")
     for attempt in range(retries + 1):
         # The compiler may be being rebuilt concurrently: wait for the binary
-        # and retry a crash (negative status) or a missing file.
-        if not os.path.exists(nnc):
-            if attempt == retries:
-                raise NNCError("nnc not found at %s (set NNC or pass --nnc)" % nnc)
-            time.sleep(5)
+        # and retry when it is missing, cannot be executed (being written) or
+        # crashed (negative status). A model error (exit 1) is final.
+        last = attempt == retries or nnc in _UNRUNNABLE
+        try:
+            proc = subprocess.run([nnc, "compile", src, "-o", lib_dir],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  universal_newlines=True)
+        except OSError as e:
+            if last:
+                _UNRUNNABLE.add(nnc)  # do not wait again for every model
+                raise NNCError("cannot run nnc at %s (set NNC or pass --nnc): %s" % (nnc, e))
+            time.sleep(3)
             continue
-        proc = subprocess.run([nnc, "compile", src, "-o", lib_dir],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True)
         if proc.returncode == 0:
             break
-        if proc.returncode > 0 or attempt == retries:
+        if proc.returncode > 0 or last:
             raise NNCError("nnc compile failed (exit %d):\n%s\n--- model ---\n%s"
                            % (proc.returncode, proc.stderr.strip(), source))
-        time.sleep(2)
+        time.sleep(3)
     return Library(lib_dir, source)

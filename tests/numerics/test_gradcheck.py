@@ -158,9 +158,13 @@ _elementwise("scale_left", "2.5 * {h}", lambda v: 2.5 * v, op="scale")
 _elementwise("scale_right", "{h} * 0.3", lambda v: v * 0.3, op="scale")
 _elementwise("scale_div", "{h} / 4", lambda v: v / 4, op="scale")
 _elementwise("softmax", "softmax({h})", lambda v: F.softmax(v, dim=-1))
-_elementwise("softmax_dim0", "softmax({h}, dim = 0)", lambda v: F.softmax(v, dim=0), op="softmax")
+# Along dim 0 the op is invariant to dense0's bias (constant along the
+# batch): tanh first, so that every parameter gets a nonzero gradient.
+_elementwise("softmax_dim0", "softmax(tanh({h}), dim = 0)", lambda v: F.softmax(torch.tanh(v), dim=0),
+             op="softmax")
 _elementwise("log_softmax", "log_softmax({h})", lambda v: F.log_softmax(v, dim=-1))
-_elementwise("log_softmax_dim0", "log_softmax({h}, dim = 0)", lambda v: F.log_softmax(v, dim=0),
+_elementwise("log_softmax_dim0", "log_softmax(tanh({h}), dim = 0)",
+             lambda v: F.log_softmax(torch.tanh(v), dim=0),
              op="log_softmax")
 # A value used twice: the gradients of both uses must be accumulated.
 _elementwise("fanout_mul_sigmoid", "{h} * sigmoid({h})", lambda v: v * torch.sigmoid(v), op="*")
@@ -579,7 +583,7 @@ def _make_test(case):
         try:
             problems = check_case(case)
         except Exception as e:
-            SUMMARY[case.name] = (case.op, "ERROR", str(e).splitlines()[0] if str(e) else repr(e))
+            SUMMARY[case.name] = (case.op, "ERROR", nnclib.first_error_line(e))
             raise
         SUMMARY[case.name] = (case.op, "FAIL" if problems else "ok",
                               problems[0].splitlines()[0] if problems else "")

@@ -8,6 +8,7 @@
 #include "compiler/Codegen/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_CPUTILEANDVECTORIZEPASS
@@ -29,10 +31,12 @@ namespace {
 /// The largest of `candidates` that divides `size`, or `size` itself when
 /// it is smaller than all of them.
 int64_t pickTile(int64_t size, ArrayRef<int64_t> candidates) {
+  if (size <= candidates.front())
+    return size;
   for (int64_t c : candidates)
-    if (c <= size && size % c == 0)
+    if (size % c == 0)
       return c;
-  return size < candidates.back() ? size : 1;
+  return 1;
 }
 
 /// Tiles `op` with `sizes` (0 = untiled) using `loopType`; returns the tiled
@@ -54,6 +58,74 @@ Operation *tile(RewriterBase &rewriter, TilingInterface op,
   return result->tiledOps.front();
 }
 
+/// Returns the allocation `v` is a view of, or null.
+memref::AllocOp rootAlloc(Value v) {
+  while (auto view = v.getDefiningOp<memref::SubViewOp>())
+    v = view.getSource();
+  return v.getDefiningOp<memref::AllocOp>();
+}
+
+/// Turns a read-modify-write of one vector tile in every iteration of `loop`
+/// into a loop-carried value: read before the loop, write after it. Only
+/// tiles of a local allocation that nothing else in the loop touches
+/// qualify, so no alias analysis is needed. Returns the new loop, or null
+/// when nothing was hoisted.
+scf::ForOp hoistAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
+  for (auto write : loop.getBody()->getOps<vector::TransferWriteOp>()) {
+    // Register tiles only: unit dimensions are better left to the
+    // transfer lowering, which drops them.
+    if (llvm::is_contained(write.getVectorType().getShape(), 1) ||
+        write.getVectorType().getRank() == 0)
+      continue;
+    Value base = write.getBase();
+    memref::AllocOp alloc = rootAlloc(base);
+    if (!alloc || !loop.isDefinedOutsideOfLoop(base) ||
+        !llvm::all_of(write.getIndices(),
+                      [&](Value i) { return loop.isDefinedOutsideOfLoop(i); }))
+      continue;
+    vector::TransferReadOp read;
+    bool clean = true;
+    loop.getBody()->walk([&](Operation *op) {
+      if (op == write)
+        return;
+      for (Value operand : op->getOperands()) {
+        if (!isa<MemRefType>(operand.getType()) || rootAlloc(operand) != alloc)
+          continue;
+        auto r = dyn_cast<vector::TransferReadOp>(op);
+        if (r && !read && r.getBase() == base &&
+            llvm::equal(r.getIndices(), write.getIndices(),
+                        [](Value a, Value b) {
+                          return isEqualConstantIntOrValue(a, b);
+                        }) &&
+            r.getVectorType() == write.getVectorType() &&
+            r.getPermutationMap() == write.getPermutationMap() &&
+            r->getBlock() == loop.getBody() && r->isBeforeInBlock(write))
+          read = r;
+        else
+          clean = false;
+      }
+    });
+    if (!read || !clean)
+      continue;
+    rewriter.setInsertionPoint(loop);
+    Operation *hoistedRead = rewriter.clone(*read);
+    auto newLoop = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
+        rewriter, hoistedRead->getResult(0),
+        /*replaceInitOperandUsesInLoop=*/false,
+        [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+          return SmallVector<Value>{write.getVector()};
+        }));
+    rewriter.replaceAllUsesWith(read.getResult(),
+                                newLoop.getRegionIterArgs().back());
+    rewriter.eraseOp(read);
+    rewriter.setInsertionPointAfter(newLoop);
+    rewriter.clone(*write)->setOperand(0, newLoop.getResults().back());
+    rewriter.eraseOp(write);
+    return newLoop;
+  }
+  return nullptr;
+}
+
 struct CPUTileAndVectorizePass
     : nnc::impl::CPUTileAndVectorizePassBase<CPUTileAndVectorizePass> {
   using CPUTileAndVectorizePassBase::CPUTileAndVectorizePassBase;
@@ -67,8 +139,13 @@ struct CPUTileAndVectorizePass
           !ShapedType::isDynamicShape(op.getStaticLoopRanges()))
         ops.push_back(op);
     });
-    SmallVector<Operation *> toVectorize;
+    pendingVectorize.clear();
+    SmallVector<Operation *> &toVectorize = pendingVectorize;
     for (linalg::LinalgOp op : ops) {
+      if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
+        tileTranspose(rewriter, transpose);
+        continue;
+      }
       Operation *tiled = isa<linalg::ContractionOpInterface>(op.getOperation()) ||
                                  linalg::isaContractionOpInterface(op)
                              ? tileContraction(rewriter, op)
@@ -78,12 +155,24 @@ struct CPUTileAndVectorizePass
     }
     for (Operation *op : toVectorize) {
       rewriter.setInsertionPoint(op);
-      FailureOr<linalg::VectorizationResult> result =
-          linalg::vectorize(rewriter, op);
+      FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+          rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+          /*assumeDynamicDimsMatchVecSizes=*/false,
+          /*createNamedContraction=*/true);
       if (succeeded(result))
         rewriter.eraseOp(op);
     }
-    lowerVectors(func);
+    // Keep accumulator tiles in registers across the K loop: hoist the
+    // (now loop-invariant) subviews, then the read/write pair of the tile.
+    func.walk([](LoopLikeOpInterface loop) { moveLoopInvariantCode(loop); });
+    SmallVector<scf::ForOp> loops;
+    func.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+    for (scf::ForOp loop : loops)
+      while (scf::ForOp next = hoistAccumulator(rewriter, loop))
+        loop = next;
+    if (lowerVectors)
+      lowerVectorOps(func);
   }
 
   /// M and N to the register tile, K one step at a time.
@@ -95,6 +184,8 @@ struct CPUTileAndVectorizePass
       return tileGeneric(rewriter, op);
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
     unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+    if (failed(packRightOperand(rewriter, op, n, k)))
+      return nullptr;
     Operation *current = op;
     // Split the larger of M and N across threads.
     if (threads > 1) {
@@ -114,6 +205,58 @@ struct CPUTileAndVectorizePass
     sizes[k] = 1;
     return tile(rewriter, cast<TilingInterface>(current), sizes,
                 scf::SCFTilingOptions::LoopType::ForOp);
+  }
+
+  /// The register tile reads the right operand in rows along N. When it is
+  /// stored [N, K] those reads would be strided gathers, so copy it once
+  /// into a [K, N] buffer (packing) and read that instead.
+  LogicalResult packRightOperand(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 unsigned n, unsigned k) {
+    MLIRContext *ctx = op->getContext();
+    OpOperand *rhs = nullptr;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (map.getNumResults() == 2 &&
+          map.getResult(0) == getAffineDimExpr(n, ctx) &&
+          map.getResult(1) == getAffineDimExpr(k, ctx))
+        rhs = input;
+    }
+    if (!rhs)
+      return success();
+    auto type = dyn_cast<MemRefType>(rhs->get().getType());
+    if (!type || !type.getLayout().isIdentity())
+      return success();
+    rewriter.setInsertionPoint(op);
+    Location loc = op.getLoc();
+    auto packedType = MemRefType::get(
+        {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+    Value packed = memref::AllocOp::create(rewriter, loc, packedType);
+    auto transpose = linalg::TransposeOp::create(
+        rewriter, loc, rhs->get(), packed, ArrayRef<int64_t>{1, 0});
+    tileTranspose(rewriter, transpose);
+    rewriter.setInsertionPointAfter(op);
+    memref::DeallocOp::create(rewriter, loc, packed);
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps[rhs->getOperandNumber()] =
+        AffineMap::get(maps[0].getNumDims(), 0,
+                       {getAffineDimExpr(k, ctx), getAffineDimExpr(n, ctx)},
+                       ctx);
+    rewriter.modifyOpInPlace(op, [&] {
+      rhs->set(packed);
+      op->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
+    });
+    return success();
+  }
+
+  /// 8x8 blocks, which vectorize to register transposes.
+  void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
+    SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+    SmallVector<int64_t> sizes;
+    for (int64_t b : bounds)
+      sizes.push_back(pickTile(b, {8, 4, 2, 1}));
+    if (Operation *tiled = tile(rewriter, cast<TilingInterface>(*op), sizes,
+                                scf::SCFTilingOptions::LoopType::ForOp))
+      pendingVectorize.push_back(tiled);
   }
 
   /// Rows of the innermost dimension, in vector-sized chunks.
@@ -145,19 +288,39 @@ struct CPUTileAndVectorizePass
                 scf::SCFTilingOptions::LoopType::ForOp);
   }
 
-  void lowerVectors(func::FuncOp func) {
+  /// Ops tiled and waiting for vectorization.
+  SmallVector<Operation *> pendingVectorize;
+
+  void lowerVectorOps(func::FuncOp func) {
     MLIRContext *ctx = &getContext();
+    // Contractions first, while their operands still have their tile shapes:
+    // outer products are broadcast-FMA sequences on whole rows.
+    {
+      // Vectorization writes a product as broadcast-multiply-reduce; fold
+      // that back into vector.contract.
+      // The operands' transfer_reads broadcast through their permutation
+      // maps; making those broadcasts explicit lets them fold into the
+      // contraction's indexing maps.
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorReductionToContractPatterns(patterns);
+      (void)applyPatternsGreedily(func, std::move(patterns));
+    }
     {
       RewritePatternSet patterns(ctx);
-      vector::populateVectorReductionToContractPatterns(patterns);
       vector::populateVectorContractLoweringPatterns(
           patterns, vector::VectorContractLowering::OuterProduct);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      (void)applyPatternsGreedily(func, std::move(patterns));
+    }
+    {
+      RewritePatternSet patterns(ctx);
       vector::populateVectorOuterProductLoweringPatterns(patterns);
       vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
       vector::populateVectorMultiReductionLoweringPatterns(
           patterns, vector::VectorMultiReductionLowering::InnerParallel);
       vector::populateVectorTransposeLoweringPatterns(
-          patterns, vector::VectorTransposeLowering::EltWise);
+          patterns, vector::VectorTransposeLowering::Shuffle1D);
       vector::populateVectorBroadcastLoweringPatterns(patterns);
       vector::populateVectorShapeCastLoweringPatterns(patterns);
       // Unit dimensions left by tiling would otherwise force transfers

@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""Whole-model checks of nnc-compiled training libraries against PyTorch (f32).
+
+Each case is a small MLP (activation, loss, optimizer, optional gradient
+clipping). The PyTorch model starts from nnc's initial parameters (copied
+from <m>_params), both train 3 steps on the same fixed batch, and then:
+
+* the 3 losses returned by <m>_train_step (loss before each update) must
+  match PyTorch's;
+* every parameter after the 3 steps must match;
+* the outputs of <m>_eval_step after training must match PyTorch's forward.
+
+Tolerances (float32): parameters and outputs rtol = 1e-4, atol = 1e-6;
+losses rtol = 1e-5, atol = 1e-6. Both sides compute in float32 with
+different summation orders and different exp/log/tanh implementations, so
+single results differ by a few ulps (~1e-7 relative); after 3 steps the
+parameters differ by at most ~1e-6 relative in practice: with -v each
+case prints the fraction of the tolerance it used (under 1% when written). 1e-4 leaves two orders of magnitude of margin for
+that noise but is far below the effect of any hyperparameter in the cases:
+each case also runs a "mutant" PyTorch reference with one optimizer
+setting changed or dropped (no momentum, no Nesterov, no weight decay, Adam
+instead of AdamW, no clipping, ...) and requires it to differ from nnc by
+more than the tolerance, so the check demonstrably sees that setting.
+
+Run:  /usr/bin/python3 tests/numerics/test_pytorch.py [--nnc PATH] [-v] [-k NAME]
+The nnc binary: --nnc, else $NNC, else `nnc` on PATH, else build/bin/nnc.
+"""
+
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nnclib  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as F
+    HAVE_TORCH = True
+except ImportError:  # pragma: no cover
+    HAVE_TORCH = False
+
+TORCH_MISSING = "PyTorch not installed; run tools/setup.sh"
+
+NNC = None  # set in main()
+STEPS = 3
+PARAM_RTOL, PARAM_ATOL = 1e-4, 1e-6
+LOSS_RTOL, LOSS_ATOL = 1e-5, 1e-6
+
+B, IN, H1, H2, C = 8, 6, 10, 7, 4
+SEED = 1234
+
+SUMMARY = {}
+
+# --- activations: nnc expression, PyTorch function ----------------------------
+ACTIVATIONS = {
+    "relu": ("relu({})", lambda v: F.relu(v)),
+    "leaky_relu": ("leaky_relu({}, slope = 0.1)", lambda v: F.leaky_relu(v, 0.1)),
+    "sigmoid": ("sigmoid({})", lambda v: torch.sigmoid(v)),
+    "tanh": ("tanh({})", lambda v: torch.tanh(v)),
+    "silu": ("silu({})", lambda v: F.silu(v)),
+    "gelu": ("gelu({})", lambda v: F.gelu(v)),
+    "gelu_tanh": ('gelu({}, approximate = "tanh")', lambda v: F.gelu(v, approximate="tanh")),
+    "softplus": ("softplus({})", lambda v: F.softplus(v)),
+    "elu": ("elu({})", lambda v: F.elu(v)),
+}
+
+# --- losses: label declaration, nnc loss, PyTorch loss, label generator --------
+LOSSES = {
+    "cross_entropy": ("label y: i32[%d]" % B, "cross_entropy(out, y)",
+                      lambda o, y: F.cross_entropy(o, y.long()),
+                      lambda rng: rng.randint(0, C, size=(B,)).astype(np.int32)),
+    "cross_entropy_i64": ("label y: i64[%d]" % B, "cross_entropy(out, y)",
+                          lambda o, y: F.cross_entropy(o, y),
+                          lambda rng: rng.randint(0, C, size=(B,)).astype(np.int64)),
+    "mse": ("label y: f32[%d, %d]" % (B, C), "mse(out, y)",
+            lambda o, y: F.mse_loss(o, y),
+            lambda rng: rng.randn(B, C).astype(np.float32)),
+    "bce_with_logits": ("label y: f32[%d, %d]" % (B, C), "bce_with_logits(out, y)",
+                        lambda o, y: F.binary_cross_entropy_with_logits(o, y),
+                        lambda rng: rng.uniform(0, 1, size=(B, C)).astype(np.float32)),
+}
+
+
+# --- optimizers: nnc text, PyTorch constructor (kwargs), mutant kwargs ---------
+# A spec is (kind, kwargs); kind is "sgd", "adam" or "adamw".
+def torch_optimizer(spec, params):
+    kind, kw = spec
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=kw["lr"], momentum=kw.get("momentum", 0),
+                               dampening=kw.get("dampening", 0), nesterov=kw.get("nesterov", False),
+                               weight_decay=kw.get("weight_decay", 0))
+    cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+    default_wd = 0.0 if kind == "adam" else 0.01
+    return cls(params, lr=kw["lr"], betas=(kw.get("beta1", 0.9), kw.get("beta2", 0.999)),
+               eps=kw.get("eps", 1e-8), weight_decay=kw.get("weight_decay", default_wd))
+
+
+def nnc_optimizer(spec):
+    kind, kw = spec
+    args = []
+    for k, v in kw.items():
+        args.append("%s = %s" % (k, ("true" if v else "false") if isinstance(v, bool) else repr(float(v))))
+    return "%s(%s)" % (kind, ", ".join(args))
+
+
+OPTIMIZERS = {
+    # name: (spec, mutant spec or None, what the mutant drops)
+    "sgd": (("sgd", {"lr": 0.1}), ("sgd", {"lr": 0.09}), "lr 0.1 -> 0.09"),
+    "sgd_momentum": (("sgd", {"lr": 0.1, "momentum": 0.9}), ("sgd", {"lr": 0.1}), "no momentum"),
+    "sgd_nesterov": (("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+                     ("sgd", {"lr": 0.1, "momentum": 0.9}), "no nesterov"),
+    "sgd_weight_decay_dampening": (
+        ("sgd", {"lr": 0.1, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05}),
+        ("sgd", {"lr": 0.1, "momentum": 0.8, "weight_decay": 0.05}), "no dampening"),
+    "sgd_weight_decay_dampening_wd": (
+        ("sgd", {"lr": 0.1, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05}),
+        ("sgd", {"lr": 0.1, "momentum": 0.8, "dampening": 0.3}), "no weight decay"),
+    "sgd_weight_decay": (("sgd", {"lr": 0.1, "weight_decay": 0.05}), ("sgd", {"lr": 0.1}), "no weight decay"),
+    "adam": (("adam", {"lr": 0.01}), ("adamw", {"lr": 0.01}), "adamw's default decoupled decay"),
+    "adam_betas_eps": (("adam", {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3}),
+                       ("adam", {"lr": 0.01, "beta1": 0.8, "beta2": 0.99}), "eps 1e-3 -> 1e-8"),
+    "adam_bias_correction": (("adam", {"lr": 0.01, "beta1": 0.8, "beta2": 0.99}),
+                             ("adam", {"lr": 0.01, "beta1": 0.8, "beta2": 0.999}), "beta2 0.99 -> 0.999"),
+    "adam_weight_decay": (("adam", {"lr": 0.01, "weight_decay": 0.1}), ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
+                          "decoupled instead of L2 decay"),
+    "adamw": (("adamw", {"lr": 0.01, "weight_decay": 0.5}), ("adam", {"lr": 0.01, "weight_decay": 0.5}),
+              "L2 instead of decoupled decay"),
+    "adamw_default_decay": (("adamw", {"lr": 0.01}), ("adam", {"lr": 0.01}), "no weight decay"),
+}
+
+CLIP_ACTIVE = 0.05    # below the gradient norms of these models: clipping acts
+CLIP_INACTIVE = 1e3   # above them: clip_grad_norm_ must be a no-op
+
+
+class Case:
+    def __init__(self, name, act, loss, opt, clip=None, mutant=None, mutant_what=None, clip_expect=None):
+        self.name, self.act, self.loss, self.opt, self.clip = name, act, loss, opt, clip
+        self.mutant, self.mutant_what = mutant, mutant_what
+        self.clip_expect = clip_expect  # "active" / "inactive" / None
+
+    def source(self):
+        label_decl, loss_expr = LOSSES[self.loss][0], LOSSES[self.loss][1]
+        act = ACTIVATIONS[self.act][0]
+        train = "optimizer = %s" % nnc_optimizer(self.opt)
+        if self.clip is not None:
+            train += "\n  clip_grad_norm = %r" % float(self.clip)
+        return ("model mlp_%s {\n"
+                "  input x: f32[%d, %d]\n"
+                "  %s\n"
+                "  h = %s\n"
+                "  h = %s\n"
+                "  out = dense(h, %d)\n"
+                "  loss = %s\n"
+                "  output out\n"
+                "}\n"
+                "train {\n  %s\n}\n") % (self.name, B, IN, label_decl, act.format("dense(x, %d)" % H1),
+                                         act.format("dense(h, %d)" % H2), C, loss_expr, train)
+
+
+CASES = []
+for _a in ACTIVATIONS:
+    CASES.append(Case("act_" + _a, _a, "cross_entropy", ("sgd", {"lr": 0.1, "momentum": 0.9})))
+for _l in LOSSES:
+    CASES.append(Case("loss_" + _l, "tanh", _l, ("adam", {"lr": 0.01})))
+    CASES.append(Case("loss_%s_sgd" % _l, "relu", _l, ("sgd", {"lr": 0.2, "momentum": 0.5})))
+for _o, (_spec, _mut, _what) in OPTIMIZERS.items():
+    CASES.append(Case("opt_" + _o, "relu", "cross_entropy", _spec, mutant=_mut, mutant_what=_what))
+    # With active clipping; the mutant drops the clipping.
+    CASES.append(Case("opt_%s_clip" % _o, "relu", "cross_entropy", _spec, clip=CLIP_ACTIVE,
+                      mutant=_spec, mutant_what="no clipping", clip_expect="active"))
+for _o in ("sgd_momentum", "adam"):
+    CASES.append(Case("opt_%s_clip_inactive" % _o, "tanh", "mse", OPTIMIZERS[_o][0], clip=CLIP_INACTIVE,
+                      clip_expect="inactive"))
+CASES.append(Case("loss_bce_with_logits_clip_adamw", "gelu", "bce_with_logits", ("adamw", {"lr": 0.02}),
+                  clip=CLIP_ACTIVE, mutant=("adamw", {"lr": 0.02}), mutant_what="no clipping",
+                  clip_expect="active"))
+
+
+def make_data(case):
+    rng = np.random.RandomState(SEED)
+    x = rng.randn(B, IN).astype(np.float32)
+    y = LOSSES[case.loss][3](rng)
+    return {"x": x, "y": y}
+
+
+def torch_run(case, params0, data, opt_spec, clip):
+    """Trains the PyTorch model STEPS steps; returns losses, final params,
+    final outputs and the gradient norm before clipping at each step."""
+    P = {k: torch.nn.Parameter(torch.tensor(v, dtype=torch.float32)) for k, v in params0.items()}
+    order = list(params0)  # nnc's parameter order (= parameter creation order)
+    act = ACTIVATIONS[case.act][1]
+    loss_fn = LOSSES[case.loss][2]
+    x = torch.tensor(data["x"])
+    y = torch.tensor(data["y"])
+
+    def forward():
+        h = act(F.linear(x, P["dense0.weight"], P["dense0.bias"]))
+        h = act(F.linear(h, P["dense1.weight"], P["dense1.bias"]))
+        return F.linear(h, P["dense2.weight"], P["dense2.bias"])
+
+    opt = torch_optimizer(opt_spec, [P[k] for k in order])
+    losses, norms = [], []
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = loss_fn(forward(), y)
+        loss.backward()
+        norms.append(float(torch.norm(torch.stack([P[k].grad.norm() for k in order]))))
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_([P[k] for k in order], clip)
+        opt.step()
+        losses.append(float(loss))
+    with torch.no_grad():
+        out = forward().numpy()
+    return losses, {k: P[k].detach().numpy().copy() for k in order}, out, norms
+
+
+def max_rel_diff(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-6)))
+
+
+def within_tol(a, b):
+    return np.allclose(a, b, rtol=PARAM_RTOL, atol=PARAM_ATOL)
+
+
+_LIBS = {}
+
+
+def compiled(case):
+    if case.name not in _LIBS:
+        _LIBS[case.name] = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+    return _LIBS[case.name]
+
+
+def check_case(case, verbose=False):
+    lib = compiled(case)
+    state = lib.create(SEED)
+    data = make_data(case)
+    p0 = state.param_copies()
+    expected_names = ["dense%d.%s" % (i, w) for i in range(3) for w in ("weight", "bias")]
+    problems = []
+    if sorted(p0) != sorted(expected_names):
+        return ["parameters are %s, expected %s" % (sorted(p0), sorted(expected_names))]
+
+    losses = [state.train_step(data) for _ in range(STEPS)]
+    p_nnc = state.param_copies()
+    _, outs = state.eval_step(data)
+    out_nnc = outs["out"]
+    if state.step_count() != STEPS:
+        problems.append("step_count() = %d after %d steps" % (state.step_count(), STEPS))
+
+    t_losses, p_torch, out_torch, norms = torch_run(case, p0, data, case.opt, case.clip)
+
+    if not np.allclose(losses, t_losses, rtol=LOSS_RTOL, atol=LOSS_ATOL):
+        problems.append("losses nnc %s, PyTorch %s" % (np.array2string(np.array(losses), precision=8),
+                                                        np.array2string(np.array(t_losses), precision=8)))
+    worst = 0.0  # max |diff| / (atol + rtol |ref|): 1 is the tolerance
+    for k in expected_names:
+        worst = max(worst, float(np.max(np.abs(p_nnc[k] - p_torch[k])
+                                        / (PARAM_ATOL + PARAM_RTOL * np.abs(p_torch[k])))))
+        if not within_tol(p_nnc[k], p_torch[k]):
+            d = np.abs(p_nnc[k] - p_torch[k])
+            i = np.unravel_index(np.argmax(d), d.shape)
+            problems.append("%s after %d steps: max |diff| %.3g at %s (nnc %.8g, PyTorch %.8g, initial %.8g); "
+                            "rel. diff of the update %.3g" % (
+                                k, STEPS, d[i], i, p_nnc[k][i], p_torch[k][i], p0[k][i],
+                                d[i] / max(abs(p_torch[k][i] - p0[k][i]), 1e-30)))
+    if not within_tol(out_nnc, out_torch):
+        problems.append("eval outputs after training: max |diff| %.3g" % np.max(np.abs(out_nnc - out_torch)))
+
+    # The case must exercise what it claims to.
+    if case.clip_expect == "active" and not norms[0] > case.clip * 1.5:
+        problems.append("test setup: gradient norm %.3g does not exceed clip_grad_norm %.3g; "
+                        "clipping would not be tested" % (norms[0], case.clip))
+    if case.clip_expect == "inactive" and not max(norms) < case.clip:
+        problems.append("test setup: gradient norm %.3g exceeds clip %.3g" % (max(norms), case.clip))
+    moved = max(max_rel_diff(p_torch[k], p0[k]) for k in expected_names)
+    if not moved > 100 * PARAM_RTOL:
+        problems.append("test setup: the parameters barely move (%.3g): the comparison would be vacuous" % moved)
+    if case.mutant is not None and not problems:
+        mclip = None if case.mutant_what == "no clipping" else case.clip
+        _, p_mut, _, _ = torch_run(case, p0, data, case.mutant, mclip)
+        if all(within_tol(p_nnc[k], p_mut[k]) for k in expected_names):
+            problems.append("test setup: a PyTorch reference with %s also matches nnc within the tolerance; "
+                            "the case cannot see that setting" % case.mutant_what)
+    if verbose:
+        print("  %-40s tolerance used %.1f%%, losses %s" % (case.name, 100 * worst,
+                                                        np.array2string(np.array(losses), precision=6)),
+              file=sys.stderr)
+    state.destroy()
+    return problems
+
+
+class PyTorchComparison(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+
+VERBOSE = False
+
+
+def _make_test(case):
+    def test(self):
+        what = "%s + %s + %s%s" % (case.act, case.loss, nnc_optimizer(case.opt),
+                                   "" if case.clip is None else " + clip_grad_norm %g" % case.clip)
+        try:
+            problems = check_case(case, VERBOSE)
+        except Exception as e:
+            SUMMARY[case.name] = (what, "ERROR", nnclib.first_error_line(e))
+            raise
+        SUMMARY[case.name] = (what, "FAIL" if problems else "ok", problems[0] if problems else "")
+        if problems:
+            self.fail("mismatch with PyTorch for %s (case %s):\n  %s\n--- model ---\n%s"
+                      % (what, case.name, "\n  ".join(problems), case.source()))
+    return test
+
+
+for _c in CASES:
+    setattr(PyTorchComparison, "test_" + _c.name, _make_test(_c))
+
+
+class Api(unittest.TestCase):
+    """Library API round trips used by the checks above."""
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+    def test_set_learning_rate(self):
+        # Halving the learning rate after a step must act like PyTorch's
+        # param_group["lr"] change.
+        case = next(c for c in CASES if c.name == "opt_sgd_momentum")
+        lib = compiled(case)
+        state = lib.create(SEED)
+        data = make_data(case)
+        p0 = state.param_copies()
+        state.train_step(data)
+        state.set_learning_rate(0.03)
+        self.assertAlmostEqual(state.learning_rate(), 0.03, places=7)
+        state.train_step(data)
+        P = [torch.nn.Parameter(torch.tensor(v)) for v in p0.values()]
+        names = list(p0)
+        Pd = dict(zip(names, P))
+        opt = torch_optimizer(case.opt, P)
+        for lr in (0.1, 0.03):
+            for g in opt.param_groups:
+                g["lr"] = lr
+            opt.zero_grad()
+            h = F.relu(F.linear(torch.tensor(data["x"]), Pd["dense0.weight"], Pd["dense0.bias"]))
+            h = F.relu(F.linear(h, Pd["dense1.weight"], Pd["dense1.bias"]))
+            F.cross_entropy(F.linear(h, Pd["dense2.weight"], Pd["dense2.bias"]),
+                            torch.tensor(data["y"]).long()).backward()
+            opt.step()
+        for k, v in state.params().items():
+            np.testing.assert_allclose(v, Pd[k].detach().numpy(), rtol=PARAM_RTOL, atol=PARAM_ATOL, err_msg=k)
+
+    def test_save_load(self):
+        case = next(c for c in CASES if c.name == "opt_adam")
+        lib = compiled(case)
+        a = lib.create(SEED)
+        a.train_step(make_data(case))
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "p.safetensors")
+            self.assertEqual(a.save(path), 0, a.last_error())
+            b = lib.create(SEED + 1)
+            self.assertFalse(all(np.array_equal(a.params()[k], b.params()[k]) for k in a.params()))
+            self.assertEqual(b.load(path), 0, b.last_error())
+            for k, v in a.params().items():
+                np.testing.assert_array_equal(v, b.params()[k], err_msg=k)
+            self.assertNotEqual(b.load(os.path.join(d, "missing.safetensors")), 0)
+            self.assertIn("missing.safetensors", b.last_error())
+
+
+def print_summary():
+    if not SUMMARY:
+        return
+    print("\n=== PyTorch comparison summary (%d cases) ===" % len(SUMMARY), file=sys.stderr)
+    for name in sorted(SUMMARY, key=lambda n: (SUMMARY[n][1] == "ok", n)):
+        what, status, msg = SUMMARY[name]
+        print("%-6s %-40s %s%s" % (status, name, what, ("\n         " + msg[:300]) if msg else ""),
+              file=sys.stderr)
+
+
+def main(argv):
+    global NNC, VERBOSE
+    args = list(argv)
+    nnc_arg = None
+    if "--nnc" in args:
+        i = args.index("--nnc")
+        nnc_arg = args[i + 1]
+        del args[i:i + 2]
+    VERBOSE = "-v" in args
+    NNC = nnclib.find_nnc(nnc_arg)
+    print("nnc: %s" % NNC, file=sys.stderr)
+    if not HAVE_TORCH:
+        print("SKIPPED: %s" % TORCH_MISSING, file=sys.stderr)
+    else:
+        torch.set_num_threads(1)
+    prog = unittest.main(argv=args, exit=False)
+    print_summary()
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
