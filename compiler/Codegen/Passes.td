@@ -42,4 +42,45 @@ def CPUTileAndVectorizePass
                            "::mlir::arith::ArithDialect"];
 }
 
+def FuseElementwisePass : Pass<"nnc-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Fuses elementwise producers into their consumers, except "
+                "into matrix products";
+  let description = [{
+    Upstream elementwise fusion on tensors, with one rule: a producer is not
+    fused into a contraction (a `linalg` op whose body is a multiply-add
+    reduction). Fusing, say, a relu into a matrix product would put the
+    relu in the innermost loop of the product and hide the product from
+    the register-tiling strategy; the relu stays a separate, vectorized
+    pass over its tensor instead.
+
+    Input and output: `linalg` on tensors.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def StaticWorkspacePass
+    : Pass<"nnc-static-workspace", "::mlir::func::FuncOp"> {
+  let summary = "Plans every temporary buffer into one workspace argument";
+  let description = [{
+    Replaces each static `memref.alloc` in the function's entry block with a
+    `memref.view` into a new trailing `memref<Nxi8>` argument (marked
+    `nn.workspace`), and erases the matching deallocations. Offsets come from
+    a static plan: a buffer is live from its allocation to its last use
+    (through views), and buffers whose lifetimes do not overlap share
+    memory; each is placed at the lowest 64-byte-aligned offset that is free
+    for its whole lifetime, largest buffers first. The function gets
+    `nn.workspace_size` (bytes). After this pass, running the function
+    allocates nothing on the heap.
+
+    Only functions with `nn.step` are planned. An allocation with a dynamic
+    size or inside a loop is reported as an error: it would allocate on
+    every step.
+
+    Input: bufferized step functions without deallocation ops inserted by
+    other passes. Output: the same functions, allocation-free.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

@@ -35,11 +35,19 @@ LogicalResult nnc::lowerToLinalg(ModuleOp module) {
 }
 
 LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
-                                      const CompileOptions &options) {
+                                      const CompileOptions &options,
+                                      int64_t *workspaceBytes) {
   if (failed(runPipeline(module, [&](OpPassManager &pm) {
         buildCPULLVMPipeline(pm, options.cpu);
       })))
     return failure();
+  if (workspaceBytes) {
+    *workspaceBytes = 0;
+    module.walk([&](LLVM::LLVMFuncOp func) {
+      if (auto size = func->getAttrOfType<IntegerAttr>("nn.workspace_size"))
+        *workspaceBytes = std::max(*workspaceBytes, size.getInt());
+    });
+  }
   // Argument attributes such as nn.init describe the C API, which is
   // emitted separately; LLVM IR has no use for them.
   module.walk([](LLVM::LLVMFuncOp func) {
@@ -91,7 +99,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
     return failure();
   lib = *described;
   if (failed(lowerToLinalg(module)) ||
-      failed(lowerToLLVMDialect(module, options)))
+      failed(lowerToLLVMDialect(module, options, &lib.workspaceBytes)))
     return failure();
 
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))

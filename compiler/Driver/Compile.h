@@ -30,9 +30,11 @@ mlir::LogicalResult buildSteps(mlir::ModuleOp module);
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
 
 /// Lowers linalg to the LLVM dialect and drops nnc's attributes, which have
-/// no meaning in LLVM IR.
+/// no meaning in LLVM IR. `workspaceBytes`, when given, receives the
+/// largest workspace a step needs.
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
-                                       const CompileOptions &options);
+                                       const CompileOptions &options,
+                                       int64_t *workspaceBytes = nullptr);
 
 /// Compiles a model (steps already built) into `<dir>/lib<model>.so`,
 /// `<dir>/lib<model>.a` and `<dir>/<model>.h`. `lib` receives the

@@ -29,7 +29,7 @@ void nnc::buildTrainStepPipeline(OpPassManager &pm) {
 void nnc::buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createConvertNNToLinalgPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -46,8 +46,7 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorizePass(tiling));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addNestedPass<func::FuncOp>(createStaticWorkspacePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));

@@ -256,6 +256,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
     if (!train)
       for (const TensorInfo &out : lib.outputs)
         add(out.cType + " *");
+    add("void *");
     return s;
   };
   os << "void _nnc_" << m << "_train_step(" << ptrList(true) << ");\n"
@@ -276,13 +277,17 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  /* Where eval_step writes the outputs a caller does not want. */\n"
      << "  void *scratch[" << std::max<size_t>(lib.outputs.size(), 1)
      << "];\n"
-     << "  void *memory;\n  float lr;\n  int64_t steps;\n"
+     << "  void *memory;\n"
+     << "  /* Scratch for every temporary of a step, planned at compile time. */\n"
+     << "  void *workspace;\n  float lr;\n  int64_t steps;\n"
      << "  char error[512];\n};\n\n";
   // One allocation holds every parameter and state tensor, 64-byte aligned.
   os << "static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
      << m << "_state *" << m << "_create(uint64_t seed) {\n"
      << "  size_t offsets[" << np + ns + lib.outputs.size() + 1
      << "];\n  size_t total = 0;\n";
+  os << "  size_t workspace = total; total += align64(" << lib.workspaceBytes
+     << ");\n";
   auto all = lib.params;
   all.insert(all.end(), lib.state.begin(), lib.state.end());
   all.insert(all.end(), lib.outputs.begin(), lib.outputs.end());
@@ -314,6 +319,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   for (size_t i = 0; i < lib.outputs.size(); ++i)
     os << "  s->scratch[" << i << "] = (char *)s->memory + offsets["
        << np + ns + i << "];\n";
+  os << "  s->workspace = (char *)s->memory + workspace;\n";
   os << "  return s;\n}\n\n"
      << "void " << m << "_destroy(" << m << "_state *s) {\n"
      << "  if (!s) return;\n  free(s->memory);\n  free(s);\n}\n\n";
@@ -336,7 +342,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  " << lossType << " loss = 0;\n"
      << "  float step = (float)(s->steps + 1);\n"
      << "  _nnc_" << m << "_train_step(" << args(true)
-     << ", &s->lr, &step, &loss);\n"
+     << ", &s->lr, &step, &loss, s->workspace);\n"
      << "  s->steps++;\n  return loss;\n}\n\n";
   os << lossType << " " << m << "_eval_step(" << m << "_state *s"
      << inputParams(lib);
@@ -348,7 +354,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   for (auto [i, out] : llvm::enumerate(lib.outputs))
     os << ", " << cName(out.name) << " ? " << cName(out.name) << " : ("
        << out.cType << " *)s->scratch[" << i << "]";
-  os << ");\n  return loss;\n}\n\n";
+  os << ", s->workspace);\n  return loss;\n}\n\n";
   os << "void " << m << "_set_learning_rate(" << m
      << "_state *s, float lr) { s->lr = lr; }\n"
      << "float " << m << "_learning_rate(const " << m

@@ -39,6 +39,9 @@ struct LibraryInterface {
   std::vector<TensorInfo> outputs; ///< Eval outputs after the loss.
   std::string optimizer;
   double learningRate = 1e-3;
+  /// Bytes of scratch memory the train and eval steps need (one workspace
+  /// serves both); known once the steps are lowered.
+  int64_t workspaceBytes = 0;
 
   /// Reads the interface off `@<m>_train_step` and `@<m>_eval_step` (the
   /// output of nnc-train-step). Fails with a diagnostic if they are missing
