@@ -20,6 +20,7 @@ memory: they are only valid while the State is alive (destroy() or garbage
 collection of the State frees them).
 """
 
+import atexit
 import ctypes
 import os
 import re
@@ -315,14 +316,26 @@ class State:
 
 
 _UNRUNNABLE = set()
+_TEMP_DIRS = []
+
+
+@atexit.register
+def _remove_temp_dirs():
+    # Set NNC_KEEP_TEMP=1 to keep the compiled models for inspection.
+    if os.environ.get("NNC_KEEP_TEMP"):
+        return
+    for d in _TEMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def compile_model(source, nnc=None, outdir=None, name="model", retries=10):
-    """Compiles `source` (model file text) with nnc into `outdir` (a fresh
-    temporary directory by default) and loads the library."""
+    """Compiles `source` (model file text) with nnc into `outdir` (by
+    default a fresh temporary directory, removed at exit unless
+    NNC_KEEP_TEMP is set) and loads the library."""
     nnc = nnc or find_nnc()
     if outdir is None:
         outdir = tempfile.mkdtemp(prefix="nnc-numerics-")
+        _TEMP_DIRS.append(outdir)
     os.makedirs(outdir, exist_ok=True)
     src = os.path.join(outdir, name + ".nn")
     with open(src, "w") as f:

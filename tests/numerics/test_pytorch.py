@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-model checks of nnc-compiled training libraries against PyTorch (f32).
+"""Whole-model checks of nnc-compiled training libraries against PyTorch.
 
 Each case is a small MLP (activation, loss, optimizer, optional gradient
 clipping). The PyTorch model starts from nnc's initial parameters (copied
@@ -21,6 +21,12 @@ each case also runs a "mutant" PyTorch reference with one optimizer
 setting changed or dropped (no momentum, no Nesterov, no weight decay, Adam
 instead of AdamW, no clipping, ...) and requires it to differ from nnc by
 more than the tolerance, so the check demonstrably sees that setting.
+
+A few f64 models are also compared with PyTorch in float64, where the
+tolerance is much tighter (see UPDATE_RTOL_F64 below).
+
+Also checked: set_learning_rate between steps, save/load round trip and
+last_error.
 
 Run:  /usr/bin/python3 tests/numerics/test_pytorch.py [--nnc PATH] [-v] [-k NAME]
 The nnc binary: --nnc, else $NNC, else `nnc` on PATH, else build/bin/nnc.
@@ -137,8 +143,10 @@ CLIP_INACTIVE = 1e3   # above them: clip_grad_norm_ must be a no-op
 
 
 class Case:
-    def __init__(self, name, act, loss, opt, clip=None, mutant=None, mutant_what=None, clip_expect=None):
+    def __init__(self, name, act, loss, opt, clip=None, mutant=None, mutant_what=None, clip_expect=None,
+                 dtype="f32"):
         self.name, self.act, self.loss, self.opt, self.clip = name, act, loss, opt, clip
+        self.dtype = dtype
         self.mutant, self.mutant_what = mutant, mutant_what
         self.clip_expect = clip_expect  # "active" / "inactive" / None
 
@@ -149,7 +157,7 @@ class Case:
         if self.clip is not None:
             train += "\n  clip_grad_norm = %r" % float(self.clip)
         return ("model mlp_%s {\n"
-                "  input x: f32[%d, %d]\n"
+                "  input x: %s[%d, %d]\n"
                 "  %s\n"
                 "  h = %s\n"
                 "  h = %s\n"
@@ -157,8 +165,9 @@ class Case:
                 "  loss = %s\n"
                 "  output out\n"
                 "}\n"
-                "train {\n  %s\n}\n") % (self.name, B, IN, label_decl, act.format("dense(x, %d)" % H1),
-                                         act.format("dense(h, %d)" % H2), C, loss_expr, train)
+                "train {\n  %s\n}\n") % (self.name, self.dtype, B, IN, label_decl.replace("f32", self.dtype),
+                                         act.format("dense(x, %d)" % H1), act.format("dense(h, %d)" % H2), C,
+                                         loss_expr, train)
 
 
 CASES = []
@@ -184,13 +193,18 @@ def make_data(case):
     rng = np.random.RandomState(SEED)
     x = rng.randn(B, IN).astype(np.float32)
     y = LOSSES[case.loss][3](rng)
+    if case.dtype == "f64":
+        x = x.astype(np.float64)
+        if y.dtype == np.float32:
+            y = y.astype(np.float64)
     return {"x": x, "y": y}
 
 
 def torch_run(case, params0, data, opt_spec, clip):
     """Trains the PyTorch model STEPS steps; returns losses, final params,
     final outputs and the gradient norm before clipping at each step."""
-    P = {k: torch.nn.Parameter(torch.tensor(v, dtype=torch.float32)) for k, v in params0.items()}
+    tdt = torch.float64 if case.dtype == "f64" else torch.float32
+    P = {k: torch.nn.Parameter(torch.tensor(v, dtype=tdt)) for k, v in params0.items()}
     order = list(params0)  # nnc's parameter order (= parameter creation order)
     act = ACTIVATIONS[case.act][1]
     loss_fn = LOSSES[case.loss][2]
@@ -324,6 +338,83 @@ def _make_test(case):
 
 for _c in CASES:
     setattr(PyTorchComparison, "test_" + _c.name, _make_test(_c))
+
+
+# --- f64 models against PyTorch float64 ---------------------------------------
+# In float64 the only differences left are summation order and libm: after 3
+# steps the update of each parameter (p_after - p_before) must match
+# PyTorch's to UPDATE_RTOL_F64 in relative norm, far tighter than f32 allows.
+# Learning rates that are exact binary fractions (0.125, 2^-7) are also
+# exact in any narrower type the library might keep them in; 0.1 and 0.01 are
+# not, so a pair of cases tells a rounded learning rate from a wrong formula.
+UPDATE_RTOL_F64 = 1e-9
+LOSS_RTOL_F64 = 1e-12
+
+F64_CASES = [
+    Case("f64_sgd", "tanh", "mse", ("sgd", {"lr": 0.125}), dtype="f64"),
+    Case("f64_sgd_momentum_exact_lr", "tanh", "cross_entropy", ("sgd", {"lr": 0.125, "momentum": 0.9}),
+         dtype="f64"),
+    Case("f64_sgd_momentum_lr_0_1", "tanh", "cross_entropy", ("sgd", {"lr": 0.1, "momentum": 0.9}), dtype="f64"),
+    Case("f64_sgd_nesterov_wd", "relu", "cross_entropy",
+         ("sgd", {"lr": 0.125, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05}), dtype="f64"),
+    Case("f64_adam_exact_lr", "tanh", "cross_entropy", ("adam", {"lr": 0.0078125}), dtype="f64"),
+    Case("f64_adam_lr_0_01", "tanh", "cross_entropy", ("adam", {"lr": 0.01}), dtype="f64"),
+    Case("f64_adamw_clip_exact_lr", "silu", "bce_with_logits", ("adamw", {"lr": 0.0078125, "weight_decay": 0.5}),
+         clip=CLIP_ACTIVE, dtype="f64"),
+]
+
+
+def check_case_f64(case):
+    lib = compiled(case)
+    state = lib.create(SEED)
+    data = make_data(case)
+    p0 = state.param_copies()
+    if any(v.dtype != np.float64 for v in p0.values()):
+        return ["parameters are not f64: %s" % {k: str(v.dtype) for k, v in p0.items()}]
+    losses = [state.train_step(data) for _ in range(STEPS)]
+    p_nnc = state.param_copies()
+    t_losses, p_torch, _, _ = torch_run(case, p0, data, case.opt, case.clip)
+    problems = []
+    if not np.allclose(losses, t_losses, rtol=LOSS_RTOL_F64, atol=0):
+        problems.append("losses nnc %r, PyTorch %r" % (losses, t_losses))
+    for k in p0:
+        du, dt = p_nnc[k] - p0[k], p_torch[k] - p0[k]
+        err = np.linalg.norm(du - dt) / max(np.linalg.norm(dt), 1e-300)
+        if not err < UPDATE_RTOL_F64:
+            i = np.unravel_index(np.argmax(np.abs(du - dt)), du.shape)
+            problems.append("%s: update after %d steps differs from PyTorch by %.3g (relative norm, tol %g); "
+                            "worst element %s: nnc update %.17g, PyTorch %.17g" % (
+                                k, STEPS, err, UPDATE_RTOL_F64, i, du[i], dt[i]))
+    state.destroy()
+    return problems
+
+
+class PyTorchComparisonF64(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+
+def _make_test_f64(case):
+    def test(self):
+        what = "f64 %s + %s + %s%s" % (case.act, case.loss, nnc_optimizer(case.opt),
+                                       "" if case.clip is None else " + clip_grad_norm %g" % case.clip)
+        try:
+            problems = check_case_f64(case)
+        except Exception as e:
+            SUMMARY[case.name] = (what, "ERROR", nnclib.first_error_line(e))
+            raise
+        SUMMARY[case.name] = (what, "FAIL" if problems else "ok", problems[0] if problems else "")
+        if problems:
+            self.fail("mismatch with PyTorch (float64) for %s (case %s):\n  %s\n--- model ---\n%s"
+                      % (what, case.name, "\n  ".join(problems), case.source()))
+    return test
+
+
+for _c in F64_CASES:
+    setattr(PyTorchComparisonF64, "test_" + _c.name, _make_test_f64(_c))
 
 
 class Api(unittest.TestCase):

@@ -8,6 +8,7 @@
 
 #include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
+#include "compiler/Driver/Train.h"
 #include "compiler/Driver/Registration.h"
 #include "compiler/Pipelines/Pipelines.h"
 
@@ -48,8 +49,12 @@ cl::SubCommand compileCommand("compile",
                               "Compile a model file (.nn) or nn-dialect IR "
                               "(.mlir)");
 
+cl::SubCommand trainCommand("train",
+                            "Compile a model, then train it on a data set");
+
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn|model.mlir>"),
-                               cl::Required, cl::sub(compileCommand));
+                               cl::Required, cl::sub(compileCommand),
+                               cl::sub(trainCommand));
 
 cl::opt<std::string>
     outputFile("o",
@@ -60,7 +65,41 @@ cl::opt<std::string>
 cl::opt<std::string> targetCPU("target-cpu",
                                cl::desc("CPU to generate code for (an LLVM "
                                         "CPU name, or 'native')"),
-                               cl::init("native"), cl::sub(compileCommand));
+                               cl::init("native"), cl::sub(compileCommand),
+                               cl::sub(trainCommand));
+
+cl::opt<int64_t> threads("threads",
+                         cl::desc("Threads the generated code may use"),
+                         cl::init(1), cl::sub(compileCommand),
+                         cl::sub(trainCommand));
+
+cl::opt<std::string> dataSet(
+    "data",
+    cl::desc("Data set: fashion-mnist, or a directory with IDX files "
+             "(gzipped or not) or train_x/train_y/test_x/test_y .npy files"),
+    cl::init("fashion-mnist"), cl::sub(trainCommand));
+cl::opt<int> epochs("epochs", cl::desc("Passes over the training set"),
+                    cl::init(1), cl::sub(trainCommand));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialization and shuffling"),
+                       cl::init(0), cl::sub(trainCommand));
+cl::opt<float> learningRate("lr",
+                            cl::desc("Learning rate (default: the model's "
+                                     "train section)"),
+                            cl::sub(trainCommand));
+cl::opt<std::string> savePath("save",
+                              cl::desc("Save the trained parameters "
+                                       "(safetensors)"),
+                              cl::value_desc("file"), cl::sub(trainCommand));
+cl::opt<std::string> loadPath("load",
+                              cl::desc("Start from saved parameters"),
+                              cl::value_desc("file"), cl::sub(trainCommand));
+cl::opt<std::string> cacheDir("cache-dir",
+                              cl::desc("Where compiled models are cached "
+                                       "(default: ~/.cache/nnc)"),
+                              cl::sub(trainCommand));
+cl::opt<int64_t> maxSteps("max-steps",
+                          cl::desc("Stop each epoch after this many steps"),
+                          cl::init(0), cl::sub(trainCommand));
 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Lib),
@@ -102,6 +141,7 @@ int runCompile() {
 
   nnc::CompileOptions options;
   options.codegen.cpu = targetCPU;
+  options.cpu.threads = threads;
   if (emitKind == EmitKind::Lib) {
     nnc::LibraryInterface lib;
     std::string dir = outputFile.empty() ? std::string(".") : outputFile.getValue();
@@ -154,6 +194,39 @@ int runCompile() {
   return nnc::kExitSuccess;
 }
 
+int runTrain() {
+  if (threads < 1 || epochs < 1 || maxSteps < 0 ||
+      (learningRate.getNumOccurrences() && !(learningRate > 0))) {
+    llvm::errs() << "nnc: error: --threads and --epochs must be positive, "
+                    "--lr positive and --max-steps non-negative\n";
+    return nnc::kExitUsageError;
+  }
+  if (!llvm::sys::fs::exists(inputFile)) {
+    llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+    return nnc::kExitUsageError;
+  }
+  DialectRegistry registry;
+  nnc::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  nnc::TrainOptions options;
+  options.modelPath = inputFile;
+  options.data = dataSet;
+  options.epochs = epochs;
+  options.seed = seed;
+  if (learningRate.getNumOccurrences())
+    options.learningRate = learningRate;
+  options.savePath = savePath;
+  options.loadPath = loadPath;
+  options.cacheDir = cacheDir;
+  options.maxSteps = maxSteps;
+  options.compile.codegen.cpu = targetCPU;
+  options.compile.cpu.threads = threads;
+  return nnc::runTraining(context, sourceMgr, options);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -165,11 +238,17 @@ int main(int argc, char **argv) {
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "nnc: compiles neural-network models into training libraries\n\n"
-          "  nnc compile model.nn --emit=nn   print the model as nn IR\n",
+          "  nnc compile model.nn -o out/       write out/lib<model>.{so,a} and "
+          "<model>.h\n"
+          "  nnc compile model.nn --emit=train  print the training step IR\n"
+          "  nnc train model.nn --epochs 2      train on Fashion-MNIST\n",
           &llvm::errs()))
     return nnc::kExitUsageError;
   if (compileCommand)
     return runCompile();
-  llvm::errs() << "nnc: error: expects a command: compile (see nnc --help)\n";
+  if (trainCommand)
+    return runTrain();
+  llvm::errs() << "nnc: error: expects a command: compile or train (see nnc "
+                  "--help)\n";
   return nnc::kExitUsageError;
 }

@@ -47,7 +47,7 @@
 // The model and its gradient function are gone.
 // CHECK-NOT: func.func @adam(
 // CHECK-NOT: func.func @adam_grad
-// CHECK-NOT: nn.param
+// CHECK-NOT: = nn.param
 func.func @adam(%x: tensor<2x4xf32> {nn.name = "x"}, %y: tensor<2xi32> {nn.label, nn.name = "y"})
     -> (tensor<f32> {nn.name = "loss"}, tensor<2x3xf32> {nn.name = "logits"})
     attributes {nn.model, nn.train = {optimizer = "adam", lr = 1.0e-3 : f64, beta1 = 0.5 : f64, beta2 = 0.75 : f64,

@@ -1,0 +1,42 @@
+//===- Train.h - `nnc train`: compile, load and train -----------*- C++ -*-===//
+//
+// Compiles a model into a cached library, loads it and trains it on a data
+// set with a progress bar, evaluating on the test set after each epoch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_COMPILER_DRIVER_TRAIN_H
+#define NNC_COMPILER_DRIVER_TRAIN_H
+
+#include "compiler/Driver/Compile.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nnc {
+
+/// What `nnc train` was asked to do.
+struct TrainOptions {
+  std::string modelPath;
+  std::string data = "fashion-mnist"; ///< A known name or a directory.
+  int epochs = 1;
+  uint64_t seed = 0;
+  std::optional<float> learningRate; ///< Overrides the model's train section.
+  std::string savePath, loadPath;
+  std::string cacheDir; ///< Empty: $XDG_CACHE_HOME/nnc or ~/.cache/nnc.
+  /// Stop each epoch after this many steps (0: the whole data set); for
+  /// quick runs and tests.
+  int64_t maxSteps = 0;
+  CompileOptions compile;
+};
+
+/// Runs `nnc train`; returns the process exit status. Errors about the
+/// model go through the diagnostic engine of `context`; others are printed
+/// as `nnc: error: ...`.
+int runTraining(mlir::MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                const TrainOptions &options);
+
+} // namespace nnc
+
+#endif // NNC_COMPILER_DRIVER_TRAIN_H
