@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -143,6 +144,13 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
       })))
     return failure();
 
+  // Intermediate files go whether or not the build succeeds.
+  auto cleanup = llvm::scope_exit([&] {
+    for (const std::string &tmp :
+         {object, glue, glueObject, path(lib.model + ".mri"),
+          path(lib.model + ".map")})
+      llvm::sys::fs::remove(tmp);
+  });
   FailureOr<std::string> cc = findTool(loc, "cc", "NNC_CC");
   FailureOr<std::string> ar = findTool(loc, "ar", "NNC_AR");
   if (failed(cc) || failed(ar))
@@ -183,7 +191,5 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
                                 &error) != 0)
     return emitError(loc) << "cannot create '" << archive << "' with ar -M "
                           << error;
-  for (const std::string &tmp : {object, glue, glueObject, script, exports})
-    llvm::sys::fs::remove(tmp);
   return success();
 }

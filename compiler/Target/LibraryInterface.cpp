@@ -104,14 +104,36 @@ std::string shapeText(const TensorInfo &t) {
   return s + "]";
 }
 
-/// A C identifier for a tensor name (`x`, `logits`).
+/// A C identifier for a tensor name (`x`, `logits`): C and C++ keywords and
+/// the names the API itself uses get a trailing underscore.
 std::string cName(StringRef name) {
+  static const char *const reserved[] = {
+      "auto",     "bool",     "break",    "case",     "catch",   "char",
+      "class",    "const",    "continue", "default",  "delete",  "do",
+      "double",   "else",     "enum",     "explicit", "extern",  "false",
+      "float",    "for",      "friend",   "goto",     "if",      "inline",
+      "int",      "long",     "namespace", "new",     "operator", "private",
+      "protected", "public",  "register", "restrict", "return",  "short",
+      "signed",   "sizeof",   "static",   "struct",   "switch",  "template",
+      "this",     "throw",    "true",     "try",      "typedef", "typename",
+      "union",    "unsigned", "using",    "virtual",  "void",    "volatile",
+      "while",    "state",    "s",        "loss",     "step",    "count",
+      "path",     "seed",     "lr"};
   std::string s;
   for (char c : name)
     s.push_back(llvm::isAlnum(c) ? c : '_');
   if (s.empty() || llvm::isDigit(s[0]))
     s.insert(0, "t_");
+  if (llvm::is_contained(reserved, StringRef(s)))
+    s.push_back('_');
   return s;
+}
+
+/// A number as C reads it and people write it: `0.001`, `1e-08`.
+std::string cNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return text;
 }
 
 const char *dtypeEnum(StringRef cType) {
@@ -202,7 +224,7 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
     os << ", " << out.cType << " *" << cName(out.name);
   os << ");\n\n"
      << "/** Sets the learning rate used by the next steps (default "
-     << llvm::formatv("{0}", lib.learningRate) << "). */\n"
+     << cNumber(lib.learningRate) << "). */\n"
      << "void " << m << "_set_learning_rate(" << m
      << "_state *state, float lr);\n\n"
      << "/** The current learning rate. */\n"
@@ -299,7 +321,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  s->memory = aligned_alloc(64, total ? total : 64);\n"
      << "  if (!s->memory) { free(s); return NULL; }\n"
      << "  memset(s->memory, 0, total);\n"
-     << "  s->lr = " << llvm::formatv("{0:e}", lib.learningRate) << "f;\n";
+     << "  s->lr = (float)" << cNumber(lib.learningRate) << ";\n";
   for (auto [i, p] : llvm::enumerate(lib.params)) {
     os << "  s->params[" << i << "] = (nnc_param){\"" << p.name << "\", "
        << dtypeEnum(p.cType) << ", " << p.shape.size() << ", param_shape_" << i
@@ -309,8 +331,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
       os << "  nnc_init_tensor(s->params[" << i << "].data, "
          << dtypeEnum(p.cType) << ", " << p.numElements() << ", "
          << static_cast<int>(p.init.getKind()) << ", "
-         << llvm::formatv("{0:e}", p.init.getA().convertToDouble()) << ", "
-         << llvm::formatv("{0:e}", p.init.getB().convertToDouble())
+         << cNumber(p.init.getA().convertToDouble()) << ", "
+         << cNumber(p.init.getB().convertToDouble())
          << ", seed, " << i << ");\n";
   }
   for (size_t i = 0; i < ns; ++i)

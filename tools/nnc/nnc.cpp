@@ -45,6 +45,8 @@ enum class EmitKind {
   Lib,    ///< lib<model>.so, lib<model>.a and <model>.h.
 };
 
+cl::OptionCategory nncCategory("nnc options");
+
 cl::SubCommand compileCommand("compile",
                               "Compile a model file (.nn) or nn-dialect IR "
                               "(.mlir)");
@@ -54,52 +56,52 @@ cl::SubCommand trainCommand("train",
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn|model.mlir>"),
                                cl::Required, cl::sub(compileCommand),
-                               cl::sub(trainCommand));
+                               cl::sub(trainCommand), cl::cat(nncCategory));
 
 cl::opt<std::string>
     outputFile("o",
                cl::desc("Output directory for --emit=lib (default: .), "
                         "output file otherwise (default: stdout)"),
-               cl::value_desc("path"), cl::sub(compileCommand));
+               cl::value_desc("path"), cl::sub(compileCommand), cl::cat(nncCategory));
 
 cl::opt<std::string> targetCPU("target-cpu",
                                cl::desc("CPU to generate code for (an LLVM "
                                         "CPU name, or 'native')"),
                                cl::init("native"), cl::sub(compileCommand),
-                               cl::sub(trainCommand));
+                               cl::sub(trainCommand), cl::cat(nncCategory));
 
 cl::opt<int64_t> threads("threads",
                          cl::desc("Threads the generated code may use"),
                          cl::init(1), cl::sub(compileCommand),
-                         cl::sub(trainCommand));
+                         cl::sub(trainCommand), cl::cat(nncCategory));
 
 cl::opt<std::string> dataSet(
     "data",
     cl::desc("Data set: fashion-mnist, or a directory with IDX files "
              "(gzipped or not) or train_x/train_y/test_x/test_y .npy files"),
-    cl::init("fashion-mnist"), cl::sub(trainCommand));
+    cl::init("fashion-mnist"), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<int> epochs("epochs", cl::desc("Passes over the training set"),
-                    cl::init(1), cl::sub(trainCommand));
+                    cl::init(1), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialization and shuffling"),
-                       cl::init(0), cl::sub(trainCommand));
+                       cl::init(0), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<float> learningRate("lr",
                             cl::desc("Learning rate (default: the model's "
                                      "train section)"),
-                            cl::sub(trainCommand));
+                            cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<std::string> savePath("save",
                               cl::desc("Save the trained parameters "
                                        "(safetensors)"),
-                              cl::value_desc("file"), cl::sub(trainCommand));
+                              cl::value_desc("file"), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<std::string> loadPath("load",
                               cl::desc("Start from saved parameters"),
-                              cl::value_desc("file"), cl::sub(trainCommand));
+                              cl::value_desc("file"), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<std::string> cacheDir("cache-dir",
                               cl::desc("Where compiled models are cached "
                                        "(default: ~/.cache/nnc)"),
-                              cl::sub(trainCommand));
+                              cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<int64_t> maxSteps("max-steps",
                           cl::desc("Stop each epoch after this many steps"),
-                          cl::init(0), cl::sub(trainCommand));
+                          cl::init(0), cl::sub(trainCommand), cl::cat(nncCategory));
 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Lib),
@@ -117,11 +119,11 @@ cl::opt<EmitKind> emitKind(
         clEnumValN(EmitKind::Obj, "obj", "an object file (needs -o)"),
         clEnumValN(EmitKind::Lib, "lib",
                    "lib<model>.so, lib<model>.a and <model>.h (default)")),
-    cl::sub(compileCommand));
+    cl::sub(compileCommand), cl::cat(nncCategory));
 
 cl::opt<bool> printLocations("print-locations",
                              cl::desc("Print model-file locations in IR"),
-                             cl::init(true), cl::sub(compileCommand));
+                             cl::init(true), cl::sub(compileCommand), cl::cat(nncCategory));
 
 int runCompile() {
   DialectRegistry registry;
@@ -235,6 +237,8 @@ int main(int argc, char **argv) {
     os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
   });
+  // Hide the options of the LLVM libraries nnc links.
+  cl::HideUnrelatedOptions(nncCategory);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "nnc: compiles neural-network models into training libraries\n\n"

@@ -330,6 +330,13 @@ Value reshape(OpBuilder &b, Location loc, Value input,
   RankedTensorType type = tensorType(input);
   if (type == target)
     return input;
+  // To or from a 0-d tensor (one element), the reassociation is empty.
+  if (target.getRank() == 0)
+    return tensor::CollapseShapeOp::create(
+        b, loc, target, input, SmallVector<ReassociationIndices>{});
+  if (type.getRank() == 0)
+    return tensor::ExpandShapeOp::create(b, loc, target, input,
+                                         SmallVector<ReassociationIndices>{});
   auto flatType = RankedTensorType::get({type.getNumElements()},
                                         type.getElementType());
   auto all = [](int64_t rank) {

@@ -40,6 +40,11 @@ unsigned numInPlaceResults(func::FuncOp step) {
 }
 
 LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
+  if (step.isExternal())
+    return step.emitError() << "expects a step with a body";
+  for (Type type : step.getResultTypes())
+    if (!isa<RankedTensorType>(type))
+      return step.emitError() << "expects tensor results, got " << type;
   OpBuilder b(step);
   unsigned inPlace = numInPlaceResults(step);
   SmallVector<Type> argTypes;

@@ -8,7 +8,6 @@
 
 #include "dialects/NN/Transforms/Passes.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -225,19 +224,12 @@ SmallVector<Value> StepBuilder::update(ParamOp p, Value param, Value gradient,
   if (config.optimizer == "sgd") {
     double momentum = config.get("momentum", 0);
     if (momentum <= 0) {
-      // Plain SGD needs no state: p - lr * (g + weight_decay * p).
-      Value g = gradient;
-      if (double wd = config.get("weight_decay", 0); wd != 0)
-        g = AddOp::create(b, loc, g,
-                          ScaleOp::create(b, loc, param, b.getF64FloatAttr(wd)));
-      Value lrFull = BroadcastOp::create(
-          b, loc,
-          RankedTensorType::get(cast<RankedTensorType>(param.getType()).getShape(),
-                                cast<RankedTensorType>(lr.getType()).getElementType()),
-          lr, b.getDenseI64ArrayAttr({}));
-      if (lrFull.getType() != param.getType())
-        lrFull = arith::ExtFOp::create(b, loc, param.getType(), lrFull);
-      return {SubOp::create(b, loc, param, MulOp::create(b, loc, lrFull, g))};
+      // Plain SGD keeps no state: the gradient stands in for the momentum
+      // buffer, whose updated value nobody reads.
+      auto op = SgdUpdateOp::create(
+          b, loc, param, gradient, gradient, lr, step, f64("momentum", 0),
+          f64("dampening", 0), UnitAttr(), f64("weight_decay", 0));
+      return {op.getNewParam()};
     }
     auto op = SgdUpdateOp::create(
         b, loc, param, gradient, state[0], lr, step, f64("momentum", 0),
