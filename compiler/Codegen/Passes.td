@@ -83,4 +83,21 @@ def StaticWorkspacePass
                            "::mlir::arith::ArithDialect"];
 }
 
+def MathApproximationPass
+    : Pass<"nnc-math-approximation", "::mlir::func::FuncOp"> {
+  let summary = "Replaces transcendental math ops by polynomial approximations";
+  let description = [{
+    Rewrites `math.tanh`, `math.erf`, `math.exp`, `math.log`, `math.log1p`,
+    `math.expm1` and friends into upstream's polynomial approximations
+    (`populateMathPolynomialApproximationPatterns`), which are plain
+    arithmetic and therefore vectorize; libm calls would be scalar and
+    would make the generated library depend on more than libm.
+
+    Input and output: any IR using `math` on scalars or vectors.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -16,6 +17,10 @@ int64_t TensorInfo::numElements() const {
     n *= d;
   return n;
 }
+
+namespace {
+std::string cName(StringRef name);
+} // namespace
 
 static FailureOr<TensorInfo> describe(Location loc, Type type,
                                       DictionaryAttr attrs) {
@@ -88,6 +93,18 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
       return failure();
     lib.outputs.push_back(*info);
   }
+  // C identifiers: an output named like an input (`output y` with
+  // `label y`) becomes `y_out`.
+  llvm::StringSet<> taken;
+  for (TensorInfo &in : lib.inputs) {
+    in.cName = cName(in.name);
+    taken.insert(in.cName);
+  }
+  for (TensorInfo &out : lib.outputs) {
+    out.cName = cName(out.name);
+    while (!taken.insert(out.cName).second)
+      out.cName += "_out";
+  }
   return lib;
 }
 
@@ -150,7 +167,7 @@ const char *dtypeEnum(StringRef cType) {
 std::string inputParams(const LibraryInterface &lib) {
   std::string s;
   for (const TensorInfo &in : lib.inputs)
-    s += ", const " + in.cType + " *" + cName(in.name);
+    s += ", const " + in.cType + " *" + in.cName;
   return s;
 }
 } // namespace
@@ -196,12 +213,12 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
   for (const TensorInfo &in : lib.inputs)
     os << "/** Shape of '" << in.name << "' (" << (in.isLabel ? "label" : "input")
        << "): " << in.cType << shapeText(in) << ". */\n"
-       << "#define " << M << "_" << llvm::StringRef(cName(in.name)).upper()
+       << "#define " << M << "_" << llvm::StringRef(in.cName).upper()
        << "_SIZE " << in.numElements() << "\n";
   for (const TensorInfo &out : lib.outputs)
     os << "/** Shape of output '" << out.name << "': " << out.cType
        << shapeText(out) << ". */\n"
-       << "#define " << M << "_" << llvm::StringRef(cName(out.name)).upper()
+       << "#define " << M << "_" << llvm::StringRef(out.cName).upper()
        << "_SIZE " << out.numElements() << "\n";
   os << "#define " << M << "_NUM_PARAMS " << lib.params.size() << "\n\n";
   os << "/** Training state: parameters, optimizer state, workspace. */\n"
@@ -221,7 +238,7 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << lossType << " " << m << "_eval_step(" << m << "_state *state"
      << inputParams(lib);
   for (const TensorInfo &out : lib.outputs)
-    os << ", " << out.cType << " *" << cName(out.name);
+    os << ", " << out.cType << " *" << out.cName;
   os << ");\n\n"
      << "/** Sets the learning rate used by the next steps (default "
      << cNumber(lib.learningRate) << "). */\n"
@@ -271,8 +288,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
     for (const TensorInfo &in : lib.inputs)
       add("const " + in.cType + " *");
     if (train) {
-      add("const float *");
-      add("const float *");
+      add("const double *");
+      add("const double *");
     }
     add(lossType + " *");
     if (!train)
@@ -301,7 +318,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "];\n"
      << "  void *memory;\n"
      << "  /* Scratch for every temporary of a step, planned at compile time. */\n"
-     << "  void *workspace;\n  float lr;\n  int64_t steps;\n"
+     << "  void *workspace;\n  double lr;\n  int64_t steps;\n"
      << "  char error[512];\n};\n\n";
   // One allocation holds every parameter and state tensor, 64-byte aligned.
   os << "static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
@@ -321,7 +338,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  s->memory = aligned_alloc(64, total ? total : 64);\n"
      << "  if (!s->memory) { free(s); return NULL; }\n"
      << "  memset(s->memory, 0, total);\n"
-     << "  s->lr = (float)" << cNumber(lib.learningRate) << ";\n";
+     << "  s->lr = " << cNumber(lib.learningRate) << ";\n";
   for (auto [i, p] : llvm::enumerate(lib.params)) {
     os << "  s->params[" << i << "] = (nnc_param){\"" << p.name << "\", "
        << dtypeEnum(p.cType) << ", " << p.shape.size() << ", param_shape_" << i
@@ -356,31 +373,31 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
         add("(" + lib.state[i].cType + " *)s->state[" + std::to_string(i) +
             "]");
     for (const TensorInfo &in : lib.inputs)
-      add(cName(in.name));
+      add(in.cName);
     return s;
   };
   os << lossType << " " << m << "_train_step(" << m << "_state *s"
      << inputParams(lib) << ") {\n"
      << "  " << lossType << " loss = 0;\n"
-     << "  float step = (float)(s->steps + 1);\n"
+     << "  double step = (double)(s->steps + 1);\n"
      << "  _nnc_" << m << "_train_step(" << args(true)
      << ", &s->lr, &step, &loss, s->workspace);\n"
      << "  s->steps++;\n  return loss;\n}\n\n";
   os << lossType << " " << m << "_eval_step(" << m << "_state *s"
      << inputParams(lib);
   for (const TensorInfo &out : lib.outputs)
-    os << ", " << out.cType << " *" << cName(out.name);
+    os << ", " << out.cType << " *" << out.cName;
   os << ") {\n  " << lossType << " loss = 0;\n";
   std::string evalArgs = args(false);
   os << "  _nnc_" << m << "_eval_step(" << evalArgs << ", &loss";
   for (auto [i, out] : llvm::enumerate(lib.outputs))
-    os << ", " << cName(out.name) << " ? " << cName(out.name) << " : ("
+    os << ", " << out.cName << " ? " << out.cName << " : ("
        << out.cType << " *)s->scratch[" << i << "]";
   os << ", s->workspace);\n  return loss;\n}\n\n";
   os << "void " << m << "_set_learning_rate(" << m
      << "_state *s, float lr) { s->lr = lr; }\n"
      << "float " << m << "_learning_rate(const " << m
-     << "_state *s) { return s->lr; }\n"
+     << "_state *s) { return (float)s->lr; }\n"
      << "int64_t " << m << "_step_count(const " << m
      << "_state *s) { return s->steps; }\n\n"
      << "const nnc_param *" << m << "_params(" << m

@@ -26,6 +26,7 @@ struct TensorInfo {
   std::string cType;          ///< `float`, `double`, `int32_t`, `int64_t`.
   mlir::nn::InitAttr init;    ///< Parameters only.
   bool isLabel = false;       ///< Inputs only.
+  std::string cName;          ///< Its name as a C identifier in the API.
 
   int64_t numElements() const;
 };

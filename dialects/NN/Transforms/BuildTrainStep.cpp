@@ -162,7 +162,8 @@ void StepBuilder::buildTrainStep() {
               b.getDictionaryAttr(b.getNamedAttr(
                   "nn.state", b.getStringAttr(p.getName() + "." + slot))));
   addInputs(sig);
-  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  // f64 so that f64 models see the learning rate exactly as written.
+  auto scalar = RankedTensorType::get({}, b.getF64Type());
   sig.add(scalar, b.getDictionaryAttr(
                       b.getNamedAttr("nn.name", b.getStringAttr("lr"))));
   sig.add(scalar, b.getDictionaryAttr(

@@ -42,7 +42,7 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
       backward, gradient clipping by global norm (`clip_grad_norm` in the
       `train` section) and the optimizer update (`sgd`, `adam` or `adamw`,
       as PyTorch defines them). `lr` and `step` (counting from 1) are
-      `tensor<f32>` scalars passed at run time.
+      `tensor<f64>` scalars passed at run time.
     - `@m_eval_step(params..., inputs...) -> (loss, outputs...)`.
 
     Every `nn.param` becomes an argument with `nn.param = "<name>"` and

@@ -207,7 +207,7 @@ func.func @negative_softplus_negative_beta(%x: tensor<2xf32>) -> tensor<2xf32> {
 // -----
 
 func.func @negative_softmax_dim_too_large(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
-  // expected-error @below {{'nn.softmax' op expects a dimension in [-2, 2) for tensor<4x10xf32>, got 2}}
+  // expected-error @below {{'nn.softmax' op expects a dimension in [0, 2), got 2}}
   %0 = nn.softmax %x dim 2 : tensor<4x10xf32>
   return %0 : tensor<4x10xf32>
 }
@@ -215,15 +215,24 @@ func.func @negative_softmax_dim_too_large(%x: tensor<4x10xf32>) -> tensor<4x10xf
 // -----
 
 func.func @negative_log_softmax_dim_too_small(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
-  // expected-error @below {{'nn.log_softmax' op expects a dimension in [-2, 2) for tensor<4x10xf32>, got -3}}
+  // expected-error @below {{'nn.log_softmax' op expects a dimension in [0, 2), got -3}}
   %0 = nn.log_softmax %x dim -3 : tensor<4x10xf32>
   return %0 : tensor<4x10xf32>
 }
 
 // -----
 
+// The IR keeps dimensions normalized; only the model language counts from the end.
+func.func @negative_softmax_negative_dim(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
+  // expected-error @below {{'nn.softmax' op expects a dimension in [0, 2), got -1}}
+  %0 = nn.softmax %x dim -1 : tensor<4x10xf32>
+  return %0 : tensor<4x10xf32>
+}
+
+// -----
+
 func.func @negative_softmax_scalar(%x: tensor<f32>) -> tensor<f32> {
-  // expected-error @below {{'nn.softmax' op expects a dimension in [0, 0) for tensor<f32>, got 0}}
+  // expected-error @below {{'nn.softmax' op expects a dimension in [0, 0), got 0}}
   %0 = nn.softmax %x dim 0 : tensor<f32>
   return %0 : tensor<f32>
 }
@@ -520,7 +529,17 @@ func.func @negative_concat_shape(%a: tensor<8x3xf32>, %b: tensor<7x5xf32>) -> te
 func.func @negative_concat_rank(%a: tensor<8x3xf32>, %b: tensor<8x3x1xf32>) -> tensor<16x3xf32> {
   // expected-error @below {{'nn.concat' op expects inputs that agree on every dimension but 0, got tensor<8x3xf32> and tensor<8x3x1xf32>}}
   // expected-error @below {{'nn.concat' op failed to infer returned types}}
-  %0 = nn.concat %a, %b dim -2 : tensor<8x3xf32>, tensor<8x3x1xf32> -> tensor<16x3xf32>
+  %0 = nn.concat %a, %b dim 0 : tensor<8x3xf32>, tensor<8x3x1xf32> -> tensor<16x3xf32>
+  return %0 : tensor<16x3xf32>
+}
+
+// -----
+
+// The IR keeps dimensions normalized; only the model language counts from the end.
+func.func @negative_concat_negative_dim(%a: tensor<8x3xf32>, %b: tensor<8x3xf32>) -> tensor<16x3xf32> {
+  // expected-error @below {{'nn.concat' op expects non-negative dimensions, got -2}}
+  // expected-error @below {{'nn.concat' op failed to infer returned types}}
+  %0 = nn.concat %a, %b dim -2 : tensor<8x3xf32>, tensor<8x3xf32> -> tensor<16x3xf32>
   return %0 : tensor<16x3xf32>
 }
 
@@ -549,10 +568,28 @@ func.func @negative_sum_dim(%x: tensor<4x5xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @negative_mean_repeated_dim(%x: tensor<4x5xf32>) -> tensor<4xf32> {
-  // expected-error @below {{'nn.mean' op expects each dimension at most once, got -1 twice}}
+  // expected-error @below {{'nn.mean' op expects each dimension at most once, got 1 twice}}
+  // expected-error @below {{'nn.mean' op failed to infer returned types}}
+  %0 = nn.mean %x dims [1, 1] : tensor<4x5xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @negative_mean_negative_dim(%x: tensor<4x5xf32>) -> tensor<4xf32> {
+  // expected-error @below {{'nn.mean' op expects non-negative dimensions, got -1}}
   // expected-error @below {{'nn.mean' op failed to infer returned types}}
   %0 = nn.mean %x dims [1, -1] : tensor<4x5xf32> -> tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @negative_sum_negative_dim(%x: tensor<4x5xf32>) -> tensor<5xf32> {
+  // expected-error @below {{'nn.sum' op expects non-negative dimensions, got -2}}
+  // expected-error @below {{'nn.sum' op failed to infer returned types}}
+  %0 = nn.sum %x dims [-2] : tensor<4x5xf32> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
 }
 
 // -----

@@ -118,8 +118,8 @@ func.func @softplus_elu(%x: tensor<8xf32>) -> tensor<8xf32> {
 func.func @softmax(%x: tensor<4x10xf32>) -> (tensor<4x10xf32>, tensor<4x10xf32>) {
   // CHECK: %[[P:.*]] = nn.softmax %[[X]] dim 1 : tensor<4x10xf32>
   %0 = nn.softmax %x dim 1 : tensor<4x10xf32>
-  // CHECK: %[[LP:.*]] = nn.log_softmax %[[X]] dim -2 : tensor<4x10xf32>
-  %1 = nn.log_softmax %x dim -2 : tensor<4x10xf32>
+  // CHECK: %[[LP:.*]] = nn.log_softmax %[[X]] dim 0 : tensor<4x10xf32>
+  %1 = nn.log_softmax %x dim 0 : tensor<4x10xf32>
   // CHECK: return %[[P]], %[[LP]]
   return %0, %1 : tensor<4x10xf32>, tensor<4x10xf32>
 }
@@ -191,8 +191,8 @@ func.func @broadcast(%v: tensor<10xf32>, %s: tensor<f32>) -> (tensor<8x10xf32>, 
 func.func @concat(%a: tensor<8x3xf32>, %b: tensor<8x5xf32>) -> (tensor<8x11xf32>, tensor<8x3xf32>) {
   // CHECK: %[[C:.*]] = nn.concat %[[A]], %[[B]], %[[A]] dim 1 : tensor<8x3xf32>, tensor<8x5xf32>, tensor<8x3xf32> -> tensor<8x11xf32>
   %0 = nn.concat %a, %b, %a dim 1 : tensor<8x3xf32>, tensor<8x5xf32>, tensor<8x3xf32> -> tensor<8x11xf32>
-  // CHECK: %[[ONE:.*]] = nn.concat %[[A]] dim -1 : tensor<8x3xf32> -> tensor<8x3xf32>
-  %1 = nn.concat %a dim -1 : tensor<8x3xf32> -> tensor<8x3xf32>
+  // CHECK: %[[ONE:.*]] = nn.concat %[[A]] dim 1 : tensor<8x3xf32> -> tensor<8x3xf32>
+  %1 = nn.concat %a dim 1 : tensor<8x3xf32> -> tensor<8x3xf32>
   // CHECK: return %[[C]], %[[ONE]]
   return %0, %1 : tensor<8x11xf32>, tensor<8x3xf32>
 }
@@ -203,8 +203,8 @@ func.func @reduce(%x: tensor<4x5x6xf32>)
     -> (tensor<5xf32>, tensor<1x5x1xf32>, tensor<f32>, tensor<4x5x1xf32>, tensor<1x1x1xf32>) {
   // CHECK: %[[S:.*]] = nn.sum %[[X]] dims [0, 2] : tensor<4x5x6xf32> -> tensor<5xf32>
   %0 = nn.sum %x dims [0, 2] : tensor<4x5x6xf32> -> tensor<5xf32>
-  // CHECK: %[[SK:.*]] = nn.sum %[[X]] dims [0, -1] {keepdim} : tensor<4x5x6xf32> -> tensor<1x5x1xf32>
-  %1 = nn.sum %x dims [0, -1] {keepdim} : tensor<4x5x6xf32> -> tensor<1x5x1xf32>
+  // CHECK: %[[SK:.*]] = nn.sum %[[X]] dims [0, 2] {keepdim} : tensor<4x5x6xf32> -> tensor<1x5x1xf32>
+  %1 = nn.sum %x dims [0, 2] {keepdim} : tensor<4x5x6xf32> -> tensor<1x5x1xf32>
   // CHECK: %[[M:.*]] = nn.mean %[[X]] dims [] : tensor<4x5x6xf32> -> tensor<f32>
   %2 = nn.mean %x dims [] : tensor<4x5x6xf32> -> tensor<f32>
   // CHECK: %[[MK:.*]] = nn.mean %[[X]] dims [2] {keepdim} : tensor<4x5x6xf32> -> tensor<4x5x1xf32>
