@@ -168,9 +168,13 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
       })))
     return failure();
   std::string shared = path("lib" + lib.model + ".so");
-  if (failed(run(loc, {*cc, "-shared", "-o", shared, object, glueObject,
-                       NNC_RUNTIME_LIBRARY, "-lm",
-                       "-Wl,--version-script=" + exports})))
+  std::vector<std::string> link = {*cc,        "-shared",  "-o",
+                                   shared,     object,     glueObject,
+                                   NNC_RUNTIME_LIBRARY, "-lm",
+                                   "-Wl,--version-script=" + exports};
+  if (options.cpu.threads > 1)
+    link.push_back("-lomp");
+  if (failed(run(loc, link)))
     return failure();
   // The static library carries the runtime's objects too, so that users
   // link one archive; an MRI script merges the archives.

@@ -161,8 +161,18 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   auto source = llvm::MemoryBuffer::getFile(options.modelPath);
   if (!source)
     return fail("cannot read '" + options.modelPath + "'");
+  // The compiler's own binary stands for its version during development:
+  // a rebuilt nnc must not reuse libraries an older one made.
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::sys::fs::file_status status;
+  std::string build;
+  if (!llvm::sys::fs::status(self, status))
+    build = std::to_string(status.getSize()) + ":" +
+            std::to_string(status.getLastModificationTime()
+                               .time_since_epoch()
+                               .count());
   std::string keyText = (*source)->getBuffer().str() + "\n" NNC_VERSION "\n" +
-                        options.compile.codegen.cpu + "\n" +
+                        build + "\n" + options.compile.codegen.cpu + "\n" +
                         std::to_string(options.compile.cpu.threads);
   std::string key = llvm::utohexstr(llvm::xxh3_64bits(keyText));
   llvm::SmallString<256> dir(cacheRoot(options));

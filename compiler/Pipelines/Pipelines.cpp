@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -48,6 +49,16 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createStaticWorkspacePass());
   pm.addNestedPass<func::FuncOp>(createMathApproximationPass());
+  if (options.threads > 1) {
+    // The thread-level tiles become OpenMP worksharing loops.
+    pm.addPass(createForallToParallelLoopPass());
+    ConvertSCFToOpenMPPassOptions omp;
+    omp.numThreads = options.threads;
+    pm.addPass(createConvertSCFToOpenMPPass(omp));
+    // Inlines the alloca scopes the conversion wraps around loop bodies;
+    // nothing in them allocates.
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
@@ -65,6 +76,8 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   funcOptions.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.threads > 1)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -79,7 +92,16 @@ void nnc::registerPipelines() {
   PassPipelineRegistration<>("nnc-linalg",
                              "Lowers nn steps to fused linalg on tensors",
                              buildLinalgPipeline);
-  PassPipelineRegistration<>(
+  struct CPUOptions : PassPipelineOptions<CPUOptions> {
+    Option<int64_t> threads{*this, "threads",
+                            llvm::cl::desc("Threads the code may use"),
+                            llvm::cl::init(1)};
+  };
+  PassPipelineRegistration<CPUOptions>(
       "nnc-cpu-llvm", "Lowers linalg steps to the LLVM dialect for the CPU",
-      [](OpPassManager &pm) { buildCPULLVMPipeline(pm); });
+      [](OpPassManager &pm, const CPUOptions &options) {
+        CPUPipelineOptions cpu;
+        cpu.threads = options.threads;
+        buildCPULLVMPipeline(pm, cpu);
+      });
 }

@@ -6,7 +6,7 @@
 
 // CHECK-LABEL: func.func @_nnc_m_train_step
 // CHECK-SAME: (%[[W:[^:]*]]: memref<4xf32> {{.*}}nn.param = "w"}, %[[M:[^:]*]]: memref<4xf32> {nn.state = "w.exp_avg"}, %[[V:[^:]*]]: memref<4xf32> {nn.state = "w.exp_avg_sq"},
-// CHECK-SAME: %[[X:[^:]*]]: memref<4xf32> {nn.name = "x"}, %[[LR:[^:]*]]: memref<f32> {nn.name = "lr"}, %[[STEP:[^:]*]]: memref<f32> {nn.name = "step"}, %[[LOSS:[^:]*]]: memref<f32> {nn.result})
+// CHECK-SAME: %[[X:[^:]*]]: memref<4xf32> {nn.name = "x"}, %[[LR:[^:]*]]: memref<f64> {nn.name = "lr"}, %[[STEP:[^:]*]]: memref<f64> {nn.name = "step"}, %[[LOSS:[^:]*]]: memref<f32> {nn.result})
 // CHECK: %[[TW:.*]] = bufferization.to_tensor %[[W]] restrict writable
 // CHECK: %[[TM:.*]] = bufferization.to_tensor %[[M]] restrict writable
 // CHECK: %[[TV:.*]] = bufferization.to_tensor %[[V]] restrict writable

@@ -16,8 +16,8 @@
 // CHECK-SAME: %[[BV:[^:]*]]: tensor<3xf32> {nn.state = "d.bias.exp_avg_sq"},
 // CHECK-SAME: %[[X:[^:]*]]: tensor<2x4xf32> {nn.name = "x"},
 // CHECK-SAME: %[[Y:[^:]*]]: tensor<2xi32> {nn.label, nn.name = "y"},
-// CHECK-SAME: %[[LR:[^:]*]]: tensor<f32> {nn.name = "lr"},
-// CHECK-SAME: %[[STEP:[^:]*]]: tensor<f32> {nn.name = "step"})
+// CHECK-SAME: %[[LR:[^:]*]]: tensor<f64> {nn.name = "lr"},
+// CHECK-SAME: %[[STEP:[^:]*]]: tensor<f64> {nn.name = "step"})
 // CHECK-SAME: -> (tensor<3x4xf32>, tensor<3xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>)
 // CHECK-SAME: nn.model_name = "adam", nn.step = "train", nn.train = {
 // The forward pass reads the parameter arguments.
@@ -27,8 +27,8 @@
 // CHECK: %[[GB:.*]] = nn.sum {{.*}} dims [0]
 // Gradients are clipped together before the update.
 // CHECK: %[[CLIP:.*]]:2, %{{.*}} = nn.clip_grad_norm %[[GW]], %[[GB]] max_norm 2.000000e+00 : tensor<3x4xf32>, tensor<3xf32>
-// CHECK: %[[NW:.*]], %[[NWM:.*]], %[[NWV:.*]] = nn.adam_update %[[W]], %[[CLIP]]#0, %[[WM]], %[[WV]], %[[LR]], %[[STEP]] {beta1 = 5.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.250000e-01 : f64, weight_decay = 5.000000e-01 : f64} : tensor<3x4xf32>, tensor<f32>
-// CHECK: %[[NB:.*]], %[[NBM:.*]], %[[NBV:.*]] = nn.adam_update %[[B]], %[[CLIP]]#1, %[[BM]], %[[BV]], %[[LR]], %[[STEP]] {beta1 = 5.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.250000e-01 : f64, weight_decay = 5.000000e-01 : f64} : tensor<3xf32>, tensor<f32>
+// CHECK: %[[NW:.*]], %[[NWM:.*]], %[[NWV:.*]] = nn.adam_update %[[W]], %[[CLIP]]#0, %[[WM]], %[[WV]], %[[LR]], %[[STEP]] {beta1 = 5.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.250000e-01 : f64, weight_decay = 5.000000e-01 : f64} : tensor<3x4xf32>, tensor<f64>
+// CHECK: %[[NB:.*]], %[[NBM:.*]], %[[NBV:.*]] = nn.adam_update %[[B]], %[[CLIP]]#1, %[[BM]], %[[BV]], %[[LR]], %[[STEP]] {beta1 = 5.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.250000e-01 : f64, weight_decay = 5.000000e-01 : f64} : tensor<3xf32>, tensor<f64>
 // CHECK: return %[[NW]], %[[NB]], %[[NWM]], %[[NWV]], %[[NBM]], %[[NBV]], %[[L]] :
 // The eval step takes the parameters and the inputs and returns the loss
 // and the outputs, with their names.
@@ -66,10 +66,10 @@ func.func @adam(%x: tensor<2x4xf32> {nn.name = "x"}, %y: tensor<2xi32> {nn.label
 // CHECK-LABEL: func.func @adamw_train_step
 // CHECK-SAME: (%[[W:[^:]*]]: tensor<4xf32> {nn.init = #nn.init<constant(1.000000e+00)>, nn.param = "w"},
 // CHECK-SAME: %[[M:[^:]*]]: tensor<4xf32> {nn.state = "w.exp_avg"}, %[[V:[^:]*]]: tensor<4xf32> {nn.state = "w.exp_avg_sq"},
-// CHECK-SAME: %[[X:[^:]*]]: tensor<4xf32>, %[[LR:[^:]*]]: tensor<f32> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f32> {nn.name = "step"})
+// CHECK-SAME: %[[X:[^:]*]]: tensor<4xf32>, %[[LR:[^:]*]]: tensor<f64> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f64> {nn.name = "step"})
 // CHECK-SAME: -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>)
 // CHECK-NOT: nn.clip_grad_norm
-// CHECK: nn.adam_update %[[W]], %[[X]], %[[M]], %[[V]], %[[LR]], %[[STEP]] {decoupled, weight_decay = 1.000000e-02 : f64} : tensor<4xf32>, tensor<f32>
+// CHECK: nn.adam_update %[[W]], %[[X]], %[[M]], %[[V]], %[[LR]], %[[STEP]] {decoupled, weight_decay = 1.000000e-02 : f64} : tensor<4xf32>, tensor<f64>
 // CHECK-LABEL: func.func @adamw_eval_step
 func.func @adamw(%x: tensor<4xf32>) -> tensor<f32>
     attributes {nn.model, nn.train = {optimizer = "adamw", lr = 1.0e-3 : f64, weight_decay = 0.01 : f64}} {
@@ -88,7 +88,7 @@ func.func @adamw(%x: tensor<4xf32>) -> tensor<f32>
 // CHECK-SAME: {nn.state = "w.exp_avg"}
 // CHECK-SAME: {nn.state = "w.exp_avg_sq"}
 // CHECK-NOT: nn.clip_grad_norm
-// CHECK: nn.adam_update %{{[^{]*}} : tensor<4xf32>, tensor<f32>
+// CHECK: nn.adam_update %{{[^{]*}} : tensor<4xf32>, tensor<f64>
 func.func @default(%x: tensor<4xf32>) -> tensor<f32> attributes {nn.model} {
   %w = nn.param "w" init = constant(1.0) : tensor<4xf32>
   %a = nn.mul %w, %x : tensor<4xf32>
@@ -115,10 +115,10 @@ func.func @no_clip(%x: tensor<4xf32>) -> tensor<f32> attributes {nn.model, nn.tr
 // CHECK-SAME: %[[B:[^:]*]]: tensor<3xf32> {{.*}}nn.param = "b"},
 // CHECK-SAME: %[[WB:[^:]*]]: tensor<3x4xf32> {nn.state = "w.momentum_buffer"},
 // CHECK-SAME: %[[BB:[^:]*]]: tensor<3xf32> {nn.state = "b.momentum_buffer"},
-// CHECK-SAME: %[[X:[^:]*]]: tensor<2x4xf32>, %[[LR:[^:]*]]: tensor<f32> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f32> {nn.name = "step"})
+// CHECK-SAME: %[[X:[^:]*]]: tensor<2x4xf32>, %[[LR:[^:]*]]: tensor<f64> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f64> {nn.name = "step"})
 // CHECK-SAME: -> (tensor<3x4xf32>, tensor<3xf32>, tensor<3x4xf32>, tensor<3xf32>, tensor<f32>)
-// CHECK: %[[NW:.*]], %[[NWB:.*]] = nn.sgd_update %[[W]], %{{.*}}, %[[WB]], %[[LR]], %[[STEP]] {dampening = 1.000000e-01 : f64, momentum = 9.000000e-01 : f64, nesterov, weight_decay = 2.500000e-01 : f64} : tensor<3x4xf32>, tensor<f32>
-// CHECK: %[[NB:.*]], %[[NBB:.*]] = nn.sgd_update %[[B]], %{{.*}}, %[[BB]], %[[LR]], %[[STEP]] {dampening = 1.000000e-01 : f64, momentum = 9.000000e-01 : f64, nesterov, weight_decay = 2.500000e-01 : f64} : tensor<3xf32>, tensor<f32>
+// CHECK: %[[NW:.*]], %[[NWB:.*]] = nn.sgd_update %[[W]], %{{.*}}, %[[WB]], %[[LR]], %[[STEP]] {dampening = 1.000000e-01 : f64, momentum = 9.000000e-01 : f64, nesterov, weight_decay = 2.500000e-01 : f64} : tensor<3x4xf32>, tensor<f64>
+// CHECK: %[[NB:.*]], %[[NBB:.*]] = nn.sgd_update %[[B]], %{{.*}}, %[[BB]], %[[LR]], %[[STEP]] {dampening = 1.000000e-01 : f64, momentum = 9.000000e-01 : f64, nesterov, weight_decay = 2.500000e-01 : f64} : tensor<3xf32>, tensor<f64>
 // CHECK: return %[[NW]], %[[NB]], %[[NWB]], %[[NBB]], %{{.*}} :
 func.func @momentum(%x: tensor<2x4xf32>) -> tensor<f32>
     attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.1 : f64, momentum = 0.9 : f64, dampening = 0.1 : f64,
@@ -132,7 +132,7 @@ func.func @momentum(%x: tensor<2x4xf32>) -> tensor<f32>
 
 // nesterov = false and no weight decay: only the momentum is given.
 // CHECK-LABEL: func.func @momentum_plain_train_step
-// CHECK: nn.sgd_update %{{[^{]*}} {momentum = 5.000000e-01 : f64} : tensor<4xf32>, tensor<f32>
+// CHECK: nn.sgd_update %{{[^{]*}} {momentum = 5.000000e-01 : f64} : tensor<4xf32>, tensor<f64>
 func.func @momentum_plain(%x: tensor<4xf32>) -> tensor<f32>
     attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.1 : f64, momentum = 0.5 : f64, dampening = 0.0 : f64,
                                       nesterov = false, weight_decay = 0.0 : f64}} {
@@ -144,21 +144,17 @@ func.func @momentum_plain(%x: tensor<4xf32>) -> tensor<f32>
 
 // -----
 
-// Plain SGD keeps no state and updates with nn ops:
-// p - broadcast(lr) * (g + weight_decay * p).
+// Plain SGD (momentum 0) keeps no state: it is nn.sgd_update with the
+// gradient standing in for the momentum buffer, which momentum 0 never reads,
+// and its second result is dropped. This works for every float type.
 // CHECK-LABEL: func.func @sgd_train_step
 // CHECK-SAME: (%[[W:[^:]*]]: tensor<4xf32> {nn.init = #nn.init<constant(0.000000e+00)>, nn.param = "w"},
-// CHECK-SAME: %[[X:[^:]*]]: tensor<4xf32>, %[[LR:[^:]*]]: tensor<f32> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f32> {nn.name = "step"})
+// CHECK-SAME: %[[X:[^:]*]]: tensor<4xf32>, %[[LR:[^:]*]]: tensor<f64> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f64> {nn.name = "step"})
 // CHECK-SAME: -> (tensor<4xf32>, tensor<f32>)
 // CHECK-NOT: nn.state
-// CHECK-NOT: nn.sgd_update
 // CHECK: %[[L:.*]] = nn.sum
-// CHECK: %[[WD:.*]] = nn.scale %[[W]] by 2.500000e-01 : tensor<4xf32>
-// CHECK: %[[G:.*]] = nn.add %[[X]], %[[WD]] : tensor<4xf32>
-// CHECK: %[[LRB:.*]] = nn.broadcast %[[LR]] dims [] : tensor<f32> -> tensor<4xf32>
-// CHECK: %[[U:.*]] = nn.mul %[[LRB]], %[[G]] : tensor<4xf32>
-// CHECK: %[[NW:.*]] = nn.sub %[[W]], %[[U]] : tensor<4xf32>
-// CHECK: return %[[NW]], %[[L]] :
+// CHECK-NEXT: %[[NW:[^,]*]], %{{.*}} = nn.sgd_update %[[W]], %[[X]], %[[X]], %[[LR]], %[[STEP]] {weight_decay = 2.500000e-01 : f64} : tensor<4xf32>, tensor<f64>
+// CHECK-NEXT: return %[[NW]], %[[L]] : tensor<4xf32>, tensor<f32>
 func.func @sgd(%x: tensor<4xf32>) -> tensor<f32>
     attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.1 : f64, momentum = 0.0 : f64, weight_decay = 0.25 : f64}} {
   %w = nn.param "w" init = constant(0.0) : tensor<4xf32>
@@ -167,15 +163,13 @@ func.func @sgd(%x: tensor<4xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
 
-// Without weight decay the gradient is used as is.
+// Without weight decay nn.sgd_update takes no settings at all.
 // CHECK-LABEL: func.func @sgd_no_decay_train_step
-// CHECK-SAME: (%[[W:[^:]*]]: tensor<4xf32> {{.*}}, %[[X:[^:]*]]: tensor<4xf32>, %[[LR:[^:]*]]: tensor<f32>
-// CHECK-NOT: nn.scale
-// CHECK-NOT: nn.add
-// CHECK: %[[LRB:.*]] = nn.broadcast %[[LR]] dims [] : tensor<f32> -> tensor<4xf32>
-// CHECK: %[[U:.*]] = nn.mul %[[LRB]], %[[X]] : tensor<4xf32>
-// CHECK: %[[NW:.*]] = nn.sub %[[W]], %[[U]] : tensor<4xf32>
-// CHECK: return %[[NW]], %{{.*}} :
+// CHECK-SAME: (%[[W:[^:]*]]: tensor<4xf32> {{.*}}, %[[X:[^:]*]]: tensor<4xf32>, %[[LR:[^:]*]]: tensor<f64> {nn.name = "lr"}, %[[STEP:[^:]*]]: tensor<f64> {nn.name = "step"})
+// CHECK-NOT: nn.state
+// CHECK: %[[L:.*]] = nn.sum
+// CHECK-NEXT: %[[NW:[^,]*]], %{{.*}} = nn.sgd_update %[[W]], %[[X]], %[[X]], %[[LR]], %[[STEP]] : tensor<4xf32>, tensor<f64>
+// CHECK-NEXT: return %[[NW]], %[[L]] : tensor<4xf32>, tensor<f32>
 func.func @sgd_no_decay(%x: tensor<4xf32>) -> tensor<f32>
     attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.1 : f64}} {
   %w = nn.param "w" init = constant(0.0) : tensor<4xf32>
