@@ -105,10 +105,15 @@ std::string spellType(Type type) {
 
 /// Spells a number as a user wrote it: `3`, `0.001`, `1e+30`.
 std::string formatNumber(double n) {
-  if (std::floor(n) == n && std::fabs(n) < 1e15)
+  if (std::floor(n) == n && std::fabs(n) < 1e16)
     return std::to_string(static_cast<long long>(n));
+  // The shortest form that reads back as the same double.
   char text[32];
-  std::snprintf(text, sizeof(text), "%g", n);
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof(text), "%.*g", digits, n);
+    if (std::strtod(text, nullptr) == n)
+      break;
+  }
   return text;
 }
 

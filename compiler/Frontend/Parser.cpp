@@ -81,7 +81,8 @@ private:
 
   Lexer lexer;
   Token tok, peeked;
-  unsigned depth = 0;
+  unsigned depth = 0;     ///< Expression nesting.
+  unsigned bodyDepth = 0; ///< Statement-body nesting.
 };
 
 } // namespace
@@ -195,11 +196,11 @@ std::unique_ptr<TrainDef> Parser::parseTrain() {
 
 LogicalResult Parser::parseBody(StmtList &body, bool inBlock) {
   // Bounded nesting keeps pathological inputs from exhausting the stack.
-  if (++depth > 256) {
+  if (++bodyDepth > 256) {
     mlir::emitError(tok.loc) << "statements nest deeper than 256 levels";
     return failure();
   }
-  auto restore = llvm::scope_exit([&] { --depth; });
+  auto restore = llvm::scope_exit([&] { --bodyDepth; });
   while (!is(TokenKind::RBrace)) {
     if (is(TokenKind::Eof))
       return expected("'}'");

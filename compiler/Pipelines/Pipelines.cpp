@@ -66,11 +66,12 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  // libm first: it scalarizes vector math into vector.extract/insert, which
-  // the vector lowering then handles.
+  // LLVM intrinsics first (fma, exp, ... stay vector instructions); libm
+  // then takes what has no intrinsic (f64 tanh, erf), scalarizing it into
+  // vector.extract/insert, which the vector lowering handles.
+  pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   ConvertFuncToLLVMPassOptions funcOptions;
   funcOptions.useBarePtrCallConv = true;

@@ -39,6 +39,7 @@ struct LibraryInterface {
   std::vector<TensorInfo> inputs; ///< Inputs and labels, in declaration order.
   std::vector<TensorInfo> outputs; ///< Eval outputs after the loss.
   std::string optimizer;
+  std::string lossType = "float"; ///< C type of the loss.
   double learningRate = 1e-3;
   /// Bytes of scratch memory the train and eval steps need (one workspace
   /// serves both); known once the steps are lowered.

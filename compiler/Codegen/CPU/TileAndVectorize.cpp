@@ -288,7 +288,12 @@ struct CPUTileAndVectorizePass
         return nullptr;
     }
     SmallVector<int64_t> sizes(bounds.size(), 1);
-    sizes.back() = pickTile(bounds.back(), {chunk, 64, 32, 16, 8});
+    SmallVector<int64_t> chunks;
+    for (int64_t c : {int64_t(chunk), int64_t(64), int64_t(32), int64_t(16),
+                      int64_t(8)})
+      if (c <= chunk && !llvm::is_contained(chunks, c))
+        chunks.push_back(c);
+    sizes.back() = pickTile(bounds.back(), chunks);
     if (bounds.back() <= chunk)
       sizes.back() = 0;
     return tile(rewriter, cast<TilingInterface>(current), sizes,

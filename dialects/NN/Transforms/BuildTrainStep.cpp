@@ -227,9 +227,10 @@ SmallVector<Value> StepBuilder::update(ParamOp p, Value param, Value gradient,
     if (momentum <= 0) {
       // Plain SGD keeps no state: the gradient stands in for the momentum
       // buffer, whose updated value nobody reads.
+      // PyTorch ignores dampening without momentum.
       auto op = SgdUpdateOp::create(
-          b, loc, param, gradient, gradient, lr, step, f64("momentum", 0),
-          f64("dampening", 0), UnitAttr(), f64("weight_decay", 0));
+          b, loc, param, gradient, gradient, lr, step, b.getF64FloatAttr(0),
+          b.getF64FloatAttr(0), UnitAttr(), f64("weight_decay", 0));
       return {op.getNewParam()};
     }
     auto op = SgdUpdateOp::create(
