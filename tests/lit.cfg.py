@@ -31,3 +31,4 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.substitutions.append(("%nnc_src_root", config.nnc_src_root))
+config.substitutions.append(("%nnc_obj_root", config.nnc_obj_root))
