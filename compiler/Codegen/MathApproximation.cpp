@@ -18,8 +18,8 @@ struct MathApproximationPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     // Only the f32 approximations: f64 math keeps libm's precision.
-    populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef) { return true; });
+    populateMathPolynomialApproximationPatterns(patterns,
+                                                [](StringRef) { return true; });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

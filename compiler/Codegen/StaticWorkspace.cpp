@@ -32,7 +32,9 @@ struct Buffer {
 
 constexpr int64_t kAlignment = 64;
 
-int64_t alignUp(int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+int64_t alignUp(int64_t n) {
+  return (n + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 /// Position in `block` of the ancestor of `op` that lies in `block`.
 unsigned positionIn(Block &block, Operation *op,
@@ -82,8 +84,9 @@ struct StaticWorkspacePass
       }
       Buffer buffer;
       buffer.alloc = alloc;
-      buffer.bytes = alignUp(type.getNumElements() *
-                             llvm::divideCeil(type.getElementTypeBitWidth(), 8));
+      buffer.bytes =
+          alignUp(type.getNumElements() *
+                  llvm::divideCeil(type.getElementTypeBitWidth(), 8));
       buffer.first = buffer.last = positions.lookup(alloc);
       extendLifetime(alloc.getResult(), entry, positions, buffer.last,
                      deallocs);
@@ -97,7 +100,8 @@ struct StaticWorkspacePass
     SmallVector<Buffer *> order;
     for (Buffer &b : buffers)
       order.push_back(&b);
-    llvm::stable_sort(order, [](Buffer *a, Buffer *b) { return a->bytes > b->bytes; });
+    llvm::stable_sort(order,
+                      [](Buffer *a, Buffer *b) { return a->bytes > b->bytes; });
     int64_t total = 0;
     SmallVector<Buffer *> placed;
     for (Buffer *b : order) {
@@ -119,24 +123,23 @@ struct StaticWorkspacePass
 
     // The workspace is a new trailing argument.
     OpBuilder builder(func.getContext());
-    auto workspaceType =
-        MemRefType::get({std::max<int64_t>(total, kAlignment)},
-                        builder.getI8Type());
+    auto workspaceType = MemRefType::get({std::max<int64_t>(total, kAlignment)},
+                                         builder.getI8Type());
     unsigned index = func.getNumArguments();
-    if (failed(func.insertArgument(
-            index, workspaceType,
-            builder.getDictionaryAttr(builder.getNamedAttr(
-                "nn.workspace", builder.getUnitAttr())),
-            func.getLoc())))
+    if (failed(
+            func.insertArgument(index, workspaceType,
+                                builder.getDictionaryAttr(builder.getNamedAttr(
+                                    "nn.workspace", builder.getUnitAttr())),
+                                func.getLoc())))
       return signalPassFailure();
     Value workspace = func.getArgument(index);
     for (Buffer &b : buffers) {
       builder.setInsertionPoint(b.alloc);
       Value offset =
           arith::ConstantIndexOp::create(builder, b.alloc.getLoc(), b.offset);
-      Value view = memref::ViewOp::create(builder, b.alloc.getLoc(),
-                                          b.alloc.getType(), workspace, offset,
-                                          ValueRange{});
+      Value view =
+          memref::ViewOp::create(builder, b.alloc.getLoc(), b.alloc.getType(),
+                                 workspace, offset, ValueRange{});
       b.alloc.replaceAllUsesWith(view);
       b.alloc.erase();
     }

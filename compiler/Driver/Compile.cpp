@@ -53,7 +53,9 @@ LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
   // emitted separately; LLVM IR has no use for them.
   module.walk([](LLVM::LLVMFuncOp func) {
     for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-      for (NamedAttribute attr : func.getArgAttrDict(i) ? func.getArgAttrDict(i).getValue() : ArrayRef<NamedAttribute>())
+      for (NamedAttribute attr : func.getArgAttrDict(i)
+                                     ? func.getArgAttrDict(i).getValue()
+                                     : ArrayRef<NamedAttribute>())
         if (attr.getName().strref().starts_with("nn."))
           func.removeArgAttr(i, attr.getName());
     SmallVector<StringAttr> drop;
@@ -70,13 +72,13 @@ LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
 static LogicalResult run(Location loc, ArrayRef<std::string> argv) {
   SmallVector<StringRef> args(argv.begin(), argv.end());
   std::string error;
-  int status = llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, {}, 0, 0,
-                                         &error);
+  int status =
+      llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, {}, 0, 0, &error);
   if (status == 0)
     return success();
-  InFlightDiagnostic diag = emitError(loc) << "command failed (" << status
-                                           << (error.empty() ? "" : ": ")
-                                           << error << "):";
+  InFlightDiagnostic diag = emitError(loc)
+                            << "command failed (" << status
+                            << (error.empty() ? "" : ": ") << error << "):";
   for (StringRef a : args)
     diag << " " << a;
   return diag;
@@ -110,14 +112,15 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
     llvm::sys::path::append(p, file);
     return std::string(p);
   };
-  auto write = [&](const std::string &file,
-                   llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)>
-                       fn) -> LogicalResult {
+  auto write =
+      [&](const std::string &file,
+          llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)> fn)
+      -> LogicalResult {
     std::error_code ec;
     llvm::ToolOutputFile out(file, ec, llvm::sys::fs::OF_None);
     if (ec)
-      return emitError(loc) << "cannot write '" << file << "': "
-                            << ec.message();
+      return emitError(loc)
+             << "cannot write '" << file << "': " << ec.message();
     if (failed(fn(out.os())))
       return failure();
     out.keep();
@@ -168,9 +171,14 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
       })))
     return failure();
   std::string shared = path("lib" + lib.model + ".so");
-  std::vector<std::string> link = {*cc,        "-shared",  "-o",
-                                   shared,     object,     glueObject,
-                                   NNC_RUNTIME_LIBRARY, "-lm",
+  std::vector<std::string> link = {*cc,
+                                   "-shared",
+                                   "-o",
+                                   shared,
+                                   object,
+                                   glueObject,
+                                   NNC_RUNTIME_LIBRARY,
+                                   "-lm",
                                    "-Wl,--version-script=" + exports};
   if (options.cpu.threads > 1)
     link.push_back("-lomp");

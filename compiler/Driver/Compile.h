@@ -1,4 +1,5 @@
-//===- Compile.h - From a model to a library ---------------------*- C++ -*-===//
+//===- Compile.h - From a model to a library ---------------------*- C++
+//-*-===//
 //
 // The stages of `nnc compile`, shared by the tool and `nnc train`.
 //

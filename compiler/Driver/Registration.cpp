@@ -2,11 +2,11 @@
 
 #include "compiler/Driver/Registration.h"
 
-#include "dialects/NN/IR/NNDialect.h"
-#include "dialects/NN/Transforms/Passes.h"
 #include "compiler/Codegen/Passes.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Pipelines/Pipelines.h"
+#include "dialects/NN/IR/NNDialect.h"
+#include "dialects/NN/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"

@@ -8,11 +8,11 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/xxhash.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <cmath>
 #include <dlfcn.h>
@@ -85,24 +85,24 @@ std::optional<DataFiles> findData(StringRef data, std::string &error) {
     return "";
   };
   DataFiles files;
-  files.trainInputs = pick({"train-images-idx3-ubyte.gz",
-                            "train-images-idx3-ubyte", "train_x.npy"});
-  files.trainLabels = pick({"train-labels-idx1-ubyte.gz",
-                            "train-labels-idx1-ubyte", "train_y.npy"});
-  files.testInputs = pick({"t10k-images-idx3-ubyte.gz",
-                           "t10k-images-idx3-ubyte", "test_x.npy"});
-  files.testLabels = pick({"t10k-labels-idx1-ubyte.gz",
-                           "t10k-labels-idx1-ubyte", "test_y.npy"});
+  files.trainInputs = pick(
+      {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train_x.npy"});
+  files.trainLabels = pick(
+      {"train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte", "train_y.npy"});
+  files.testInputs = pick(
+      {"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "test_x.npy"});
+  files.testLabels = pick(
+      {"t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte", "test_y.npy"});
   if (files.trainInputs.empty() || files.trainLabels.empty() ||
       files.testInputs.empty() || files.testLabels.empty()) {
-    error = "data set '" + data.str() + "' not found: expects a directory (" +
-            dir +
-            ") with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
-            "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or "
-            "train_x.npy, train_y.npy, test_x.npy and test_y.npy" +
-            (data == "fashion-mnist"
-                 ? " (install Debian's dataset-fashion-mnist: tools/setup.sh)"
-                 : "");
+    error =
+        "data set '" + data.str() + "' not found: expects a directory (" + dir +
+        ") with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+        "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or "
+        "train_x.npy, train_y.npy, test_x.npy and test_y.npy" +
+        (data == "fashion-mnist"
+             ? " (install Debian's dataset-fashion-mnist: tools/setup.sh)"
+             : "");
     return std::nullopt;
   }
   return files;
@@ -136,10 +136,9 @@ std::pair<double, double> evaluate(const ModelLibrary &lib, void *state,
     size_t valid = std::min(batch, ds.count - first);
     for (size_t i = 0; i < batch; ++i)
       order[i] = static_cast<uint32_t>(i < valid ? first + i : i - valid);
-    nnc_gather_batch(&ds, order.data(), 0, batch, inputs.data(),
-                     labels.data());
-    float loss = lib.evalStep(state, inputs.data(), labels.data(),
-                              logits.data());
+    nnc_gather_batch(&ds, order.data(), 0, batch, inputs.data(), labels.data());
+    float loss =
+        lib.evalStep(state, inputs.data(), labels.data(), logits.data());
     lossSum += double(loss) * valid;
     for (size_t i = 0; i < valid; ++i) {
       const float *row = &logits[i * classes];
@@ -168,9 +167,8 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   std::string build;
   if (!llvm::sys::fs::status(self, status))
     build = std::to_string(status.getSize()) + ":" +
-            std::to_string(status.getLastModificationTime()
-                               .time_since_epoch()
-                               .count());
+            std::to_string(
+                status.getLastModificationTime().time_since_epoch().count());
   std::string keyText = (*source)->getBuffer().str() + "\n" NNC_VERSION "\n" +
                         build + "\n" + options.compile.codegen.cpu + "\n" +
                         std::to_string(options.compile.cpu.threads);
@@ -258,13 +256,13 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     nnc_progress_begin(&progress, stderr, epoch + 1, options.epochs, steps,
                        batch, nnc_now());
     for (size_t step = 0; step < steps; ++step) {
-      nnc_gather_batch(&train, order.data(), step * batch, batch,
-                       inputs.data(), labels.data());
+      nnc_gather_batch(&train, order.data(), step * batch, batch, inputs.data(),
+                       labels.data());
       float loss = model.trainStep(state, inputs.data(), labels.data());
       if (!std::isfinite(loss)) {
         nnc_progress_end(&progress, nnc_now());
-        return fail("the loss became " + std::to_string(loss) +
-                    " at epoch " + std::to_string(epoch + 1) + ", step " +
+        return fail("the loss became " + std::to_string(loss) + " at epoch " +
+                    std::to_string(epoch + 1) + ", step " +
                     std::to_string(step + 1) +
                     "; try a smaller --lr or clip_grad_norm");
       }

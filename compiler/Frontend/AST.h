@@ -39,10 +39,10 @@ struct Expr {
   };
   Kind kind;
   mlir::LocationAttr loc;
-  double number = 0;    ///< Number.
-  bool isInteger = false; ///< Number written without '.' or exponent.
-  std::string text;     ///< String contents, identifier, callee.
-  char op = 0;          ///< Binary operator.
+  double number = 0;             ///< Number.
+  bool isInteger = false;        ///< Number written without '.' or exponent.
+  std::string text;              ///< String contents, identifier, callee.
+  char op = 0;                   ///< Binary operator.
   std::vector<ExprPtr> operands; ///< Binary (2), Negate (1), List elements.
   std::vector<Arg> args;         ///< Call arguments, in source order.
 };
@@ -69,14 +69,14 @@ struct Stmt {
   };
   Kind kind;
   mlir::LocationAttr loc;
-  std::string name;            ///< Input, Label, Assign target, Repeat's `as`.
+  std::string name; ///< Input, Label, Assign target, Repeat's `as`.
   mlir::LocationAttr nameLoc;
-  TypeSpec type;               ///< Input, Label.
-  ExprPtr value;               ///< Assign.
+  TypeSpec type; ///< Input, Label.
+  ExprPtr value; ///< Assign.
   std::vector<std::pair<std::string, mlir::LocationAttr>> outputs; ///< Output.
-  int64_t count = 0;           ///< Repeat.
+  int64_t count = 0;                                               ///< Repeat.
   mlir::LocationAttr countLoc;
-  StmtList body;               ///< Repeat.
+  StmtList body; ///< Repeat.
 };
 
 /// A parameter of a block definition, with an optional default.

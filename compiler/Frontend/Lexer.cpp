@@ -75,8 +75,8 @@ llvm::StringRef nnc::frontend::spell(TokenKind kind) {
 
 Lexer::Lexer(mlir::MLIRContext *context, llvm::StringRef filename,
              llvm::StringRef buffer)
-    : filename(mlir::StringAttr::get(context, filename)),
-      buffer(buffer), pos(buffer.begin()), lineStart(buffer.begin()) {}
+    : filename(mlir::StringAttr::get(context, filename)), buffer(buffer),
+      pos(buffer.begin()), lineStart(buffer.begin()) {}
 
 mlir::LocationAttr Lexer::locAt(const char *p) const {
   return mlir::FileLineColLoc::get(filename, line,
@@ -174,8 +174,8 @@ Token Lexer::next() {
     break;
   }
   if (llvm::isPrint(c))
-    return error(start, llvm::Twine("unexpected character '") + llvm::Twine(c) +
-                            "'");
+    return error(start,
+                 llvm::Twine("unexpected character '") + llvm::Twine(c) + "'");
   return error(start, "unexpected byte 0x" +
                           llvm::utohexstr(static_cast<unsigned char>(c)) +
                           " (model files are ASCII text)");
@@ -204,18 +204,18 @@ Token Lexer::lexNumber(const char *start) {
     digits();
   }
   if (pos != buffer.end() && (llvm::isAlpha(*pos) || *pos == '_'))
-    return error(start, "expects an operator or a separator after the number '" +
-                            llvm::StringRef(start, pos - start) + "', got '" +
-                            llvm::Twine(*pos) + "'");
+    return error(start,
+                 "expects an operator or a separator after the number '" +
+                     llvm::StringRef(start, pos - start) + "', got '" +
+                     llvm::Twine(*pos) + "'");
   Token tok = make(isFloat ? TokenKind::Float : TokenKind::Integer, start);
   std::string text = tok.text.str();
   errno = 0;
   tok.number = std::strtod(text.c_str(), nullptr);
   // Integers must be exact in a double: at most 2^53.
   uint64_t exact = 0;
-  if (errno == ERANGE ||
-      (!isFloat &&
-       (tok.text.getAsInteger(10, exact) || exact > (uint64_t(1) << 53))))
+  if (errno == ERANGE || (!isFloat && (tok.text.getAsInteger(10, exact) ||
+                                       exact > (uint64_t(1) << 53))))
     return error(start, "number '" + text + "' is out of range");
   return tok;
 }

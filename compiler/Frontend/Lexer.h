@@ -56,7 +56,7 @@ llvm::StringRef spell(TokenKind kind);
 struct Token {
   TokenKind kind = TokenKind::Eof;
   llvm::StringRef text;
-  double number = 0;      ///< Value of Integer and Float tokens.
+  double number = 0;       ///< Value of Integer and Float tokens.
   std::string stringValue; ///< Contents of String tokens; Error messages.
   mlir::LocationAttr loc;
 };

@@ -58,8 +58,8 @@ struct Value {
   mlir::Value tensor;
   double number = 0;
   bool isInteger = false;
-  std::string text;             ///< String, or the builtin/block name.
-  std::vector<Value> elements;  ///< List elements; bound builtin arguments.
+  std::string text;               ///< String, or the builtin/block name.
+  std::vector<Value> elements;    ///< List elements; bound builtin arguments.
   std::vector<std::string> names; ///< Names of the bound arguments.
   LocationAttr loc;
 
@@ -148,7 +148,8 @@ std::optional<std::string> closest(StringRef name,
   std::optional<std::string> best;
   unsigned bestDistance = std::max<unsigned>(2, name.size() / 3) + 1;
   for (const std::string &c : candidates) {
-    unsigned d = name.edit_distance(c, /*AllowReplacements=*/true, bestDistance);
+    unsigned d =
+        name.edit_distance(c, /*AllowReplacements=*/true, bestDistance);
     if (d < bestDistance) {
       bestDistance = d;
       best = c;
@@ -181,8 +182,8 @@ struct ParamSpec {
   const char *name;
   ArgKind kind;
   std::optional<double> number = std::nullopt; ///< Number/Integer/Bool default.
-  const char *text = nullptr; ///< String/Initializer default.
-  bool optional = false;      ///< May be absent with no default.
+  const char *text = nullptr;                  ///< String/Initializer default.
+  bool optional = false; ///< May be absent with no default.
 };
 
 /// The category of a builtin, which decides what a bare identifier means.
@@ -552,8 +553,7 @@ FailureOr<Value> Generator::evalBinary(const Expr &expr) {
       return error(v->loc) << opName << " expects numbers or tensors, got "
                            << describe(*v);
     if (isTensor(*v) && !isa<FloatType>(v->type().getElementType()))
-      return error(v->loc) << opName
-                           << " expects floating-point tensors, got "
+      return error(v->loc) << opName << " expects floating-point tensors, got "
                            << spellType(v->type());
   }
   // A number and a tensor: only scaling is an op of its own.
@@ -607,8 +607,7 @@ FailureOr<Value> Generator::evalCall(const Expr &expr) {
     auto it = variables.back().find(name);
     if (it != variables.back().end()) {
       if (it->second.kind != Value::Kind::Function)
-        return error(expr.loc) << "'" << name << "' is "
-                               << describe(it->second)
+        return error(expr.loc) << "'" << name << "' is " << describe(it->second)
                                << ", not a function";
       return callFunction(it->second, expr);
     }
@@ -730,9 +729,8 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
       continue;
     }
     sawNamed = true;
-    auto it = llvm::find_if(builtin.params, [&](const ParamSpec &p) {
-      return arg.name == p.name;
-    });
+    auto it = llvm::find_if(
+        builtin.params, [&](const ParamSpec &p) { return arg.name == p.name; });
     if (builtin.variadicTensors && it == builtin.params.begin())
       return error(arg.nameLoc)
              << name << " takes its tensors as positional arguments";
@@ -740,9 +738,8 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
       std::vector<std::string> candidates;
       for (const ParamSpec &p : builtin.params)
         candidates.push_back(p.name);
-      InFlightDiagnostic diag = error(arg.nameLoc)
-                                << name << " has no argument '" << arg.name
-                                << "'";
+      InFlightDiagnostic diag =
+          error(arg.nameLoc) << name << " has no argument '" << arg.name << "'";
       if (auto guess = closest(arg.name, candidates))
         diag << "; did you mean '" << *guess << "'?";
       return failure();
@@ -933,7 +930,8 @@ LogicalResult Generator::declareArgument(const Stmt &stmt) {
                               "outside blocks and repeats";
   auto [it, inserted] = argumentLocs.try_emplace(stmt.name, stmt.nameLoc);
   if (!inserted) {
-    InFlightDiagnostic diag = error(stmt.nameLoc) << "'" << stmt.name << "' is already declared";
+    InFlightDiagnostic diag = error(stmt.nameLoc)
+                              << "'" << stmt.name << "' is already declared";
     diag.attachNote(it->second) << "previous declaration is here";
     return failure();
   }
@@ -985,8 +983,9 @@ LogicalResult Generator::runStmt(const Stmt &stmt) {
     return success();
   case Stmt::Kind::Assign: {
     if (argumentLocs.count(stmt.name) && variables.size() == 1) {
-      InFlightDiagnostic diag = error(stmt.nameLoc) << "cannot assign to '" << stmt.name
-                          << "', which is declared as an input or label";
+      InFlightDiagnostic diag = error(stmt.nameLoc)
+                                << "cannot assign to '" << stmt.name
+                                << "', which is declared as an input or label";
       diag.attachNote(argumentLocs.lookup(stmt.name)) << "declared here";
       return failure();
     }
@@ -998,13 +997,13 @@ LogicalResult Generator::runStmt(const Stmt &stmt) {
   }
   case Stmt::Kind::Repeat: {
     if (stmt.count <= 0)
-      return error(stmt.countLoc) << "expects a positive repeat count, got "
-                                  << stmt.count;
+      return error(stmt.countLoc)
+             << "expects a positive repeat count, got " << stmt.count;
     if (stmt.count > 10000)
       return error(stmt.countLoc)
              << "repeat count " << stmt.count << " exceeds the limit of 10000";
-    std::string base = layerName(
-        "repeat", nullptr); // Consumes the counter even when named.
+    std::string base =
+        layerName("repeat", nullptr); // Consumes the counter even when named.
     if (!stmt.name.empty()) {
       NameScope &scope = names.back();
       base = scope.prefix.empty() ? stmt.name : scope.prefix + "." + stmt.name;
@@ -1087,12 +1086,13 @@ FailureOr<DictionaryAttr> Generator::evalTrain(const TrainDef *train) {
     attrs.push_back(builder.getNamedAttr(name, attr));
   }
   if (clip)
-    attrs.push_back(builder.getNamedAttr("clip_grad_norm",
-                                         builder.getF64FloatAttr(*clip)));
+    attrs.push_back(
+        builder.getNamedAttr("clip_grad_norm", builder.getF64FloatAttr(*clip)));
   return builder.getDictionaryAttr(attrs);
 }
 
-LogicalResult Generator::runModel(const ModelDef &model, const TrainDef *train) {
+LogicalResult Generator::runModel(const ModelDef &model,
+                                  const TrainDef *train) {
   auto fnType = builder.getFunctionType({}, {});
   func = func::FuncOp::create(builder, model.loc, model.name, fnType);
   Block *entry = func.addEntryBlock();
@@ -1171,19 +1171,21 @@ LogicalResult Generator::runModel(const ModelDef &model, const TrainDef *train) 
 OwningOpRef<ModuleOp> Generator::run(const File &file) {
   Location fileLoc = file.loc ? Location(file.loc) : builder.getUnknownLoc();
   if (file.models.empty()) {
-    LocationAttr loc = !file.blocks.empty()  ? file.blocks.front()->loc
+    LocationAttr loc = !file.blocks.empty()   ? file.blocks.front()->loc
                        : !file.trains.empty() ? file.trains.front()->loc
                                               : LocationAttr(fileLoc);
     error(loc) << "expects a 'model' definition in the file";
     return nullptr;
   }
   if (file.models.size() > 1) {
-    InFlightDiagnostic diag = error(file.models[1]->loc) << "expects one model per file";
+    InFlightDiagnostic diag = error(file.models[1]->loc)
+                              << "expects one model per file";
     diag.attachNote(file.models[0]->loc) << "first model is here";
     return nullptr;
   }
   if (file.trains.size() > 1) {
-    InFlightDiagnostic diag = error(file.trains[1]->loc) << "expects one 'train' section per file";
+    InFlightDiagnostic diag = error(file.trains[1]->loc)
+                              << "expects one 'train' section per file";
     diag.attachNote(file.trains[0]->loc) << "first 'train' section is here";
     return nullptr;
   }
@@ -1207,7 +1209,8 @@ OwningOpRef<ModuleOp> Generator::run(const File &file) {
     }
     auto [it, inserted] = blocks.try_emplace(block->name, block.get());
     if (!inserted) {
-      InFlightDiagnostic diag = error(block->loc) << "block '" << block->name << "' is already defined";
+      InFlightDiagnostic diag = error(block->loc) << "block '" << block->name
+                                                  << "' is already defined";
       diag.attachNote(it->second->loc) << "previous definition is here";
       return nullptr;
     }
@@ -1232,8 +1235,7 @@ OwningOpRef<ModuleOp> Generator::run(const File &file) {
 using K = ArgKind;
 
 /// Builds a unary elementwise op on a floating-point tensor.
-template <typename OpTy>
-Builtin unary() {
+template <typename OpTy> Builtin unary() {
   return Builtin{BuiltinKind::Tensor,
                  {{"x", K::FloatTensor}},
                  [](Generator &gen, Location loc, const Args &args) {
@@ -1248,28 +1250,25 @@ FailureOr<int64_t> dimArg(Generator &gen, StringRef what, const Args &args,
   auto emit = [&]() -> InFlightDiagnostic {
     return gen.error(args.loc(name)) << what << " ";
   };
-  return nn::checkDim(nn::ShapeDiag{emit, spellType}, type,
-                      args.integer(name));
+  return nn::checkDim(nn::ShapeDiag{emit, spellType}, type, args.integer(name));
 }
 
-template <typename OpTy>
-Builtin softmaxLike(StringRef what) {
-  return Builtin{BuiltinKind::Tensor,
-                 {{"x", K::FloatTensor}, {"dim", K::Integer, -1}},
-                 [what](Generator &gen, Location loc,
-                        const Args &args) -> FailureOr<Value> {
-                   mlir::Value x = args.tensor("x");
-                   auto type = cast<RankedTensorType>(x.getType());
-                   FailureOr<int64_t> dim = dimArg(gen, what, args, "dim", type);
-                   if (failed(dim))
-                     return failure();
-                   return Value::makeTensor(
-                       OpTy::create(gen.b(), loc, x, *dim), loc);
-                 }};
+template <typename OpTy> Builtin softmaxLike(StringRef what) {
+  return Builtin{
+      BuiltinKind::Tensor,
+      {{"x", K::FloatTensor}, {"dim", K::Integer, -1}},
+      [what](Generator &gen, Location loc,
+             const Args &args) -> FailureOr<Value> {
+        mlir::Value x = args.tensor("x");
+        auto type = cast<RankedTensorType>(x.getType());
+        FailureOr<int64_t> dim = dimArg(gen, what, args, "dim", type);
+        if (failed(dim))
+          return failure();
+        return Value::makeTensor(OpTy::create(gen.b(), loc, x, *dim), loc);
+      }};
 }
 
-template <typename OpTy>
-Builtin reduction(StringRef what) {
+template <typename OpTy> Builtin reduction(StringRef what) {
   return Builtin{
       BuiltinKind::Tensor,
       {{"x", K::FloatTensor},
@@ -1333,9 +1332,9 @@ Builtin initializer(std::vector<ParamSpec> params,
                  }};
 }
 
-Builtin optimizer(std::vector<ParamSpec> params,
-                  std::function<LogicalResult(Generator &, const Args &)>
-                      check) {
+Builtin
+optimizer(std::vector<ParamSpec> params,
+          std::function<LogicalResult(Generator &, const Args &)> check) {
   return Builtin{BuiltinKind::Optimizer, std::move(params),
                  [check](Generator &gen, Location loc,
                          const Args &args) -> FailureOr<Value> {
@@ -1364,8 +1363,8 @@ LogicalResult checkAdam(Generator &gen, const Args &args) {
              << "expects " << beta << " in [0, 1), got "
              << formatNumber(args.number(beta));
   if (args.number("eps") <= 0)
-    return gen.error(args.loc("eps"))
-           << "expects a positive eps, got " << formatNumber(args.number("eps"));
+    return gen.error(args.loc("eps")) << "expects a positive eps, got "
+                                      << formatNumber(args.number("eps"));
   if (args.number("weight_decay") < 0)
     return gen.error(args.loc("weight_decay"))
            << "expects a non-negative weight_decay, got "
@@ -1382,14 +1381,13 @@ FailureOr<Value> denseHandler(Generator &gen, Location loc, const Args &args) {
            << (xType.getRank() > 2 ? "; flatten it first" : "");
   int64_t in = xType.getDimSize(1), out = args.integer("out");
   if (double(in) * double(out) > double(1ll << 34))
-    return gen.error(args.loc("out"))
-           << "dense: a weight of " << in << " x " << out
-           << " elements is too large";
+    return gen.error(args.loc("out")) << "dense: a weight of " << in << " x "
+                                      << out << " elements is too large";
   Type element = xType.getElementType();
   std::string layer = gen.layerName("dense", args.get("name"));
   auto wType = RankedTensorType::get({out, in}, element);
-  FailureOr<mlir::Value> w = gen.makeParam(loc, layer, "weight", wType,
-                                           *args.get("init"), in, out);
+  FailureOr<mlir::Value> w =
+      gen.makeParam(loc, layer, "weight", wType, *args.get("init"), in, out);
   if (failed(w))
     return failure();
   mlir::Value bias;
@@ -1462,7 +1460,8 @@ FailureOr<Value> reshapeTo(Generator &gen, Location loc, LocationAttr shapeLoc,
   return Value::makeTensor(nn::ReshapeOp::create(gen.b(), loc, *type, x), loc);
 }
 
-FailureOr<Value> reshapeHandler(Generator &gen, Location loc, const Args &args) {
+FailureOr<Value> reshapeHandler(Generator &gen, Location loc,
+                                const Args &args) {
   const Value *shape = args.get("shape");
   SmallVector<int64_t> dims;
   if (shape->kind == Value::Kind::List)
@@ -1474,7 +1473,8 @@ FailureOr<Value> reshapeHandler(Generator &gen, Location loc, const Args &args) 
                    dims);
 }
 
-FailureOr<Value> flattenHandler(Generator &gen, Location loc, const Args &args) {
+FailureOr<Value> flattenHandler(Generator &gen, Location loc,
+                                const Args &args) {
   mlir::Value x = args.tensor("x");
   auto type = cast<RankedTensorType>(x.getType());
   FailureOr<int64_t> start = dimArg(gen, "flatten", args, "start_dim", type);
@@ -1508,25 +1508,23 @@ FailureOr<Value> concatHandler(Generator &gen, Location loc, const Args &args) {
                            loc);
 }
 
-template <typename OpTy>
-Builtin pairwiseLoss(StringRef what) {
-  return Builtin{BuiltinKind::Tensor,
-                 {{"input", K::FloatTensor}, {"target", K::FloatTensor}},
-                 [what](Generator &gen, Location loc,
-                        const Args &args) -> FailureOr<Value> {
-                   mlir::Value a = args.tensor("input"),
-                               t = args.tensor("target");
-                   FailureOr<RankedTensorType> type =
-                       gen.shape(loc, what, [&](const nn::ShapeDiag &d) {
-                         return nn::inferPairwiseLossType(
-                             d, cast<RankedTensorType>(a.getType()),
-                             cast<RankedTensorType>(t.getType()));
-                       });
-                   if (failed(type))
-                     return failure();
-                   return Value::makeTensor(OpTy::create(gen.b(), loc, a, t),
-                                            loc);
-                 }};
+template <typename OpTy> Builtin pairwiseLoss(StringRef what) {
+  return Builtin{
+      BuiltinKind::Tensor,
+      {{"input", K::FloatTensor}, {"target", K::FloatTensor}},
+      [what](Generator &gen, Location loc,
+             const Args &args) -> FailureOr<Value> {
+        mlir::Value a = args.tensor("input"), t = args.tensor("target");
+        FailureOr<RankedTensorType> type =
+            gen.shape(loc, what, [&](const nn::ShapeDiag &d) {
+              return nn::inferPairwiseLossType(
+                  d, cast<RankedTensorType>(a.getType()),
+                  cast<RankedTensorType>(t.getType()));
+            });
+        if (failed(type))
+          return failure();
+        return Value::makeTensor(OpTy::create(gen.b(), loc, a, t), loc);
+      }};
 }
 
 FailureOr<Value> crossEntropyHandler(Generator &gen, Location loc,
@@ -1564,21 +1562,21 @@ const llvm::StringMap<Builtin> &builtins() {
     t["exp"] = unary<nn::ExpOp>();
     t["log"] = unary<nn::LogOp>();
     t["sqrt"] = unary<nn::SqrtOp>();
-    t["leaky_relu"] = Builtin{
-        BuiltinKind::Tensor,
-        {{"x", K::FloatTensor}, {"slope", K::Number, 0.01}},
-        [](Generator &gen, Location loc, const Args &args) {
-          return FailureOr<Value>(Value::makeTensor(
-              nn::LeakyReluOp::create(gen.b(), loc, args.tensor("x"),
-                                      gen.b().getF64FloatAttr(
-                                          args.number("slope"))),
-              loc));
-        }};
+    t["leaky_relu"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"x", K::FloatTensor}, {"slope", K::Number, 0.01}},
+                [](Generator &gen, Location loc, const Args &args) {
+                  return FailureOr<Value>(Value::makeTensor(
+                      nn::LeakyReluOp::create(
+                          gen.b(), loc, args.tensor("x"),
+                          gen.b().getF64FloatAttr(args.number("slope"))),
+                      loc));
+                }};
     t["gelu"] = Builtin{
         BuiltinKind::Tensor,
-        {{"x", K::FloatTensor}, {"approximate", K::String, std::nullopt, "none"}},
-        [](Generator &gen, Location loc,
-           const Args &args) -> FailureOr<Value> {
+        {{"x", K::FloatTensor},
+         {"approximate", K::String, std::nullopt, "none"}},
+        [](Generator &gen, Location loc, const Args &args) -> FailureOr<Value> {
           StringRef mode = args.string("approximate");
           if (mode != "none" && mode != "tanh")
             return gen.error(args.loc("approximate"))
@@ -1592,10 +1590,10 @@ const llvm::StringMap<Builtin> &builtins() {
         }};
     t["softplus"] = Builtin{
         BuiltinKind::Tensor,
-        {{"x", K::FloatTensor}, {"beta", K::Number, 1.0},
+        {{"x", K::FloatTensor},
+         {"beta", K::Number, 1.0},
          {"threshold", K::Number, 20.0}},
-        [](Generator &gen, Location loc,
-           const Args &args) -> FailureOr<Value> {
+        [](Generator &gen, Location loc, const Args &args) -> FailureOr<Value> {
           if (args.number("beta") <= 0)
             return gen.error(args.loc("beta"))
                    << "softplus expects a positive beta, got "
@@ -1625,11 +1623,11 @@ const llvm::StringMap<Builtin> &builtins() {
                            {"transpose_a", K::Bool, 0},
                            {"transpose_b", K::Bool, 0}},
                           matmulHandler};
-    t["transpose"] = Builtin{
-        BuiltinKind::Tensor,
-        {{"x", K::FloatTensor},
-         {"perm", K::Dims, std::nullopt, nullptr, /*optional=*/true}},
-        transposeHandler};
+    t["transpose"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"x", K::FloatTensor},
+                 {"perm", K::Dims, std::nullopt, nullptr, /*optional=*/true}},
+                transposeHandler};
     t["reshape"] = Builtin{BuiltinKind::Tensor,
                            {{"x", K::AnyTensor}, {"shape", K::Dims}},
                            reshapeHandler};
@@ -1638,25 +1636,26 @@ const llvm::StringMap<Builtin> &builtins() {
                            flattenHandler};
     t["concat"] = Builtin{BuiltinKind::Tensor,
                           {{"x", K::FloatTensor}, {"dim", K::Integer, -1}},
-                          concatHandler, /*variadicTensors=*/true};
+                          concatHandler,
+                          /*variadicTensors=*/true};
     t["sum"] = reduction<nn::SumOp>("sum");
     t["mean"] = reduction<nn::MeanOp>("mean");
     // Losses.
-    t["cross_entropy"] = Builtin{
-        BuiltinKind::Tensor,
-        {{"logits", K::FloatTensor}, {"labels", K::AnyTensor}},
-        crossEntropyHandler};
+    t["cross_entropy"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"logits", K::FloatTensor}, {"labels", K::AnyTensor}},
+                crossEntropyHandler};
     t["mse"] = pairwiseLoss<nn::MseOp>("mse");
     t["bce_with_logits"] = pairwiseLoss<nn::BceWithLogitsOp>("bce_with_logits");
     // Initializers.
-    std::vector<ParamSpec> kaiming = {{"mode", K::String, std::nullopt,
-                                       "fan_in"},
-                                      {"a", K::Number, 0.0}};
-    for (const char *name : {"he", "he_normal", "kaiming_normal", "he_uniform",
-                             "kaiming_uniform"})
+    std::vector<ParamSpec> kaiming = {
+        {"mode", K::String, std::nullopt, "fan_in"}, {"a", K::Number, 0.0}};
+    for (const char *name :
+         {"he", "he_normal", "kaiming_normal", "he_uniform", "kaiming_uniform"})
       t[name] = initializer(kaiming);
-    for (const char *name : {"glorot", "glorot_uniform", "xavier",
-                             "xavier_uniform", "glorot_normal", "xavier_normal"})
+    for (const char *name :
+         {"glorot", "glorot_uniform", "xavier", "xavier_uniform",
+          "glorot_normal", "xavier_normal"})
       t[name] = initializer({{"gain", K::Number, 1.0}}, {"gain"});
     for (const char *name : {"lecun", "lecun_normal", "lecun_uniform", "torch",
                              "default", "zeros", "ones"})

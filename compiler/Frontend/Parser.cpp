@@ -157,8 +157,7 @@ std::unique_ptr<BlockDef> Parser::parseBlock() {
   while (!is(TokenKind::KwReturn)) {
     if (is(TokenKind::RBrace)) {
       mlir::emitError(tok.loc)
-          << "expects 'return' before the end of block '" << block->name
-          << "'";
+          << "expects 'return' before the end of block '" << block->name << "'";
       return nullptr;
     }
     auto stmt = parseStmt();
@@ -252,8 +251,8 @@ std::unique_ptr<Stmt> Parser::parseStmt() {
     consume();
     if (is(TokenKind::KwAs)) {
       consume();
-      if (failed(parseIdentifier(stmt->name, stmt->nameLoc,
-                                 "a name after 'as'")))
+      if (failed(
+              parseIdentifier(stmt->name, stmt->nameLoc, "a name after 'as'")))
         return nullptr;
     }
     if (failed(expect(TokenKind::LBrace, "to open the repeated body")) ||
@@ -274,7 +273,7 @@ std::unique_ptr<Stmt> Parser::parseStmt() {
   }
   default:
     return (void)expected("a statement (input, label, output, repeat or "
-                    "'name = expression')"),
+                          "'name = expression')"),
            nullptr;
   }
 }
@@ -427,8 +426,8 @@ ExprPtr Parser::parsePrimary() {
         break;
       consume();
     }
-    if (failed(expect(TokenKind::RParen, "to close the argument list of '" +
-                                             expr->text + "'")))
+    if (failed(expect(TokenKind::RParen,
+                      "to close the argument list of '" + expr->text + "'")))
       return nullptr;
     return expr;
   }

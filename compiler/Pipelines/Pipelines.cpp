@@ -87,8 +87,7 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
 
 void nnc::registerPipelines() {
   PassPipelineRegistration<>(
-      "nnc-train-step",
-      "Builds the training and evaluation steps of nn models",
+      "nnc-train-step", "Builds the training and evaluation steps of nn models",
       buildTrainStepPipeline);
   PassPipelineRegistration<>("nnc-linalg",
                              "Lowers nn steps to fused linalg on tensors",

@@ -121,8 +121,7 @@ namespace {
 std::string shapeText(const TensorInfo &t) {
   std::string s = "[";
   llvm::interleave(
-      t.shape, [&](int64_t d) { s += std::to_string(d); },
-      [&] { s += ", "; });
+      t.shape, [&](int64_t d) { s += std::to_string(d); }, [&] { s += ", "; });
   return s + "]";
 }
 
@@ -130,17 +129,17 @@ std::string shapeText(const TensorInfo &t) {
 /// the names the API itself uses get a trailing underscore.
 std::string cName(StringRef name) {
   static const char *const reserved[] = {
-      "auto",     "bool",     "break",    "case",     "catch",   "char",
-      "class",    "const",    "continue", "default",  "delete",  "do",
-      "double",   "else",     "enum",     "explicit", "extern",  "false",
-      "float",    "for",      "friend",   "goto",     "if",      "inline",
-      "int",      "long",     "namespace", "new",     "operator", "private",
-      "protected", "public",  "register", "restrict", "return",  "short",
-      "signed",   "sizeof",   "static",   "struct",   "switch",  "template",
-      "this",     "throw",    "true",     "try",      "typedef", "typename",
-      "union",    "unsigned", "using",    "virtual",  "void",    "volatile",
-      "while",    "state",    "s",        "loss",     "step",    "count",
-      "path",     "seed",     "lr"};
+      "auto",      "bool",     "break",     "case",     "catch",    "char",
+      "class",     "const",    "continue",  "default",  "delete",   "do",
+      "double",    "else",     "enum",      "explicit", "extern",   "false",
+      "float",     "for",      "friend",    "goto",     "if",       "inline",
+      "int",       "long",     "namespace", "new",      "operator", "private",
+      "protected", "public",   "register",  "restrict", "return",   "short",
+      "signed",    "sizeof",   "static",    "struct",   "switch",   "template",
+      "this",      "throw",    "true",      "try",      "typedef",  "typename",
+      "union",     "unsigned", "using",     "virtual",  "void",     "volatile",
+      "while",     "state",    "s",         "loss",     "step",     "count",
+      "path",      "seed",     "lr"};
   std::string s;
   for (char c : name)
     s.push_back(llvm::isAlnum(c) ? c : '_');
@@ -200,8 +199,10 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << ".a (and -lm). The library needs\n"
      << " * only libc and libm at run time.\n"
      << " *\n"
-     << " * Ownership: " << m << "_create returns a state the caller frees with\n"
-     << " * " << m << "_destroy. Every pointer passed in stays owned by the "
+     << " * Ownership: " << m
+     << "_create returns a state the caller frees with\n"
+     << " * " << m
+     << "_destroy. Every pointer passed in stays owned by the "
         "caller and\n"
      << " * is only read (or, for outputs, written) during the call.\n"
      << " *\n"
@@ -218,7 +219,8 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "/** Element types of parameters. */\n"
      << "typedef enum nnc_dtype { NNC_F32 = 0, NNC_F64 = 1, NNC_I32 = 2, "
         "NNC_I64 = 3 } nnc_dtype;\n"
-     << "/** A named parameter: its data is owned by the state and may be read\n"
+     << "/** A named parameter: its data is owned by the state and may be "
+        "read\n"
      << " * and written between steps. */\n"
      << "typedef struct nnc_param {\n"
      << "  const char *name;    /**< e.g. \"dense0.weight\" */\n"
@@ -229,15 +231,16 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  size_t numel;\n"
      << "} nnc_param;\n#endif\n\n";
   for (const TensorInfo &in : lib.inputs)
-    os << "/** Shape of '" << in.name << "' (" << (in.isLabel ? "label" : "input")
-       << "): " << in.cType << shapeText(in) << ". */\n"
-       << "#define " << macroName(m, in.name) << "_SIZE "
-       << in.numElements() << "\n";
+    os << "/** Shape of '" << in.name << "' ("
+       << (in.isLabel ? "label" : "input") << "): " << in.cType << shapeText(in)
+       << ". */\n"
+       << "#define " << macroName(m, in.name) << "_SIZE " << in.numElements()
+       << "\n";
   for (const TensorInfo &out : lib.outputs)
     os << "/** Shape of output '" << out.name << "': " << out.cType
        << shapeText(out) << ". */\n"
-       << "#define " << macroName(m, out.cName) << "_SIZE "
-       << out.numElements() << "\n";
+       << "#define " << macroName(m, out.cName) << "_SIZE " << out.numElements()
+       << "\n";
   os << "#define " << M << "_NUM_PARAMS " << lib.params.size() << "\n\n";
   os << "/** Training state: parameters, optimizer state, workspace. */\n"
      << "typedef struct " << m << "_state " << m << "_state;\n\n"
@@ -272,16 +275,19 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "_state *state, size_t *count);\n\n"
      << "/** Writes the parameters to a safetensors file, atomically.\n"
      << " * Returns 0 on success; on failure see " << m << "_last_error. */\n"
-     << "int " << m << "_save(const " << m << "_state *state, const char "
+     << "int " << m << "_save(const " << m
+     << "_state *state, const char "
         "*path);\n\n"
      << "/** Reads parameters saved by " << m
      << "_save (or by PyTorch's safetensors\n * with the same names and "
         "shapes). Returns 0 on success; on failure the\n * parameters are "
-        "unchanged and " << m << "_last_error says why. */\n"
+        "unchanged and "
+     << m << "_last_error says why. */\n"
      << "int " << m << "_load(" << m << "_state *state, const char *path);\n\n"
      << "/** The message of the last failed call on this state (\"\" if "
         "none). */\n"
-     << "const char *" << m << "_last_error(const " << m << "_state *state);\n\n"
+     << "const char *" << m << "_last_error(const " << m
+     << "_state *state);\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << M << "_H */\n";
 }
 
@@ -332,10 +338,10 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  nnc_param params[" << std::max<size_t>(np, 1) << "];\n"
      << "  void *state[" << std::max<size_t>(ns, 1) << "];\n"
      << "  /* Where eval_step writes the outputs a caller does not want. */\n"
-     << "  void *scratch[" << std::max<size_t>(lib.outputs.size(), 1)
-     << "];\n"
+     << "  void *scratch[" << std::max<size_t>(lib.outputs.size(), 1) << "];\n"
      << "  void *memory;\n"
-     << "  /* Scratch for every temporary of a step, planned at compile time. */\n"
+     << "  /* Scratch for every temporary of a step, planned at compile time. "
+        "*/\n"
      << "  void *workspace;\n  double lr;\n  int64_t steps;\n"
      << "  char error[512];\n};\n\n";
   // One allocation holds every parameter and state tensor, 64-byte aligned.
@@ -349,8 +355,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   all.insert(all.end(), lib.state.begin(), lib.state.end());
   all.insert(all.end(), lib.outputs.begin(), lib.outputs.end());
   for (auto [i, t] : llvm::enumerate(all))
-    os << "  offsets[" << i << "] = total; total += align64(sizeof("
-       << t.cType << ") * " << t.numElements() << ");\n";
+    os << "  offsets[" << i << "] = total; total += align64(sizeof(" << t.cType
+       << ") * " << t.numElements() << ");\n";
   os << "  " << m << "_state *s = (" << m << "_state *)calloc(1, sizeof(*s));\n"
      << "  if (!s) return NULL;\n"
      << "  s->memory = aligned_alloc(64, total ? total : 64);\n"
@@ -367,8 +373,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
          << dtypeEnum(p.cType) << ", " << p.numElements() << ", "
          << static_cast<int>(p.init.getKind()) << ", "
          << cNumber(p.init.getA().convertToDouble()) << ", "
-         << cNumber(p.init.getB().convertToDouble())
-         << ", seed, " << i << ");\n";
+         << cNumber(p.init.getB().convertToDouble()) << ", seed, " << i
+         << ");\n";
   }
   for (size_t i = 0; i < ns; ++i)
     os << "  s->state[" << i << "] = (char *)s->memory + offsets[" << np + i
@@ -409,8 +415,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   std::string evalArgs = args(false);
   os << "  _nnc_" << m << "_eval_step(" << evalArgs << ", &loss";
   for (auto [i, out] : llvm::enumerate(lib.outputs))
-    os << ", " << out.cName << " ? " << out.cName << " : ("
-       << out.cType << " *)s->scratch[" << i << "]";
+    os << ", " << out.cName << " ? " << out.cName << " : (" << out.cType
+       << " *)s->scratch[" << i << "]";
   os << ", s->workspace);\n  return loss;\n}\n\n";
   os << "void " << m << "_set_learning_rate(" << m
      << "_state *s, float lr) { s->lr = lr; }\n"
@@ -421,7 +427,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "const nnc_param *" << m << "_params(" << m
      << "_state *s, size_t *count) {\n"
      << "  if (count) *count = " << np << ";\n  return s->params;\n}\n\n"
-     << "int " << m << "_save(const " << m << "_state *s, const char *path) "
+     << "int " << m << "_save(const " << m
+     << "_state *s, const char *path) "
         "{\n"
      << "  /* The error buffer is scratch space, not logical state. */\n"
      << "  char *error = ((" << m << "_state *)s)->error;\n"

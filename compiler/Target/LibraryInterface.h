@@ -21,22 +21,22 @@ namespace nnc {
 
 /// One tensor crossing the library boundary.
 struct TensorInfo {
-  std::string name;           ///< `dense0.weight`, `x`, `loss`.
+  std::string name; ///< `dense0.weight`, `x`, `loss`.
   std::vector<int64_t> shape;
-  std::string cType;          ///< `float`, `double`, `int32_t`, `int64_t`.
-  mlir::nn::InitAttr init;    ///< Parameters only.
-  bool isLabel = false;       ///< Inputs only.
-  std::string cName;          ///< Its name as a C identifier in the API.
+  std::string cType;       ///< `float`, `double`, `int32_t`, `int64_t`.
+  mlir::nn::InitAttr init; ///< Parameters only.
+  bool isLabel = false;    ///< Inputs only.
+  std::string cName;       ///< Its name as a C identifier in the API.
 
   int64_t numElements() const;
 };
 
 /// Everything the C API of one model needs.
 struct LibraryInterface {
-  std::string model;            ///< Symbol prefix: `mlp`.
+  std::string model; ///< Symbol prefix: `mlp`.
   std::vector<TensorInfo> params;
-  std::vector<TensorInfo> state; ///< Optimizer state, in parameter order.
-  std::vector<TensorInfo> inputs; ///< Inputs and labels, in declaration order.
+  std::vector<TensorInfo> state;   ///< Optimizer state, in parameter order.
+  std::vector<TensorInfo> inputs;  ///< Inputs and labels, in declaration order.
   std::vector<TensorInfo> outputs; ///< Eval outputs after the loss.
   std::string optimizer;
   std::string lossType = "float"; ///< C type of the loss.

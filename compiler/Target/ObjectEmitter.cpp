@@ -37,10 +37,10 @@ LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return emitError(module.getLoc()) << "no target for " << triple.str()
-                                      << ": " << error;
-  std::string cpu = options.cpu == "native" ? llvm::sys::getHostCPUName().str()
-                                            : options.cpu;
+    return emitError(module.getLoc())
+           << "no target for " << triple.str() << ": " << error;
+  std::string cpu =
+      options.cpu == "native" ? llvm::sys::getHostCPUName().str() : options.cpu;
   std::string features;
   if (options.cpu == "native") {
     llvm::SubtargetFeatures f;
@@ -53,8 +53,8 @@ LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
-    return emitError(module.getLoc()) << "cannot create a target machine for '"
-                                      << cpu << "'";
+    return emitError(module.getLoc())
+           << "cannot create a target machine for '" << cpu << "'";
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
 

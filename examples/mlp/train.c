@@ -56,7 +56,7 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t n) {
 // Reads an IDX file of unsigned bytes with `rank` dimensions; `dims` gets its
 // sizes and the return value its data (NULL on error, after a message).
 static uint8_t *read_idx(const char *path, unsigned rank, uint32_t *dims) {
-  errno = 0; // gzopen sets it only when open() fails
+  errno = 0;                     // gzopen sets it only when open() fails
   gzFile f = gzopen(path, "rb"); // also reads uncompressed files as they are
   if (!f) {
     fprintf(stderr, "error: cannot open %s: %s\n", path,
@@ -126,7 +126,8 @@ static int load_split(const char *dir, const char *prefix, dataset *ds) {
       !(ds->labels = read_idx(labels, 1, ldims)))
     return -1;
   if ((size_t)idims[1] * idims[2] != FEATURES) {
-    fprintf(stderr, "error: %s: images are %lux%lu, the model takes %d pixels\n",
+    fprintf(stderr,
+            "error: %s: images are %lux%lu, the model takes %d pixels\n",
             images, (unsigned long)idims[1], (unsigned long)idims[2], FEATURES);
     return -1;
   }

@@ -8,8 +8,8 @@
 
 #include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
-#include "compiler/Driver/Train.h"
 #include "compiler/Driver/Registration.h"
+#include "compiler/Driver/Train.h"
 #include "compiler/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -54,15 +54,17 @@ cl::SubCommand compileCommand("compile",
 cl::SubCommand trainCommand("train",
                             "Compile a model, then train it on a data set");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn|model.mlir>"),
-                               cl::Required, cl::sub(compileCommand),
-                               cl::sub(trainCommand), cl::cat(nncCategory));
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.nn|model.mlir>"), cl::Required,
+                               cl::sub(compileCommand), cl::sub(trainCommand),
+                               cl::cat(nncCategory));
 
 cl::opt<std::string>
     outputFile("o",
                cl::desc("Output directory for --emit=lib (default: .), "
                         "output file otherwise (default: stdout)"),
-               cl::value_desc("path"), cl::sub(compileCommand), cl::cat(nncCategory));
+               cl::value_desc("path"), cl::sub(compileCommand),
+               cl::cat(nncCategory));
 
 cl::opt<std::string> targetCPU("target-cpu",
                                cl::desc("CPU to generate code for (an LLVM "
@@ -83,7 +85,8 @@ cl::opt<std::string> dataSet(
 cl::opt<int> epochs("epochs", cl::desc("Passes over the training set"),
                     cl::init(1), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialization and shuffling"),
-                       cl::init(0), cl::sub(trainCommand), cl::cat(nncCategory));
+                       cl::init(0), cl::sub(trainCommand),
+                       cl::cat(nncCategory));
 cl::opt<float> learningRate("lr",
                             cl::desc("Learning rate (default: the model's "
                                      "train section)"),
@@ -91,17 +94,19 @@ cl::opt<float> learningRate("lr",
 cl::opt<std::string> savePath("save",
                               cl::desc("Save the trained parameters "
                                        "(safetensors)"),
-                              cl::value_desc("file"), cl::sub(trainCommand), cl::cat(nncCategory));
-cl::opt<std::string> loadPath("load",
-                              cl::desc("Start from saved parameters"),
-                              cl::value_desc("file"), cl::sub(trainCommand), cl::cat(nncCategory));
+                              cl::value_desc("file"), cl::sub(trainCommand),
+                              cl::cat(nncCategory));
+cl::opt<std::string> loadPath("load", cl::desc("Start from saved parameters"),
+                              cl::value_desc("file"), cl::sub(trainCommand),
+                              cl::cat(nncCategory));
 cl::opt<std::string> cacheDir("cache-dir",
                               cl::desc("Where compiled models are cached "
                                        "(default: ~/.cache/nnc)"),
                               cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<int64_t> maxSteps("max-steps",
                           cl::desc("Stop each epoch after this many steps"),
-                          cl::init(0), cl::sub(trainCommand), cl::cat(nncCategory));
+                          cl::init(0), cl::sub(trainCommand),
+                          cl::cat(nncCategory));
 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Lib),
@@ -123,7 +128,8 @@ cl::opt<EmitKind> emitKind(
 
 cl::opt<bool> printLocations("print-locations",
                              cl::desc("Print model-file locations in IR"),
-                             cl::init(true), cl::sub(compileCommand), cl::cat(nncCategory));
+                             cl::init(true), cl::sub(compileCommand),
+                             cl::cat(nncCategory));
 
 int runCompile() {
   DialectRegistry registry;
@@ -146,7 +152,8 @@ int runCompile() {
   options.cpu.threads = threads;
   if (emitKind == EmitKind::Lib) {
     nnc::LibraryInterface lib;
-    std::string dir = outputFile.empty() ? std::string(".") : outputFile.getValue();
+    std::string dir =
+        outputFile.empty() ? std::string(".") : outputFile.getValue();
     if (failed(nnc::buildSteps(*module)) ||
         failed(nnc::writeLibrary(*module, options, dir, lib)))
       return nnc::kExitInputError;
@@ -242,7 +249,8 @@ int main(int argc, char **argv) {
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "nnc: compiles neural-network models into training libraries\n\n"
-          "  nnc compile model.nn -o out/       write out/lib<model>.{so,a} and "
+          "  nnc compile model.nn -o out/       write out/lib<model>.{so,a} "
+          "and "
           "<model>.h\n"
           "  nnc compile model.nn --emit=train  print the training step IR\n"
           "  nnc train model.nn --epochs 2      train on Fashion-MNIST\n",

@@ -8,11 +8,11 @@
 #include "compiler/Codegen/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -153,10 +153,11 @@ struct CPUTileAndVectorizePass
         tileTranspose(rewriter, transpose);
         continue;
       }
-      Operation *tiled = isa<linalg::ContractionOpInterface>(op.getOperation()) ||
-                                 linalg::isaContractionOpInterface(op)
-                             ? tileContraction(rewriter, op)
-                             : tileGeneric(rewriter, op);
+      Operation *tiled =
+          isa<linalg::ContractionOpInterface>(op.getOperation()) ||
+                  linalg::isaContractionOpInterface(op)
+              ? tileContraction(rewriter, op)
+              : tileGeneric(rewriter, op);
       if (tiled)
         toVectorize.push_back(tiled);
     }
@@ -235,8 +236,8 @@ struct CPUTileAndVectorizePass
       return success();
     rewriter.setInsertionPoint(op);
     Location loc = op.getLoc();
-    auto packedType = MemRefType::get(
-        {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+    auto packedType = MemRefType::get({type.getDimSize(1), type.getDimSize(0)},
+                                      type.getElementType());
     Value packed = memref::AllocOp::create(rewriter, loc, packedType);
     auto transpose = linalg::TransposeOp::create(
         rewriter, loc, rhs->get(), packed, ArrayRef<int64_t>{1, 0});
@@ -244,10 +245,9 @@ struct CPUTileAndVectorizePass
     rewriter.setInsertionPointAfter(op);
     memref::DeallocOp::create(rewriter, loc, packed);
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    maps[rhs->getOperandNumber()] =
-        AffineMap::get(maps[0].getNumDims(), 0,
-                       {getAffineDimExpr(k, ctx), getAffineDimExpr(n, ctx)},
-                       ctx);
+    maps[rhs->getOperandNumber()] = AffineMap::get(
+        maps[0].getNumDims(), 0,
+        {getAffineDimExpr(k, ctx), getAffineDimExpr(n, ctx)}, ctx);
     rewriter.modifyOpInPlace(op, [&] {
       rhs->set(packed);
       op->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
@@ -278,8 +278,7 @@ struct CPUTileAndVectorizePass
     // Large ops: split the outermost parallel dimension across threads.
     SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
     if (threads > 1 && total >= 16384 && bounds.size() > 1 &&
-        iters[0] == utils::IteratorType::parallel &&
-        bounds[0] % threads == 0) {
+        iters[0] == utils::IteratorType::parallel && bounds[0] % threads == 0) {
       SmallVector<int64_t> sizes(bounds.size(), 0);
       sizes[0] = bounds[0] / threads;
       current = tile(rewriter, cast<TilingInterface>(current), sizes,
@@ -289,8 +288,8 @@ struct CPUTileAndVectorizePass
     }
     SmallVector<int64_t> sizes(bounds.size(), 1);
     SmallVector<int64_t> chunks;
-    for (int64_t c : {int64_t(chunk), int64_t(64), int64_t(32), int64_t(16),
-                      int64_t(8)})
+    for (int64_t c :
+         {int64_t(chunk), int64_t(64), int64_t(32), int64_t(16), int64_t(8)})
       if (c <= chunk && !llvm::is_contained(chunks, c))
         chunks.push_back(c);
     sizes.back() = pickTile(bounds.back(), chunks);

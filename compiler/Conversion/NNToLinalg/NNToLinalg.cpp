@@ -88,8 +88,8 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType type,
              b, loc, TypeRange{type}, inputs, ValueRange{empty(b, loc, type)},
              maps, iters,
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nloc, body(nb, nloc, args.drop_back()));
+               linalg::YieldOp::create(nb, nloc,
+                                       body(nb, nloc, args.drop_back()));
              })
       .getResult(0);
 }
@@ -121,8 +121,7 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
              ValueRange{filled(b, loc, resultType, init)}, maps, iters,
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                Value x = map ? map(nb, nloc, args.take_front()) : args[0];
-               linalg::YieldOp::create(nb, nloc,
-                                       combine(nb, nloc, args[1], x));
+               linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], x));
              })
       .getResult(0);
 }
@@ -149,7 +148,8 @@ Value scalarOf(OpBuilder &b, Location loc, Value tensor0d) {
 Value castTo(OpBuilder &b, Location loc, Value x, Type type) {
   if (x.getType() == type)
     return x;
-  if (cast<FloatType>(x.getType()).getWidth() < cast<FloatType>(type).getWidth())
+  if (cast<FloatType>(x.getType()).getWidth() <
+      cast<FloatType>(type).getWidth())
     return arith::ExtFOp::create(b, loc, type, x);
   return arith::TruncFOp::create(b, loc, type, x);
 }
@@ -196,8 +196,7 @@ struct Scalar {
 //===----------------------------------------------------------------------===//
 
 /// A pattern whose rewrite returns the replacement values.
-template <typename OpTy>
-struct Lowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct Lowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   using Adaptor = typename OpTy::Adaptor;
   virtual FailureOr<SmallVector<Value>>
@@ -220,12 +219,11 @@ struct Lowering : OpConversionPattern<OpTy> {
     FailureOr<SmallVector<Value>> lower(OP op, OP::Adaptor a, OpBuilder &b,    \
                                         Location loc) const override;          \
   };                                                                           \
-  FailureOr<SmallVector<Value>> NAME::lower(OP op, OP::Adaptor a, OpBuilder &b, \
-                                            Location loc) const
+  FailureOr<SmallVector<Value>> NAME::lower(OP op, OP::Adaptor a,              \
+                                            OpBuilder &b, Location loc) const
 
 /// Elementwise ops given by their scalar body.
-template <typename OpTy>
-struct ElementwiseLowering : Lowering<OpTy> {
+template <typename OpTy> struct ElementwiseLowering : Lowering<OpTy> {
   using Fn = std::function<Value(OpTy, Scalar &, ValueRange)>;
   ElementwiseLowering(MLIRContext *ctx, Fn fn)
       : Lowering<OpTy>(ctx), fn(std::move(fn)) {}
@@ -233,12 +231,12 @@ struct ElementwiseLowering : Lowering<OpTy> {
                                       OpBuilder &b,
                                       Location loc) const override {
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    Value result = elementwise(
-        b, loc, type, a.getOperands(),
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          Scalar s{nb, nloc, type.getElementType()};
-          return fn(op, s, args);
-        });
+    Value result =
+        elementwise(b, loc, type, a.getOperands(),
+                    [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                      Scalar s{nb, nloc, type.getElementType()};
+                      return fn(op, s, args);
+                    });
     return SmallVector<Value>{result};
   }
   Fn fn;
@@ -247,8 +245,7 @@ struct ElementwiseLowering : Lowering<OpTy> {
 template <typename OpTy>
 void addElementwise(RewritePatternSet &patterns,
                     typename ElementwiseLowering<OpTy>::Fn fn) {
-  patterns.add<ElementwiseLowering<OpTy>>(patterns.getContext(),
-                                          std::move(fn));
+  patterns.add<ElementwiseLowering<OpTy>>(patterns.getContext(), std::move(fn));
 }
 
 /// `out[m, n] += lhs[...] * rhs[...]` with the operand maps chosen by the
@@ -271,16 +268,17 @@ Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
              k = getAffineDimExpr(2, ctx);
   SmallVector<AffineMap> maps = {
-      AffineMap::get(3, 0, transposeLhs ? ArrayRef<AffineExpr>{k, m}
-                                        : ArrayRef<AffineExpr>{m, k},
+      AffineMap::get(3, 0,
+                     transposeLhs ? ArrayRef<AffineExpr>{k, m}
+                                  : ArrayRef<AffineExpr>{m, k},
                      ctx),
-      AffineMap::get(3, 0, transposeRhs ? ArrayRef<AffineExpr>{n, k}
-                                        : ArrayRef<AffineExpr>{k, n},
+      AffineMap::get(3, 0,
+                     transposeRhs ? ArrayRef<AffineExpr>{n, k}
+                                  : ArrayRef<AffineExpr>{k, n},
                      ctx),
       AffineMap::get(3, 0, {m, n}, ctx)};
-  SmallVector<IteratorType> iters = {IteratorType::parallel,
-                                     IteratorType::parallel,
-                                     IteratorType::reduction};
+  SmallVector<IteratorType> iters = {
+      IteratorType::parallel, IteratorType::parallel, IteratorType::reduction};
   return linalg::GenericOp::create(
              b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
              ValueRange{init}, maps, iters,
@@ -304,24 +302,23 @@ NNC_LOWERING(DenseLowering, nn::DenseOp) {
   } else {
     init = filled(b, loc, type, 0.0);
   }
-  return SmallVector<Value>{contraction(b, loc, a.getInput(), a.getWeight(),
-                                        init, false, true)};
+  return SmallVector<Value>{
+      contraction(b, loc, a.getInput(), a.getWeight(), init, false, true)};
 }
 
 NNC_LOWERING(MatmulLowering, nn::MatmulOp) {
   auto type = cast<RankedTensorType>(op.getType());
-  return SmallVector<Value>{contraction(b, loc, a.getLhs(), a.getRhs(),
-                                        filled(b, loc, type, 0.0),
-                                        op.getTransposeLhs(),
-                                        op.getTransposeRhs())};
+  return SmallVector<Value>{
+      contraction(b, loc, a.getLhs(), a.getRhs(), filled(b, loc, type, 0.0),
+                  op.getTransposeLhs(), op.getTransposeRhs())};
 }
 
 NNC_LOWERING(TransposeLowering, nn::TransposeOp) {
   auto type = cast<RankedTensorType>(op.getType());
-  return SmallVector<Value>{
-      linalg::TransposeOp::create(b, loc, a.getInput(), empty(b, loc, type),
-                                  op.getPermutation())
-          .getResult()[0]};
+  return SmallVector<Value>{linalg::TransposeOp::create(b, loc, a.getInput(),
+                                                        empty(b, loc, type),
+                                                        op.getPermutation())
+                                .getResult()[0]};
 }
 
 /// Any static reshape: collapse to 1-D, then expand to the target.
@@ -332,13 +329,13 @@ Value reshape(OpBuilder &b, Location loc, Value input,
     return input;
   // To or from a 0-d tensor (one element), the reassociation is empty.
   if (target.getRank() == 0)
-    return tensor::CollapseShapeOp::create(
-        b, loc, target, input, SmallVector<ReassociationIndices>{});
+    return tensor::CollapseShapeOp::create(b, loc, target, input,
+                                           SmallVector<ReassociationIndices>{});
   if (type.getRank() == 0)
     return tensor::ExpandShapeOp::create(b, loc, target, input,
                                          SmallVector<ReassociationIndices>{});
-  auto flatType = RankedTensorType::get({type.getNumElements()},
-                                        type.getElementType());
+  auto flatType =
+      RankedTensorType::get({type.getNumElements()}, type.getElementType());
   auto all = [](int64_t rank) {
     ReassociationIndices indices;
     for (int64_t i = 0; i < rank; ++i)
@@ -367,10 +364,10 @@ NNC_LOWERING(BroadcastLowering, nn::BroadcastOp) {
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (!llvm::is_contained(op.getDims(), i))
       created.push_back(i);
-  return SmallVector<Value>{
-      linalg::BroadcastOp::create(b, loc, a.getInput(), empty(b, loc, type),
-                                  created)
-          .getResult()[0]};
+  return SmallVector<Value>{linalg::BroadcastOp::create(b, loc, a.getInput(),
+                                                        empty(b, loc, type),
+                                                        created)
+                                .getResult()[0]};
 }
 
 NNC_LOWERING(ConcatLowering, nn::ConcatOp) {
@@ -379,8 +376,8 @@ NNC_LOWERING(ConcatLowering, nn::ConcatOp) {
   int64_t offset = 0, dim = op.getDim();
   for (Value input : a.getInputs()) {
     RankedTensorType inType = tensorType(input);
-    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
-        sizes, strides(type.getRank(), b.getIndexAttr(1));
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes,
+        strides(type.getRank(), b.getIndexAttr(1));
     for (int64_t d : inType.getShape())
       sizes.push_back(b.getIndexAttr(d));
     offsets[dim] = b.getIndexAttr(offset);
@@ -503,21 +500,20 @@ NNC_LOWERING(OneHotLowering, nn::OneHotOp) {
   SmallVector<AffineMap> maps = {projection(ctx, rank, batch),
                                  AffineMap::getMultiDimIdentityMap(rank, ctx)};
   SmallVector<IteratorType> iters(rank, IteratorType::parallel);
-  Value result =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{type}, ValueRange{a.getLabels()},
-          ValueRange{empty(b, loc, type)}, maps, iters,
-          [&](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value cls = linalg::IndexOp::create(nb, nloc, rank - 1);
-            Value label = arith::IndexCastOp::create(
-                nb, nloc, nb.getIndexType(), args[0]);
-            Value hit = arith::CmpIOp::create(
-                nb, nloc, arith::CmpIPredicate::eq, cls, label);
-            Scalar s{nb, nloc, type.getElementType()};
-            linalg::YieldOp::create(nb, nloc,
-                                    ValueRange{s.select(hit, s.c(1), s.c(0))});
-          })
-          .getResult(0);
+  Value result = linalg::GenericOp::create(
+                     b, loc, TypeRange{type}, ValueRange{a.getLabels()},
+                     ValueRange{empty(b, loc, type)}, maps, iters,
+                     [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                       Value cls = linalg::IndexOp::create(nb, nloc, rank - 1);
+                       Value label = arith::IndexCastOp::create(
+                           nb, nloc, nb.getIndexType(), args[0]);
+                       Value hit = arith::CmpIOp::create(
+                           nb, nloc, arith::CmpIPredicate::eq, cls, label);
+                       Scalar s{nb, nloc, type.getElementType()};
+                       linalg::YieldOp::create(
+                           nb, nloc, ValueRange{s.select(hit, s.c(1), s.c(0))});
+                     })
+                     .getResult(0);
   return SmallVector<Value>{result};
 }
 
@@ -576,15 +572,16 @@ NNC_LOWERING(MseLowering, nn::MseOp) {
 NNC_LOWERING(BceLowering, nn::BceWithLogitsOp) {
   Type et = tensorType(a.getLogits()).getElementType();
   double n = tensorType(a.getLogits()).getNumElements();
-  Value terms = elementwise(
-      b, loc, tensorType(a.getLogits()), ValueRange{a.getLogits(), a.getTarget()},
-      [&](OpBuilder &nb, Location nloc, ValueRange v) {
-        Scalar s{nb, nloc, et};
-        Value x = v[0], t = v[1];
-        Value loss = s.add(s.sub(s.max(x, s.c(0)), s.mul(x, t)),
-                           s.log1p(s.exp(s.neg(s.abs(x)))));
-        return s.mul(loss, s.c(1 / n));
-      });
+  Value terms = elementwise(b, loc, tensorType(a.getLogits()),
+                            ValueRange{a.getLogits(), a.getTarget()},
+                            [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                              Scalar s{nb, nloc, et};
+                              Value x = v[0], t = v[1];
+                              Value loss =
+                                  s.add(s.sub(s.max(x, s.c(0)), s.mul(x, t)),
+                                        s.log1p(s.exp(s.neg(s.abs(x)))));
+                              return s.mul(loss, s.c(1 / n));
+                            });
   return SmallVector<Value>{sumAll(b, loc, terms)};
 }
 
@@ -593,11 +590,11 @@ NNC_LOWERING(ClipGradNormLowering, nn::ClipGradNormOp) {
   Type et = tensorType(a.getGradients()[0]).getElementType();
   Value total;
   for (Value g : a.getGradients()) {
-    Value sq = scalarOf(b, loc,
-                        sumAll(b, loc, g,
-                               [&](OpBuilder &nb, Location nloc, ValueRange v) {
-                                 return Scalar{nb, nloc, et}.mul(v[0], v[0]);
-                               }));
+    Value sq = scalarOf(
+        b, loc,
+        sumAll(b, loc, g, [&](OpBuilder &nb, Location nloc, ValueRange v) {
+          return Scalar{nb, nloc, et}.mul(v[0], v[0]);
+        }));
     total = total ? Scalar{b, loc, et}.add(total, sq) : sq;
   }
   Scalar s{b, loc, et};
@@ -632,8 +629,8 @@ SmallVector<Value> elementwiseMulti(OpBuilder &b, Location loc,
   auto generic = linalg::GenericOp::create(
       b, loc, types, inputs, inits, maps, iters,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(
-            nb, nloc, body(nb, nloc, args.take_front(inputs.size())));
+        linalg::YieldOp::create(nb, nloc,
+                                body(nb, nloc, args.take_front(inputs.size())));
       });
   return SmallVector<Value>(generic.getResults());
 }
@@ -649,17 +646,18 @@ NNC_LOWERING(SgdUpdateLowering, nn::SgdUpdateOp) {
   double wd = op.getWeightDecay().convertToDouble();
   bool nesterov = op.getNesterov();
   // The first step takes the buffer to be the gradient itself.
-  Value first = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, step,
-                                      s.c(1));
+  Value first =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, step, s.c(1));
   return elementwiseMulti(
-      b, loc, type, ValueRange{a.getParam(), a.getGrad(), a.getMomentumBuffer()},
-      2, [&](OpBuilder &nb, Location nloc, ValueRange v) {
+      b, loc, type,
+      ValueRange{a.getParam(), a.getGrad(), a.getMomentumBuffer()}, 2,
+      [&](OpBuilder &nb, Location nloc, ValueRange v) {
         Scalar e{nb, nloc, et};
         Value p = v[0], g = v[1], buf = v[2];
         if (wd != 0)
           g = e.add(g, e.mul(e.c(wd), p));
-        Value next = e.add(e.mul(e.c(momentum), buf),
-                           e.mul(e.c(1 - dampening), g));
+        Value next =
+            e.add(e.mul(e.c(momentum), buf), e.mul(e.c(1 - dampening), g));
         next = e.select(first, g, next);
         Value dir = nesterov ? e.add(g, e.mul(e.c(momentum), next)) : next;
         return SmallVector<Value>{e.sub(p, e.mul(lr, dir)), next};
@@ -698,8 +696,8 @@ NNC_LOWERING(AdamUpdateLowering, nn::AdamUpdateOp) {
             g = e.add(g, e.mul(e.c(wd), p));
         }
         Value m = e.add(e.mul(e.c(beta1), v[2]), e.mul(e.c(1 - beta1), g));
-        Value sq = e.add(e.mul(e.c(beta2), v[3]),
-                         e.mul(e.c(1 - beta2), e.mul(g, g)));
+        Value sq =
+            e.add(e.mul(e.c(beta2), v[3]), e.mul(e.c(1 - beta2), e.mul(g, g)));
         Value denom = e.add(e.div(e.sqrt(sq), bc2Sqrt), e.c(eps));
         Value next = e.sub(p, e.mul(stepSize, e.div(m, denom)));
         return SmallVector<Value>{next, m, sq};
@@ -707,8 +705,8 @@ NNC_LOWERING(AdamUpdateLowering, nn::AdamUpdateOp) {
 }
 
 /// The derivative of each activation, times the cotangent.
-Value activationDerivative(nn::ActivationGradOp op, Scalar &s, Value x,
-                           Value y, Value dy) {
+Value activationDerivative(nn::ActivationGradOp op, Scalar &s, Value x, Value y,
+                           Value dy) {
   double alpha = op.getAlpha().convertToDouble();
   switch (op.getKind()) {
   case nn::ActivationKind::Relu:
@@ -735,9 +733,9 @@ Value activationDerivative(nn::ActivationGradOp op, Scalar &s, Value x,
     Value inner = s.mul(s.c(k), s.add(x, s.mul(s.c(0.044715), s.mul(x2, x))));
     Value t = s.tanh(inner);
     Value dinner = s.mul(s.c(k), s.add(s.c(1), s.mul(s.c(3 * 0.044715), x2)));
-    Value d = s.add(s.mul(s.c(0.5), s.add(s.c(1), t)),
-                    s.mul(s.mul(s.c(0.5), x),
-                          s.mul(s.sub(s.c(1), s.mul(t, t)), dinner)));
+    Value d = s.add(
+        s.mul(s.c(0.5), s.add(s.c(1), t)),
+        s.mul(s.mul(s.c(0.5), x), s.mul(s.sub(s.c(1), s.mul(t, t)), dinner)));
     return s.mul(dy, d);
   }
   case nn::ActivationKind::Softplus: {
@@ -755,33 +753,26 @@ Value activationDerivative(nn::ActivationGradOp op, Scalar &s, Value x,
 
 void populateElementwise(RewritePatternSet &patterns) {
   using V = ValueRange;
-  addElementwise<nn::AddOp>(patterns, [](auto, Scalar &s, V v) {
-    return s.add(v[0], v[1]);
-  });
-  addElementwise<nn::SubOp>(patterns, [](auto, Scalar &s, V v) {
-    return s.sub(v[0], v[1]);
-  });
-  addElementwise<nn::MulOp>(patterns, [](auto, Scalar &s, V v) {
-    return s.mul(v[0], v[1]);
-  });
-  addElementwise<nn::DivOp>(patterns, [](auto, Scalar &s, V v) {
-    return s.div(v[0], v[1]);
-  });
+  addElementwise<nn::AddOp>(
+      patterns, [](auto, Scalar &s, V v) { return s.add(v[0], v[1]); });
+  addElementwise<nn::SubOp>(
+      patterns, [](auto, Scalar &s, V v) { return s.sub(v[0], v[1]); });
+  addElementwise<nn::MulOp>(
+      patterns, [](auto, Scalar &s, V v) { return s.mul(v[0], v[1]); });
+  addElementwise<nn::DivOp>(
+      patterns, [](auto, Scalar &s, V v) { return s.div(v[0], v[1]); });
   addElementwise<nn::NegOp>(patterns,
                             [](auto, Scalar &s, V v) { return s.neg(v[0]); });
   addElementwise<nn::ScaleOp>(patterns, [](nn::ScaleOp op, Scalar &s, V v) {
     return s.mul(v[0], s.c(op.getFactor().convertToDouble()));
   });
-  addElementwise<nn::ReluOp>(patterns, [](auto, Scalar &s, V v) {
-    return s.max(v[0], s.c(0));
-  });
-  addElementwise<nn::LeakyReluOp>(patterns,
-                                  [](nn::LeakyReluOp op, Scalar &s, V v) {
-                                    Value slope = s.c(
-                                        op.getNegativeSlope().convertToDouble());
-                                    return s.select(s.gt(v[0], s.c(0)), v[0],
-                                                    s.mul(v[0], slope));
-                                  });
+  addElementwise<nn::ReluOp>(
+      patterns, [](auto, Scalar &s, V v) { return s.max(v[0], s.c(0)); });
+  addElementwise<nn::LeakyReluOp>(
+      patterns, [](nn::LeakyReluOp op, Scalar &s, V v) {
+        Value slope = s.c(op.getNegativeSlope().convertToDouble());
+        return s.select(s.gt(v[0], s.c(0)), v[0], s.mul(v[0], slope));
+      });
   addElementwise<nn::SigmoidOp>(
       patterns, [](auto, Scalar &s, V v) { return s.sigmoid(v[0]); });
   addElementwise<nn::TanhOp>(patterns,
@@ -805,8 +796,7 @@ void populateElementwise(RewritePatternSet &patterns) {
     Value bx = s.mul(v[0], s.c(beta));
     // log(1 + exp(bx)) = max(bx, 0) + log1p(exp(-|bx|)), stable for any bx.
     Value soft = s.add(s.max(bx, s.c(0)), s.log1p(s.exp(s.neg(s.abs(bx)))));
-    return s.select(s.gt(bx, s.c(threshold)), v[0],
-                    s.mul(soft, s.c(1 / beta)));
+    return s.select(s.gt(bx, s.c(threshold)), v[0], s.mul(soft, s.c(1 / beta)));
   });
   addElementwise<nn::EluOp>(patterns, [](nn::EluOp op, Scalar &s, V v) {
     Value alpha = s.c(op.getAlpha().convertToDouble());
@@ -838,10 +828,10 @@ struct ConvertNNToLinalgPass
     populateElementwise(patterns);
     patterns.add<DenseLowering, MatmulLowering, TransposeLowering,
                  ReshapeLowering, BroadcastLowering, ConcatLowering,
-                 SumLowering, MeanLowering, SoftmaxLowering,
-                 LogSoftmaxLowering, OneHotLowering, CrossEntropyLowering,
-                 MseLowering, BceLowering, ClipGradNormLowering,
-                 SgdUpdateLowering, AdamUpdateLowering>(ctx);
+                 SumLowering, MeanLowering, SoftmaxLowering, LogSoftmaxLowering,
+                 OneHotLowering, CrossEntropyLowering, MseLowering, BceLowering,
+                 ClipGradNormLowering, SgdUpdateLowering, AdamUpdateLowering>(
+        ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

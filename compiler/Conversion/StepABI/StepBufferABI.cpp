@@ -65,9 +65,9 @@ LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
     named.push_back(b.getNamedAttr("nn.result", b.getUnitAttr()));
     argAttrs.push_back(b.getDictionaryAttr(named));
   }
-  auto func = func::FuncOp::create(b, step.getLoc(),
-                                   (prefix + step.getName()).str(),
-                                   b.getFunctionType(argTypes, {}));
+  auto func =
+      func::FuncOp::create(b, step.getLoc(), (prefix + step.getName()).str(),
+                           b.getFunctionType(argTypes, {}));
   func.setAllArgAttrs(argAttrs);
   for (NamedAttribute attr : step->getDiscardableAttrs())
     func->setAttr(attr.getName(), attr.getValue());
@@ -99,8 +99,7 @@ LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
   return success();
 }
 
-struct StepBufferABIPass
-    : nnc::impl::StepBufferABIPassBase<StepBufferABIPass> {
+struct StepBufferABIPass : nnc::impl::StepBufferABIPassBase<StepBufferABIPass> {
   using StepBufferABIPassBase::StepBufferABIPassBase;
   void runOnOperation() override {
     SmallVector<func::FuncOp> steps;

@@ -128,12 +128,10 @@ LogicalResult SqrtOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
 static Value activationGrad(OpBuilder &b, Location loc, ActivationKind kind,
                             Operation *op, Value dy, double alpha = 0.0,
                             double beta = 1.0, double threshold = 20.0) {
-  return ActivationGradOp::create(b, loc, dy.getType(),
-                                  ActivationKindAttr::get(b.getContext(), kind),
-                                  op->getOperand(0), op->getResult(0), dy,
-                                  b.getF64FloatAttr(alpha),
-                                  b.getF64FloatAttr(beta),
-                                  b.getF64FloatAttr(threshold));
+  return ActivationGradOp::create(
+      b, loc, dy.getType(), ActivationKindAttr::get(b.getContext(), kind),
+      op->getOperand(0), op->getResult(0), dy, b.getF64FloatAttr(alpha),
+      b.getF64FloatAttr(beta), b.getF64FloatAttr(threshold));
 }
 
 LogicalResult ReluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
@@ -214,8 +212,7 @@ LogicalResult LogSoftmaxOp::buildGradient(OpBuilder &b, Location loc,
   auto dim = static_cast<int64_t>(getDim());
   Value total = r.sum(dy[0], {dim});
   Value softmax = ExpOp::create(b, loc, y);
-  dx.push_back(
-      r.sub(dy[0], r.mul(softmax, r.expandAlong(total, y, dim))));
+  dx.push_back(r.sub(dy[0], r.mul(softmax, r.expandAlong(total, y, dim))));
   return success();
 }
 
@@ -228,15 +225,14 @@ LogicalResult DenseOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
   // y = x W^T + b: dx = dy W, dW = dy^T x, db = sum_batch(dy).
   Rule r{b, loc};
   dx.push_back(MatmulOp::create(b, loc, dy[0], getWeight()));
-  dx.push_back(MatmulOp::create(b, loc, dy[0], getInput(), b.getUnitAttr(),
-                                UnitAttr()));
+  dx.push_back(
+      MatmulOp::create(b, loc, dy[0], getInput(), b.getUnitAttr(), UnitAttr()));
   if (getBias())
     dx.push_back(r.sum(dy[0], {0}));
   return success();
 }
 
-LogicalResult MatmulOp::buildGradient(OpBuilder &b, Location loc,
-                                      ValueRange dy,
+LogicalResult MatmulOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
                                       SmallVectorImpl<Value> &dx) {
   // With C = op(A) op(B): dop(A) = dC op(B)^T and dop(B) = op(A)^T dC; the
   // transposes fold into the flags of the two products.
@@ -259,8 +255,8 @@ LogicalResult TransposeOp::buildGradient(OpBuilder &b, Location loc,
   SmallVector<int64_t> inverse(perm.size());
   for (auto [i, p] : llvm::enumerate(perm))
     inverse[p] = i;
-  dx.push_back(TransposeOp::create(b, loc, dy[0],
-                                   b.getDenseI64ArrayAttr(inverse)));
+  dx.push_back(
+      TransposeOp::create(b, loc, dy[0], b.getDenseI64ArrayAttr(inverse)));
   return success();
 }
 
@@ -284,16 +280,14 @@ LogicalResult BroadcastOp::buildGradient(OpBuilder &b, Location loc,
   return success();
 }
 
-LogicalResult ConcatOp::buildGradient(OpBuilder &b, Location loc,
-                                      ValueRange dy,
+LogicalResult ConcatOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
                                       SmallVectorImpl<Value> &dx) {
   auto type = cast<RankedTensorType>(getType());
   int64_t offset = 0, dim = getDim();
   for (Value input : getInputs()) {
     auto inputType = cast<RankedTensorType>(input.getType());
     SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(type.getRank(),
-                                             b.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
     for (int64_t d : inputType.getShape())
       sizes.push_back(b.getIndexAttr(d));
     offsets[dim] = b.getIndexAttr(offset);

@@ -174,8 +174,8 @@ static LogicalResult verifySoftmaxDim(SoftmaxLike op) {
   auto dim = static_cast<int64_t>(op.getDim());
   int64_t rank = cast<RankedTensorType>(op.getType()).getRank();
   if (dim < 0 || dim >= rank)
-    return op.emitOpError() << "expects a dimension in [0, " << rank
-                            << "), got " << dim;
+    return op.emitOpError()
+           << "expects a dimension in [0, " << rank << "), got " << dim;
   return success();
 }
 
@@ -186,7 +186,8 @@ LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxDim(*this); }
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult DenseOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
@@ -201,10 +202,9 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
-    return inferMatmulType(d, tensorType(adaptor.getLhs()),
-                           tensorType(adaptor.getRhs()),
-                           adaptor.getTransposeLhs(),
-                           adaptor.getTransposeRhs());
+    return inferMatmulType(
+        d, tensorType(adaptor.getLhs()), tensorType(adaptor.getRhs()),
+        adaptor.getTransposeLhs(), adaptor.getTransposeRhs());
   });
 }
 
@@ -307,14 +307,15 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 // Reductions
 //===----------------------------------------------------------------------===//
 
-LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult SumOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
   if (failed(requireNonNegative(loc, getOperationName(), adaptor.getDims())))
     return failure();
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
-    return inferReduceType(d, tensorType(adaptor.getInput()),
-                           adaptor.getDims(), adaptor.getKeepdim());
+    return inferReduceType(d, tensorType(adaptor.getInput()), adaptor.getDims(),
+                           adaptor.getKeepdim());
   });
 }
 
@@ -325,8 +326,8 @@ LogicalResult MeanOp::inferReturnTypes(MLIRContext *,
   if (failed(requireNonNegative(loc, getOperationName(), adaptor.getDims())))
     return failure();
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
-    return inferReduceType(d, tensorType(adaptor.getInput()),
-                           adaptor.getDims(), adaptor.getKeepdim());
+    return inferReduceType(d, tensorType(adaptor.getInput()), adaptor.getDims(),
+                           adaptor.getKeepdim());
   });
 }
 
@@ -344,7 +345,8 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *,
   });
 }
 
-LogicalResult MseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult MseOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
@@ -372,8 +374,9 @@ LogicalResult OneHotOp::verify() {
   auto result = cast<RankedTensorType>(getType());
   if (result.getRank() != labels.getRank() + 1 ||
       result.getShape().drop_back() != labels.getShape())
-    return emitOpError() << "expects a result of shape [labels..., classes], got "
-                         << result << " for labels " << labels;
+    return emitOpError()
+           << "expects a result of shape [labels..., classes], got " << result
+           << " for labels " << labels;
   return success();
 }
 
@@ -385,8 +388,9 @@ LogicalResult ClipGradNormOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "'nn.clip_grad_norm' op expects at least one "
                                   "gradient");
   if (!(adaptor.getMaxNorm().convertToDouble() > 0))
-    return emitOptionalError(loc, "'nn.clip_grad_norm' op expects a positive "
-                                  "max_norm, got ",
+    return emitOptionalError(loc,
+                             "'nn.clip_grad_norm' op expects a positive "
+                             "max_norm, got ",
                              adaptor.getMaxNorm().convertToDouble());
   Type element = cast<RankedTensorType>(adaptor.getGradients()[0].getType())
                      .getElementType();

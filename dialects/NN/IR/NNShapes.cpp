@@ -33,16 +33,15 @@ FailureOr<RankedTensorType> mlir::nn::inferDenseType(const ShapeDiag &diag,
   if (input.getRank() != 2)
     return diag.emitError() << "expects 2-D input, got " << diag.spell(input);
   if (weight.getRank() != 2)
-    return diag.emitError() << "expects 2-D weight [out, in], got "
-                            << diag.spell(weight);
+    return diag.emitError()
+           << "expects 2-D weight [out, in], got " << diag.spell(weight);
   if (failed(checkSameElementType(diag, input, weight)))
     return failure();
   int64_t in = input.getDimSize(1), out = weight.getDimSize(0);
   if (weight.getDimSize(1) != in)
-    return diag.emitError()
-           << "expects weight [out, in] with in = " << in
-           << " to match the input " << diag.spell(input) << ", got "
-           << diag.spell(weight);
+    return diag.emitError() << "expects weight [out, in] with in = " << in
+                            << " to match the input " << diag.spell(input)
+                            << ", got " << diag.spell(weight);
   if (bias) {
     if (bias.getRank() != 1 || bias.getDimSize(0) != out)
       return diag.emitError() << "expects bias of shape [" << out << "], got "
@@ -54,16 +53,17 @@ FailureOr<RankedTensorType> mlir::nn::inferDenseType(const ShapeDiag &diag,
                                input.getElementType());
 }
 
-FailureOr<RankedTensorType>
-mlir::nn::inferMatmulType(const ShapeDiag &diag, RankedTensorType lhs,
-                          RankedTensorType rhs, bool transposeLhs,
-                          bool transposeRhs) {
+FailureOr<RankedTensorType> mlir::nn::inferMatmulType(const ShapeDiag &diag,
+                                                      RankedTensorType lhs,
+                                                      RankedTensorType rhs,
+                                                      bool transposeLhs,
+                                                      bool transposeRhs) {
   if (lhs.getRank() != 2)
-    return diag.emitError() << "expects 2-D left operand, got "
-                            << diag.spell(lhs);
+    return diag.emitError()
+           << "expects 2-D left operand, got " << diag.spell(lhs);
   if (rhs.getRank() != 2)
-    return diag.emitError() << "expects 2-D right operand, got "
-                            << diag.spell(rhs);
+    return diag.emitError()
+           << "expects 2-D right operand, got " << diag.spell(rhs);
   if (failed(checkSameElementType(diag, lhs, rhs)))
     return failure();
   int64_t m = lhs.getDimSize(transposeLhs ? 1 : 0);
@@ -71,9 +71,9 @@ mlir::nn::inferMatmulType(const ShapeDiag &diag, RankedTensorType lhs,
   int64_t kr = rhs.getDimSize(transposeRhs ? 1 : 0);
   int64_t n = rhs.getDimSize(transposeRhs ? 0 : 1);
   if (kl != kr)
-    return diag.emitError() << "expects contracted dimensions to agree, got "
-                            << diag.spell(lhs) << " and " << diag.spell(rhs)
-                            << " (" << kl << " vs " << kr << ")";
+    return diag.emitError()
+           << "expects contracted dimensions to agree, got " << diag.spell(lhs)
+           << " and " << diag.spell(rhs) << " (" << kl << " vs " << kr << ")";
   return RankedTensorType::get({m, n}, lhs.getElementType());
 }
 
@@ -92,9 +92,9 @@ FailureOr<int64_t> mlir::nn::checkDim(const ShapeDiag &diag,
                                       RankedTensorType type, int64_t dim) {
   int64_t rank = type.getRank();
   if (dim < -rank || dim >= rank || rank == 0)
-    return diag.emitError() << "expects a dimension in [" << -rank << ", "
-                            << rank << ") for " << diag.spell(type) << ", got "
-                            << dim;
+    return diag.emitError()
+           << "expects a dimension in [" << -rank << ", " << rank << ") for "
+           << diag.spell(type) << ", got " << dim;
   return dim < 0 ? dim + rank : dim;
 }
 
@@ -145,9 +145,10 @@ mlir::nn::inferConcatType(const ShapeDiag &diag,
   return RankedTensorType::get(shape, first.getElementType());
 }
 
-FailureOr<RankedTensorType>
-mlir::nn::inferReduceType(const ShapeDiag &diag, RankedTensorType input,
-                          ArrayRef<int64_t> dims, bool keepdim) {
+FailureOr<RankedTensorType> mlir::nn::inferReduceType(const ShapeDiag &diag,
+                                                      RankedTensorType input,
+                                                      ArrayRef<int64_t> dims,
+                                                      bool keepdim) {
   int64_t rank = input.getRank();
   SmallVector<bool> reduced(rank, dims.empty());
   for (int64_t d : dims) {
@@ -155,8 +156,8 @@ mlir::nn::inferReduceType(const ShapeDiag &diag, RankedTensorType input,
     if (failed(axis))
       return failure();
     if (reduced[*axis])
-      return diag.emitError() << "expects each dimension at most once, got "
-                              << d << " twice";
+      return diag.emitError()
+             << "expects each dimension at most once, got " << d << " twice";
     reduced[*axis] = true;
   }
   SmallVector<int64_t> shape;
@@ -189,14 +190,14 @@ mlir::nn::inferReshapeType(const ShapeDiag &diag, RankedTensorType input,
   SmallVector<int64_t> result(shape);
   if (inferred >= 0) {
     if (known == 0 || count % known != 0)
-      return diag.emitError() << "cannot reshape " << diag.spell(input)
-                              << " (" << count << " elements) with " << known
-                              << " elements per -1";
+      return diag.emitError()
+             << "cannot reshape " << diag.spell(input) << " (" << count
+             << " elements) with " << known << " elements per -1";
     result[inferred] = count / known;
   } else if (known != count) {
-    return diag.emitError() << "expects the same number of elements, got "
-                            << diag.spell(input) << " (" << count
-                            << ") and a shape of " << known;
+    return diag.emitError()
+           << "expects the same number of elements, got " << diag.spell(input)
+           << " (" << count << ") and a shape of " << known;
   }
   return RankedTensorType::get(result, input.getElementType());
 }
@@ -205,19 +206,19 @@ FailureOr<RankedTensorType>
 mlir::nn::inferCrossEntropyType(const ShapeDiag &diag, RankedTensorType logits,
                                 RankedTensorType labels) {
   if (logits.getRank() != 2)
-    return diag.emitError() << "expects 2-D logits [batch, classes], got "
-                            << diag.spell(logits);
+    return diag.emitError()
+           << "expects 2-D logits [batch, classes], got " << diag.spell(logits);
   if (!isa<FloatType>(logits.getElementType()))
-    return diag.emitError() << "expects floating-point logits, got "
-                            << diag.spell(logits);
+    return diag.emitError()
+           << "expects floating-point logits, got " << diag.spell(logits);
   if (!labels.getElementType().isSignlessInteger())
-    return diag.emitError() << "expects integer class labels, got "
-                            << diag.spell(labels);
+    return diag.emitError()
+           << "expects integer class labels, got " << diag.spell(labels);
   if (labels.getRank() != 1 || labels.getDimSize(0) != logits.getDimSize(0))
-    return diag.emitError() << "expects labels of shape ["
-                            << logits.getDimSize(0) << "] to match logits "
-                            << diag.spell(logits) << ", got "
-                            << diag.spell(labels);
+    return diag.emitError()
+           << "expects labels of shape [" << logits.getDimSize(0)
+           << "] to match logits " << diag.spell(logits) << ", got "
+           << diag.spell(labels);
   return RankedTensorType::get({}, logits.getElementType());
 }
 

@@ -40,11 +40,9 @@ FailureOr<RankedTensorType> inferDenseType(const ShapeDiag &diag,
                                            RankedTensorType bias);
 
 /// `op(lhs) @ op(rhs)` for 2-D operands.
-FailureOr<RankedTensorType> inferMatmulType(const ShapeDiag &diag,
-                                            RankedTensorType lhs,
-                                            RankedTensorType rhs,
-                                            bool transposeLhs,
-                                            bool transposeRhs);
+FailureOr<RankedTensorType>
+inferMatmulType(const ShapeDiag &diag, RankedTensorType lhs,
+                RankedTensorType rhs, bool transposeLhs, bool transposeRhs);
 
 /// Elementwise binary ops: both operands have one type.
 FailureOr<RankedTensorType> inferElementwiseType(const ShapeDiag &diag,

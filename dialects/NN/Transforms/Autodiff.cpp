@@ -57,10 +57,11 @@ LogicalResult differentiate(func::FuncOp grad) {
       continue;
     }
     auto rule = dyn_cast<GradientOpInterface>(op);
-    bool depends = llvm::any_of(llvm::enumerate(op.getOperands()), [&](auto it) {
-      return active.contains(it.value()) &&
-             (!rule || rule.isDifferentiableOperand(it.index()));
-    });
+    bool depends =
+        llvm::any_of(llvm::enumerate(op.getOperands()), [&](auto it) {
+          return active.contains(it.value()) &&
+                 (!rule || rule.isDifferentiableOperand(it.index()));
+        });
     if (depends)
       active.insert(op.getResults().begin(), op.getResults().end());
   }
@@ -98,10 +99,10 @@ LogicalResult differentiate(func::FuncOp grad) {
     if (failed(rule.buildGradient(b, loc, resultGrads, operandGrads)))
       return failure();
     if (operandGrads.size() != op->getNumOperands())
-      return op->emitError() << "gradient rule of '" << op->getName()
-                             << "' returned " << operandGrads.size()
-                             << " cotangents for " << op->getNumOperands()
-                             << " operands";
+      return op->emitError()
+             << "gradient rule of '" << op->getName() << "' returned "
+             << operandGrads.size() << " cotangents for "
+             << op->getNumOperands() << " operands";
     for (auto [operand, dx] : llvm::zip(op->getOperands(), operandGrads))
       if (dx && active.contains(operand))
         accumulate(operand, dx, loc);
@@ -116,8 +117,7 @@ LogicalResult differentiate(func::FuncOp grad) {
   unsigned numForward = ret.getNumOperands();
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
-  grad.setType(FunctionType::get(grad.getContext(),
-                                 grad.getArgumentTypes(),
+  grad.setType(FunctionType::get(grad.getContext(), grad.getArgumentTypes(),
                                  ValueRange(results).getTypes()));
   for (auto [i, param] : llvm::enumerate(params))
     grad.setResultAttr(numForward + i, "nn.grad_of", param.getNameAttr());

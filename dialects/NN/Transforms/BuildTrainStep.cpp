@@ -85,8 +85,8 @@ public:
       : model(model), grad(grad), b(model.getContext()) {
     for (ParamOp p : grad.getBody().getOps<ParamOp>())
       params.push_back(p);
-    config.attrs = model->getAttrOfType<DictionaryAttr>(
-        NNDialect::kTrainAttrName);
+    config.attrs =
+        model->getAttrOfType<DictionaryAttr>(NNDialect::kTrainAttrName);
     if (!config.attrs)
       config.attrs = b.getDictionaryAttr({});
     if (auto opt = config.attrs.getAs<StringAttr>("optimizer"))
@@ -109,10 +109,9 @@ private:
   /// Adds the parameter arguments and returns the first parameter's index.
   void addParams(StepSignature &sig) {
     for (ParamOp p : params)
-      sig.add(p.getType(),
-              b.getDictionaryAttr(
-                  {b.getNamedAttr("nn.param", p.getNameAttr()),
-                   b.getNamedAttr("nn.init", p.getInitAttr())}));
+      sig.add(p.getType(), b.getDictionaryAttr(
+                               {b.getNamedAttr("nn.param", p.getNameAttr()),
+                                b.getNamedAttr("nn.init", p.getInitAttr())}));
   }
   void addInputs(StepSignature &sig) {
     for (auto [i, type] : llvm::enumerate(model.getArgumentTypes())) {
@@ -122,9 +121,9 @@ private:
   }
   func::FuncOp makeFunc(StringRef suffix, const StepSignature &sig,
                         TypeRange results) {
-    auto func = func::FuncOp::create(
-        b, model.getLoc(), (model.getName() + suffix).str(),
-        b.getFunctionType(sig.types, results));
+    auto func = func::FuncOp::create(b, model.getLoc(),
+                                     (model.getName() + suffix).str(),
+                                     b.getFunctionType(sig.types, results));
     func.setAllArgAttrs(sig.attrs);
     func->setAttr("nn.model_name", model.getNameAttr());
     Block *entry = func.addEntryBlock();
@@ -188,12 +187,11 @@ void StepBuilder::buildTrainStep() {
 
   SmallVector<Value> forward = cloneBody(b, grad, inputs, paramArgs(func));
   Value loss = forward.front();
-  SmallVector<Value> gradients(
-      ArrayRef<Value>(forward).take_back(numParams));
+  SmallVector<Value> gradients(ArrayRef<Value>(forward).take_back(numParams));
 
   // Clip by global norm before any optimizer sees the gradients.
-  if (double maxNorm = config.get("clip_grad_norm", 0); maxNorm > 0 &&
-                                                         !gradients.empty()) {
+  if (double maxNorm = config.get("clip_grad_norm", 0);
+      maxNorm > 0 && !gradients.empty()) {
     auto clip = ClipGradNormOp::create(
         b, FusedLoc::get(ctx, {model.getLoc()}, b.getStringAttr("clip")),
         gradients, b.getF64FloatAttr(maxNorm));
@@ -228,16 +226,16 @@ SmallVector<Value> StepBuilder::update(ParamOp p, Value param, Value gradient,
       // Plain SGD keeps no state: the gradient stands in for the momentum
       // buffer, whose updated value nobody reads.
       // PyTorch ignores dampening without momentum.
-      auto op = SgdUpdateOp::create(
-          b, loc, param, gradient, gradient, lr, step, b.getF64FloatAttr(0),
-          b.getF64FloatAttr(0), UnitAttr(), f64("weight_decay", 0));
+      auto op = SgdUpdateOp::create(b, loc, param, gradient, gradient, lr, step,
+                                    b.getF64FloatAttr(0), b.getF64FloatAttr(0),
+                                    UnitAttr(), f64("weight_decay", 0));
       return {op.getNewParam()};
     }
-    auto op = SgdUpdateOp::create(
-        b, loc, param, gradient, state[0], lr, step, f64("momentum", 0),
-        f64("dampening", 0),
-        config.flag("nesterov") ? b.getUnitAttr() : UnitAttr(),
-        f64("weight_decay", 0));
+    auto op = SgdUpdateOp::create(b, loc, param, gradient, state[0], lr, step,
+                                  f64("momentum", 0), f64("dampening", 0),
+                                  config.flag("nesterov") ? b.getUnitAttr()
+                                                          : UnitAttr(),
+                                  f64("weight_decay", 0));
     return {op.getNewParam(), op.getNewMomentumBuffer()};
   }
   auto op = AdamUpdateOp::create(
@@ -273,8 +271,8 @@ struct NNBuildTrainStepPass
       auto grad =
           symbols.lookup<func::FuncOp>((func.getName() + "_grad").str());
       if (!grad) {
-        func.emitError() << "expects the gradient function @"
-                         << func.getName() << "_grad; run nn-autodiff first";
+        func.emitError() << "expects the gradient function @" << func.getName()
+                         << "_grad; run nn-autodiff first";
         return signalPassFailure();
       }
       work.emplace_back(func, grad);

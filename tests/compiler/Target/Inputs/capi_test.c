@@ -14,11 +14,26 @@ void *__real_calloc(size_t, size_t);
 void *__real_realloc(void *, size_t);
 void *__real_aligned_alloc(size_t, size_t);
 int __real_posix_memalign(void **, size_t, size_t);
-void *__wrap_malloc(size_t n) { ++allocations; return __real_malloc(n); }
-void *__wrap_calloc(size_t a, size_t b) { ++allocations; return __real_calloc(a, b); }
-void *__wrap_realloc(void *p, size_t n) { ++allocations; return __real_realloc(p, n); }
-void *__wrap_aligned_alloc(size_t a, size_t n) { ++allocations; return __real_aligned_alloc(a, n); }
-int __wrap_posix_memalign(void **p, size_t a, size_t n) { ++allocations; return __real_posix_memalign(p, a, n); }
+void *__wrap_malloc(size_t n) {
+  ++allocations;
+  return __real_malloc(n);
+}
+void *__wrap_calloc(size_t a, size_t b) {
+  ++allocations;
+  return __real_calloc(a, b);
+}
+void *__wrap_realloc(void *p, size_t n) {
+  ++allocations;
+  return __real_realloc(p, n);
+}
+void *__wrap_aligned_alloc(size_t a, size_t n) {
+  ++allocations;
+  return __real_aligned_alloc(a, n);
+}
+int __wrap_posix_memalign(void **p, size_t a, size_t n) {
+  ++allocations;
+  return __real_posix_memalign(p, a, n);
+}
 
 /* A deterministic, learnable batch: the label is the argmax of a fixed
  * linear map of the input. */
@@ -60,7 +75,8 @@ int main(int argc, char **argv) {
   long during = allocations - before;
   printf("loss falls: %s (%.4f -> %.4f)\n", last < 0.5f * first ? "yes" : "no",
          first, last);
-  printf("eval loss matches: %s\n", eval <= last * 1.01f + 1e-3f ? "yes" : "no");
+  printf("eval loss matches: %s\n",
+         eval <= last * 1.01f + 1e-3f ? "yes" : "no");
   printf("allocations during 101 steps: %ld\n", during);
   printf("steps: %lld\n", (long long)capi_step_count(s));
 
