@@ -182,7 +182,8 @@ Token Lexer::next() {
 }
 
 Token Lexer::lexNumber(const char *start) {
-  bool isFloat = false;
+  // A number may start with its decimal point: `.5`.
+  bool isFloat = *start == '.';
   auto digits = [&] {
     while (pos != buffer.end() && llvm::isDigit(*pos))
       ++pos;

@@ -758,6 +758,8 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
     if (value) {
       if (failed(checkKind(spec, *value, name)))
         return failure();
+      if (StringRef(spec.name) == "name" && value->text.empty())
+        return error(value->loc) << name << " expects a non-empty name";
       continue;
     }
     if (spec.optional)
