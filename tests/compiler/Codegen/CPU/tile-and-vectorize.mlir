@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize | FileCheck %s
+// RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize="lower-vectors=1" | FileCheck %s
 // RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize="lower-vectors=0" | FileCheck %s --check-prefix=VEC
 // RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize="chunk=16" | FileCheck %s --check-prefix=CHUNK16
 // RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize="chunk=256" | FileCheck %s --check-prefix=CHUNK256
