@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace nnc {
@@ -73,6 +74,7 @@ struct StaticWorkspacePass
 
     SmallVector<Buffer> buffers;
     llvm::SetVector<Operation *> deallocs;
+    DataLayout layout = DataLayout::closest(func);
     WalkResult walk = func.walk([&](memref::AllocOp alloc) {
       MemRefType type = alloc.getType();
       if (alloc->getBlock() != &entry || !type.hasStaticShape() ||
@@ -84,9 +86,9 @@ struct StaticWorkspacePass
       }
       Buffer buffer;
       buffer.alloc = alloc;
-      buffer.bytes =
-          alignUp(type.getNumElements() *
-                  llvm::divideCeil(type.getElementTypeBitWidth(), 8));
+      buffer.bytes = alignUp(
+          type.getNumElements() *
+          static_cast<int64_t>(layout.getTypeSize(type.getElementType())));
       buffer.first = buffer.last = positions.lookup(alloc);
       extendLifetime(alloc.getResult(), entry, positions, buffer.last,
                      deallocs);

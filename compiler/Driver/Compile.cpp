@@ -101,6 +101,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   if (failed(described))
     return failure();
   lib = *described;
+  lib.openmp = options.cpu.threads > 1;
   if (failed(lowerToLinalg(module)) ||
       failed(lowerToLLVMDialect(module, options, &lib.workspaceBytes)))
     return failure();

@@ -44,6 +44,8 @@ struct LibraryInterface {
   /// Bytes of scratch memory the train and eval steps need (one workspace
   /// serves both); known once the steps are lowered.
   int64_t workspaceBytes = 0;
+  /// Whether the code runs on OpenMP threads (and needs libomp).
+  bool openmp = false;
 
   /// Reads the interface off `@<m>_train_step` and `@<m>_eval_step` (the
   /// output of nnc-train-step). Fails with a diagnostic if they are missing

@@ -132,6 +132,10 @@ struct CPUTileAndVectorizePass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (chunk < 1 || threads < 1) {
+      func.emitError() << "expects positive chunk and threads options";
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     // Copies between strided views would otherwise become calls into MLIR's
     // runtime library (memrefCopy); as linalg.copy they vectorize.
@@ -207,9 +211,12 @@ struct CPUTileAndVectorizePass
           return nullptr;
       }
     }
+    // The register tile must divide what each thread gets.
+    SmallVector<int64_t> slice =
+        cast<linalg::LinalgOp>(current).getStaticLoopRanges();
     SmallVector<int64_t> sizes(bounds.size(), 0);
-    sizes[m] = pickTile(bounds[m], {6, 4, 3, 2, 1});
-    sizes[n] = pickTile(bounds[n], {16, 8});
+    sizes[m] = pickTile(slice[m], {6, 4, 3, 2, 1});
+    sizes[n] = pickTile(slice[n], {16, 8, 4});
     sizes[k] = 1;
     return tile(rewriter, cast<TilingInterface>(current), sizes,
                 scf::SCFTilingOptions::LoopType::ForOp);
