@@ -12,12 +12,17 @@ def CPUTileAndVectorizePass
     The CPU strategy for bufferized `linalg` ops with static shapes:
 
     - Matrix products (contractions with one M, N and K dimension) are tiled
-      to an `mr x nr` register tile over `scf.for` loops on M and N, with K
-      innermost in steps of one, then vectorized to `vector.contract` and
-      lowered to outer products, i.e. broadcast-FMA sequences; the
-      accumulator tile stays in registers across the K loop once redundant
-      transfers are hoisted. With `threads > 1` the outer M (or N) range is
-      split across threads with `scf.forall`.
+      to an `mr x nr` register tile over `scf.for` loops on N (outer) and M,
+      with K innermost in steps of one, so that the M loop sweeps one
+      `[K, nr]` panel of the right operand while it is in cache. A right
+      operand stored `[N, K]` is first packed into a `[K, nr]`-readable
+      copy. The tile is vectorized (a broadcast multiply and a reduction,
+      folded into `vector.contract`) and lowered to outer products, i.e.
+      broadcast-FMA sequences; the accumulator tile stays in registers
+      across the K loop, read before it and written after it. With
+      `threads > 1` the larger of the M and N ranges is first split across
+      threads with `scf.forall`, and the register tile is chosen to divide
+      each thread's slice.
     - Every other op is tiled to rows of its innermost dimension, in chunks
       of up to `chunk` elements, and vectorized.
 

@@ -43,12 +43,15 @@ int64_t pickTile(int64_t size, ArrayRef<int64_t> candidates) {
 /// op, or null if tiling did not apply.
 Operation *tile(RewriterBase &rewriter, TilingInterface op,
                 ArrayRef<int64_t> sizes,
-                scf::SCFTilingOptions::LoopType loopType) {
+                scf::SCFTilingOptions::LoopType loopType,
+                ArrayRef<int64_t> interchange = {}) {
   if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
     return op;
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   options.setLoopType(loopType);
+  if (!interchange.empty())
+    options.setInterchange(interchange);
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> result =
       scf::tileUsingSCF(rewriter, op, options);
@@ -218,8 +221,13 @@ struct CPUTileAndVectorizePass
     sizes[m] = pickTile(slice[m], {6, 4, 3, 2, 1});
     sizes[n] = pickTile(slice[n], {16, 8, 4});
     sizes[k] = 1;
+    // N outside M: the M loop sweeps one [K, nr] panel of the right
+    // operand, which stays in cache, instead of streaming all of it.
+    SmallVector<int64_t> order = {int64_t(n), int64_t(m), int64_t(k)};
     return tile(rewriter, cast<TilingInterface>(current), sizes,
-                scf::SCFTilingOptions::LoopType::ForOp);
+                scf::SCFTilingOptions::LoopType::ForOp,
+                bounds.size() == 3 ? ArrayRef<int64_t>(order)
+                                   : ArrayRef<int64_t>());
   }
 
   /// The register tile reads the right operand in rows along N. When it is

@@ -25,8 +25,8 @@
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
 // CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
 // CHECK: %[[C:.*]] = memref.alloc() : memref<8x32xf32>
-// CHECK: scf.for %[[I:.*]] = %[[C0]] to %[[C8]] step %[[C4]] {
-// CHECK-NEXT: scf.for %[[J:.*]] = %[[C0]] to %[[C32]] step %[[C16]] {
+// CHECK: scf.for %[[J:.*]] = %[[C0]] to %[[C32]] step %[[C16]] {
+// CHECK-NEXT: scf.for %[[I:.*]] = %[[C0]] to %[[C8]] step %[[C4]] {
 // CHECK-NEXT: %[[TILE:.*]] = memref.subview %[[C]][%[[I]], %[[J]]] [4, 16] [1, 1]
 // CHECK-NEXT: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
 // CHECK-NEXT: %[[ACC:.*]] = scf.for %[[K:.*]] = %[[C0]] to %[[C16]] step %[[C1]] iter_args(%[[ITER:.*]] = %[[INIT]]) -> (vector<4x16xf32>) {
@@ -87,8 +87,8 @@ func.func @matmul(%a: memref<8x16xf32>, %b: memref<16x32xf32>) -> memref<8x32xf3
 // CHECK-NEXT: vector.transfer_read %[[SRC]]{{.*}} vector<8x8xf32>
 // CHECK: vector.shuffle
 // CHECK: vector.transfer_write %{{.*}}, %[[DST]]{{.*}} : vector<8x8xf32>
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C4:.*]] {
-// CHECK-NEXT: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C16]] {
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C16]] {
+// CHECK-NEXT: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C4:.*]] {
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %[[C16]] step
 // CHECK-NOT: %[[B]][
 // CHECK: memref.subview %[[P]][%[[K]], %[[J]]] [1, 16] [1, 1]
@@ -197,8 +197,8 @@ func.func @copy(%x: memref<4x256xf32>, %y: memref<4x256xf32>) {
 // THREADS: scf.forall (%[[T:.*]]) = (0) to (64) step (32) {
 // THREADS-DAG: memref.subview %[[A]][%[[T]], 0] [32, 16] [1, 1]
 // THREADS-DAG: %[[CT:.*]] = memref.subview %[[C]][%[[T]], 0] [32, 32] [1, 1]
-// THREADS: scf.for %[[I:.*]] = %{{.*}} to %[[C32:.*]] step %[[C4:.*]] {
-// THREADS-NEXT: scf.for %[[J:.*]] = %{{.*}} to %[[C32]] step %[[C16:.*]] {
+// THREADS: scf.for %[[J:.*]] = %{{.*}} to %[[C32:.*]] step %[[C16:.*]] {
+// THREADS-NEXT: scf.for %[[I:.*]] = %{{.*}} to %[[C32]] step %[[C4:.*]] {
 // THREADS-NEXT: memref.subview %[[CT]][%[[I]], %[[J]]] [4, 16] [1, 1]
 // THREADS: scf.for %{{.*}} = %{{.*}} to %[[C16]] step
 // THREADS-COUNT-4: vector.fma {{.*}} : vector<16xf32>
