@@ -14,7 +14,8 @@ def CPUTileAndVectorizePass
     - Matrix products (contractions with one M, N and K dimension) are tiled
       to an `mr x nr` register tile over `scf.for` loops on N (outer) and M,
       with K innermost in steps of one, so that the M loop sweeps one
-      `[K, nr]` panel of the right operand while it is in cache. A right
+      `[K, nr]` panel of the right operand while it is in cache; K longer
+      than 256 is first blocked so that the panel fits in L1. A right
       operand stored `[N, K]` is first packed into a `[K, nr]`-readable
       copy. The tile is vectorized (a broadcast multiply and a reduction,
       folded into `vector.contract`) and lowered to outer products, i.e.

@@ -214,6 +214,19 @@ struct CPUTileAndVectorizePass
           return nullptr;
       }
     }
+    // Block K so that the [kc, nr] panel of the right operand fits in L1
+    // while the M loop sweeps over it.
+    if (bounds[k] > 256) {
+      int64_t kc = pickTile(bounds[k], {256, 196, 128, 112, 64});
+      if (kc > 1 && kc < bounds[k]) {
+        SmallVector<int64_t> blocks(bounds.size(), 0);
+        blocks[k] = kc;
+        current = tile(rewriter, cast<TilingInterface>(current), blocks,
+                       scf::SCFTilingOptions::LoopType::ForOp);
+        if (!current)
+          return nullptr;
+      }
+    }
     // The register tile must divide what each thread gets.
     SmallVector<int64_t> slice =
         cast<linalg::LinalgOp>(current).getStaticLoopRanges();
