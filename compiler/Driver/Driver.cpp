@@ -15,7 +15,6 @@ using namespace mlir;
 mlir::OwningOpRef<ModuleOp> nnc::loadModel(MLIRContext &context,
                                            llvm::SourceMgr &sourceMgr,
                                            llvm::StringRef path) {
-  std::string error;
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (std::error_code ec = buffer.getError()) {
     mlir::emitError(UnknownLoc::get(&context))

@@ -556,33 +556,35 @@ NNC_LOWERING(CrossEntropyLowering, nn::CrossEntropyOp) {
   return SmallVector<Value>{sumAll(b, loc, perRow)};
 }
 
+/// The mean over every element of `term(prediction, target)`: the shape of
+/// both pairwise losses.
+Value meanOfTerms(OpBuilder &b, Location loc, Value prediction, Value target,
+                  function_ref<Value(Scalar &, Value, Value)> term) {
+  RankedTensorType type = tensorType(prediction);
+  double n = type.getNumElements();
+  Value terms = elementwise(b, loc, type, ValueRange{prediction, target},
+                            [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                              Scalar s{nb, nloc, type.getElementType()};
+                              return s.mul(term(s, v[0], v[1]), s.c(1 / n));
+                            });
+  return sumAll(b, loc, terms);
+}
+
 NNC_LOWERING(MseLowering, nn::MseOp) {
-  Type et = tensorType(a.getInput()).getElementType();
-  double n = tensorType(a.getInput()).getNumElements();
-  Value sq = elementwise(b, loc, tensorType(a.getInput()),
-                         ValueRange{a.getInput(), a.getTarget()},
-                         [&](OpBuilder &nb, Location nloc, ValueRange v) {
-                           Scalar s{nb, nloc, et};
-                           Value d = s.sub(v[0], v[1]);
-                           return s.mul(s.mul(d, d), s.c(1 / n));
-                         });
-  return SmallVector<Value>{sumAll(b, loc, sq)};
+  return SmallVector<Value>{meanOfTerms(b, loc, a.getInput(), a.getTarget(),
+                                        [](Scalar &s, Value x, Value t) {
+                                          Value d = s.sub(x, t);
+                                          return s.mul(d, d);
+                                        })};
 }
 
 NNC_LOWERING(BceLowering, nn::BceWithLogitsOp) {
-  Type et = tensorType(a.getLogits()).getElementType();
-  double n = tensorType(a.getLogits()).getNumElements();
-  Value terms = elementwise(b, loc, tensorType(a.getLogits()),
-                            ValueRange{a.getLogits(), a.getTarget()},
-                            [&](OpBuilder &nb, Location nloc, ValueRange v) {
-                              Scalar s{nb, nloc, et};
-                              Value x = v[0], t = v[1];
-                              Value loss =
-                                  s.add(s.sub(s.max(x, s.c(0)), s.mul(x, t)),
-                                        s.log1p(s.exp(s.neg(s.abs(x)))));
-                              return s.mul(loss, s.c(1 / n));
-                            });
-  return SmallVector<Value>{sumAll(b, loc, terms)};
+  // max(x, 0) - x t + log(1 + exp(-|x|)), stable for any x.
+  return SmallVector<Value>{meanOfTerms(
+      b, loc, a.getLogits(), a.getTarget(), [](Scalar &s, Value x, Value t) {
+        return s.add(s.sub(s.max(x, s.c(0)), s.mul(x, t)),
+                     s.log1p(s.exp(s.neg(s.abs(x)))));
+      })};
 }
 
 NNC_LOWERING(ClipGradNormLowering, nn::ClipGradNormOp) {
