@@ -86,8 +86,11 @@ static LogicalResult run(Location loc, ArrayRef<std::string> argv) {
 
 static FailureOr<std::string> findTool(Location loc, StringRef name,
                                        const char *envVar) {
-  if (const char *env = std::getenv(envVar))
-    return std::string(env);
+  // $NNC_CC and friends may name a program on PATH or give a path.
+  if (const char *env = std::getenv(envVar); env && *env)
+    name = env;
+  if (name.contains('/'))
+    return name.str();
   if (auto path = llvm::sys::findProgramByName(name))
     return *path;
   return emitError(loc) << "cannot find '" << name << "' (set " << envVar
