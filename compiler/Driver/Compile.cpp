@@ -27,8 +27,10 @@ static LogicalResult runPipeline(ModuleOp module,
   return pm.run(module);
 }
 
-LogicalResult nnc::buildSteps(ModuleOp module) {
-  return runPipeline(module, buildTrainStepPipeline);
+LogicalResult nnc::buildSteps(ModuleOp module,
+                              const TrainStepOptions &options) {
+  return runPipeline(
+      module, [&](OpPassManager &pm) { buildTrainStepPipeline(pm, options); });
 }
 
 LogicalResult nnc::lowerToLinalg(ModuleOp module) {

@@ -20,12 +20,14 @@ namespace nnc {
 
 /// How to compile a model.
 struct CompileOptions {
+  TrainStepOptions steps;
   CodegenOptions codegen;
   CPUPipelineOptions cpu;
 };
 
 /// Runs autodiff and step assembly: the `--emit=train` stage.
-mlir::LogicalResult buildSteps(mlir::ModuleOp module);
+mlir::LogicalResult buildSteps(mlir::ModuleOp module,
+                               const TrainStepOptions &options = {});
 
 /// Lowers steps to fused linalg on tensors: the `--emit=linalg` stage.
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);

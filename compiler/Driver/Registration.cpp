@@ -2,6 +2,7 @@
 
 #include "compiler/Driver/Registration.h"
 
+#include "compiler/Analysis/Passes.h"
 #include "compiler/Codegen/Passes.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Pipelines/Pipelines.h"
@@ -22,6 +23,7 @@ void nnc::registerAllDialects(mlir::DialectRegistry &registry) {
 void nnc::registerAllPasses() {
   mlir::registerAllPasses();
   mlir::nn::registerNNPasses();
+  registerNNCAnalysisPasses();
   registerNNCConversionPasses();
   registerNNCCodegenPasses();
   registerPipelines();

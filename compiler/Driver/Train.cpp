@@ -40,6 +40,8 @@ struct ModelLibrary {
   int (*save)(const void *, const char *) = nullptr;
   int (*load)(void *, const char *) = nullptr;
   const char *(*lastError)(const void *) = nullptr;
+  /// Instrumented libraries only.
+  const double *(*gradRms)(const void *) = nullptr;
 
   ~ModelLibrary() {
     if (handle)
@@ -61,52 +63,10 @@ struct ModelLibrary {
         !sym("set_learning_rate", setLearningRate) || !sym("save", save) ||
         !sym("load", load) || !sym("last_error", lastError))
       return "'" + path + "' lacks the C API of model '" + model + "'";
+    sym("grad_rms", gradRms);
     return "";
   }
 };
-
-/// Finds the train and test files of a data set: a known name or a
-/// directory with IDX files (gzipped or not) or .npy pairs.
-struct DataFiles {
-  std::string trainInputs, trainLabels, testInputs, testLabels;
-};
-
-std::optional<DataFiles> findData(StringRef data, std::string &error) {
-  std::string dir = data == "fashion-mnist"
-                        ? std::string("/usr/share/datasets/fashion-mnist")
-                        : data.str();
-  auto pick = [&](ArrayRef<std::string> names) -> std::string {
-    for (const std::string &name : names) {
-      llvm::SmallString<256> path(dir);
-      llvm::sys::path::append(path, name);
-      if (llvm::sys::fs::exists(path))
-        return std::string(path);
-    }
-    return "";
-  };
-  DataFiles files;
-  files.trainInputs = pick(
-      {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train_x.npy"});
-  files.trainLabels = pick(
-      {"train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte", "train_y.npy"});
-  files.testInputs = pick(
-      {"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "test_x.npy"});
-  files.testLabels = pick(
-      {"t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte", "test_y.npy"});
-  if (files.trainInputs.empty() || files.trainLabels.empty() ||
-      files.testInputs.empty() || files.testLabels.empty()) {
-    error =
-        "data set '" + data.str() + "' not found: expects a directory (" + dir +
-        ") with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
-        "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or "
-        "train_x.npy, train_y.npy, test_x.npy and test_y.npy" +
-        (data == "fashion-mnist"
-             ? " (install Debian's dataset-fashion-mnist: tools/setup.sh)"
-             : "");
-    return std::nullopt;
-  }
-  return files;
-}
 
 std::string cacheRoot(const TrainOptions &options) {
   if (!options.cacheDir.empty())
@@ -152,7 +112,173 @@ std::pair<double, double> evaluate(const ModelLibrary &lib, void *state,
   return {lossSum / ds.count, double(correct) / ds.count};
 }
 
+/// Watches the gradient RMS an instrumented step reports: warns, at the
+/// parameter's model-file line, where the measured gradient vanishes,
+/// explodes or turns non-finite, and keeps the first and last steps'
+/// values for the report.
+struct GradientMonitor {
+  /// How many steps the first and last windows cover.
+  static constexpr int64_t kWindow = 20;
+
+  GradientMonitor(func::FuncOp model, const FlowCheckOptions &options,
+                  const std::vector<TensorInfo> &params)
+      : analysis(model, options.flow), options(options),
+        numParams(params.size()), initial(numParams), ring(kWindow * numParams),
+        warnedNonFinite(numParams) {
+    // The library lists parameters in its own order; match them by name.
+    llvm::StringMap<size_t> libIndex;
+    for (auto [i, p] : llvm::enumerate(params)) {
+      libIndex[p.name] = i;
+      names.push_back(p.name);
+    }
+    locs.assign(numParams, UnknownLoc::get(model.getContext()));
+    for (const ParamFlow &p : analysis.getParams()) {
+      auto it = libIndex.find(p.name);
+      if (it == libIndex.end())
+        continue;
+      nn::ParamOp op = p.op;
+      locs[it->second] = op.getLoc();
+      // The ratio rule compares the first and last weight, as the analysis.
+      if (p.rank >= 2 && p.reached)
+        weights.push_back({it->second, &p});
+    }
+  }
+
+  void record(const double *rms, int epoch, int64_t step) {
+    if (steps < kWindow)
+      for (size_t i = 0; i < numParams; ++i)
+        initial[i] += rms[i] * rms[i];
+    std::copy(rms, rms + numParams,
+              ring.begin() + (steps % kWindow) * numParams);
+    ++steps;
+    for (size_t i = 0; i < numParams; ++i)
+      if (!std::isfinite(rms[i]) && !warnedNonFinite[i]) {
+        warnedNonFinite[i] = true;
+        pending.push_back(
+            {FlowWarning::ExplodingGradient,
+             paramLoc(i),
+             "gradient of '" + name(i) + "' is " +
+                 (std::isnan(rms[i]) ? "NaN" : "infinite") + " at epoch " +
+                 std::to_string(epoch) + ", step " + std::to_string(step),
+             {{paramLoc(i), "consider clip_grad_norm in the train section, "
+                            "a smaller --lr, or normalization"}}});
+      }
+    // The ratio rule, on the mean square over a window of steps.
+    if (weights.size() < 2 || steps % kWindow != 0)
+      return;
+    auto windowRms = [&](size_t i) {
+      double sum = 0;
+      for (int64_t s = 0; s < kWindow; ++s)
+        sum += ring[s * numParams + i] * ring[s * numParams + i];
+      return std::sqrt(sum / kWindow);
+    };
+    size_t first = weights.front().first, last = weights.back().first;
+    double a = windowRms(first), b = windowRms(last);
+    if (!(a > 0) || !(b > 0) || !std::isfinite(a) || !std::isfinite(b))
+      return;
+    double ratio = a / b;
+    bool vanishing = ratio <= options.flow.vanishingThreshold;
+    bool exploding = ratio >= options.flow.explodingThreshold;
+    if ((vanishing && warnedVanishing) || (exploding && warnedExploding) ||
+        (!vanishing && !exploding))
+      return;
+    (vanishing ? warnedVanishing : warnedExploding) = true;
+    const ParamFlow &pf = *weights.front().second;
+    const ParamFlow &pl = *weights.back().second;
+    double predicted = pl.gradRms > 0 ? pf.gradRms / pl.gradRms : 0;
+    pending.push_back(
+        {vanishing ? FlowWarning::VanishingGradient
+                   : FlowWarning::ExplodingGradient,
+         paramLoc(first),
+         "measured gradient " +
+             std::string(vanishing ? "vanishes" : "explodes") + ": at '" +
+             name(first) + "' it is " + formatRatio(ratio) +
+             (vanishing ? " of" : " times") + " its size at '" + name(last) +
+             "' (RMS over steps " + std::to_string(step - kWindow + 1) + "-" +
+             std::to_string(step) + " of epoch " + std::to_string(epoch) + ")",
+         {{paramLoc(first), "the analysis predicted " + formatRatio(predicted) +
+                                " at initialization (nnc analyze)"}}});
+  }
+
+  /// Emits the warnings gathered since the last call; fails if one was an
+  /// error.
+  LogicalResult report() {
+    LogicalResult result = emitFlowFindings(pending, options.policy);
+    pending.clear();
+    return result;
+  }
+
+  MeasuredGradients measured() const {
+    MeasuredGradients m;
+    int64_t first = std::min(steps, kWindow), last = std::min(steps, kWindow);
+    m.initialSteps = first;
+    m.finalSteps = last;
+    for (size_t i = 0; i < numParams; ++i) {
+      m.names.push_back(name(i));
+      m.initial.push_back(first ? std::sqrt(initial[i] / first) : 0);
+      double sum = 0;
+      for (int64_t s = 0; s < last; ++s)
+        sum += ring[s * numParams + i] * ring[s * numParams + i];
+      m.final.push_back(last ? std::sqrt(sum / last) : 0);
+    }
+    return m;
+  }
+
+  std::string name(size_t i) const { return names[i]; }
+  Location paramLoc(size_t i) const { return locs[i]; }
+
+  GradientFlowAnalysis analysis;
+  FlowCheckOptions options;
+  size_t numParams;
+  int64_t steps = 0;
+  std::vector<double> initial, ring;
+  std::vector<std::string> names;
+  std::vector<Location> locs;
+  /// Library index and prediction of each weight, first layer first.
+  std::vector<std::pair<size_t, const ParamFlow *>> weights;
+  std::vector<bool> warnedNonFinite;
+  bool warnedVanishing = false, warnedExploding = false;
+  std::vector<FlowFinding> pending;
+};
+
 } // namespace
+
+std::optional<DataFiles> nnc::findDataSet(StringRef data, std::string &error) {
+  std::string dir = data == "fashion-mnist"
+                        ? std::string("/usr/share/datasets/fashion-mnist")
+                        : data.str();
+  auto pick = [&](ArrayRef<std::string> names) -> std::string {
+    for (const std::string &name : names) {
+      llvm::SmallString<256> path(dir);
+      llvm::sys::path::append(path, name);
+      if (llvm::sys::fs::exists(path))
+        return std::string(path);
+    }
+    return "";
+  };
+  DataFiles files;
+  files.trainInputs = pick(
+      {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train_x.npy"});
+  files.trainLabels = pick(
+      {"train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte", "train_y.npy"});
+  files.testInputs = pick(
+      {"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "test_x.npy"});
+  files.testLabels = pick(
+      {"t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte", "test_y.npy"});
+  if (files.trainInputs.empty() || files.trainLabels.empty() ||
+      files.testInputs.empty() || files.testLabels.empty()) {
+    error =
+        "data set '" + data.str() + "' not found: expects a directory (" + dir +
+        ") with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+        "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or "
+        "train_x.npy, train_y.npy, test_x.npy and test_y.npy" +
+        (data == "fashion-mnist"
+             ? " (install Debian's dataset-fashion-mnist: tools/setup.sh)"
+             : "");
+    return std::nullopt;
+  }
+  return files;
+}
 
 int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                      const TrainOptions &options) {
@@ -171,14 +297,19 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                 status.getLastModificationTime().time_since_epoch().count());
   std::string keyText = (*source)->getBuffer().str() + "\n" NNC_VERSION "\n" +
                         build + "\n" + options.compile.codegen.cpu + "\n" +
-                        std::to_string(options.compile.cpu.threads);
+                        std::to_string(options.compile.cpu.threads) + "\n" +
+                        (options.compile.steps.gradStats ? "grad-stats" : "");
   std::string key = llvm::utohexstr(llvm::xxh3_64bits(keyText));
   llvm::SmallString<256> dir(cacheRoot(options));
   llvm::sys::path::append(dir, key);
 
   OwningOpRef<ModuleOp> module =
       loadModel(context, sourceMgr, options.modelPath);
-  if (!module || failed(buildSteps(*module)))
+  if (!module || failed(checkGradientFlow(*module, options.flow)))
+    return kExitInputError;
+  // The analysis refers to the model, which building the steps replaces.
+  OwningOpRef<ModuleOp> original(cast<ModuleOp>((*module)->clone()));
+  if (failed(buildSteps(*module, options.compile.steps)))
     return kExitInputError;
   FailureOr<LibraryInterface> described = LibraryInterface::fromModule(*module);
   if (failed(described))
@@ -208,9 +339,19 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (std::string error = model.open(std::string(libPath), lib.model);
       !error.empty())
     return fail(error);
+  std::optional<GradientMonitor> monitor;
+  if (options.compile.steps.gradStats) {
+    if (!model.gradRms)
+      return fail("'" + std::string(libPath) + "' lacks " + lib.model +
+                  "_grad_rms");
+    func::FuncOp analyzed = findModel(*original);
+    if (!analyzed)
+      return kExitInputError;
+    monitor.emplace(analyzed, options.flow, lib.params);
+  }
 
   std::string error;
-  std::optional<DataFiles> files = findData(options.data, error);
+  std::optional<DataFiles> files = findDataSet(options.data, error);
   if (!files)
     return fail(error);
   char message[512];
@@ -266,9 +407,13 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                     std::to_string(step + 1) +
                     "; try a smaller --lr or clip_grad_norm");
       }
+      if (monitor)
+        monitor->record(model.gradRms(state), epoch + 1, step + 1);
       nnc_progress_step(&progress, loss, nnc_now());
     }
     nnc_progress_end(&progress, nnc_now());
+    if (monitor && failed(monitor->report()))
+      return kExitInputError;
     auto [testLoss, testAccuracy] =
         evaluate(model, state, test, batch, classes);
     accuracy = testAccuracy;
@@ -277,6 +422,16 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                                  epoch + 1, options.epochs, testLoss,
                                  testAccuracy);
     llvm::outs().flush();
+  }
+  if (monitor && !options.gradReportPath.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(options.gradReportPath, ec);
+    if (ec)
+      return fail("cannot write '" + options.gradReportPath +
+                  "': " + ec.message());
+    MeasuredGradients measured = monitor->measured();
+    writeFlowReport(monitor->analysis, lib.model, &measured, out);
+    llvm::outs() << "wrote " << options.gradReportPath << "\n";
   }
   if (!options.savePath.empty()) {
     if (model.save(state, options.savePath.c_str()) != 0)

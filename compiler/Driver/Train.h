@@ -8,6 +8,7 @@
 #ifndef NNC_COMPILER_DRIVER_TRAIN_H
 #define NNC_COMPILER_DRIVER_TRAIN_H
 
+#include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/Compile.h"
 
 #include <cstdint>
@@ -15,6 +16,16 @@
 #include <string>
 
 namespace nnc {
+
+/// The files of a data set with a train and a test split.
+struct DataFiles {
+  std::string trainInputs, trainLabels, testInputs, testLabels;
+};
+
+/// Finds the train and test files of a data set: a known name
+/// (`fashion-mnist`) or a directory with IDX files (gzipped or not) or .npy
+/// pairs. Sets `error` and returns nothing if they are missing.
+std::optional<DataFiles> findDataSet(llvm::StringRef data, std::string &error);
 
 /// What `nnc train` was asked to do.
 struct TrainOptions {
@@ -29,6 +40,12 @@ struct TrainOptions {
   /// quick runs and tests.
   int64_t maxSteps = 0;
   CompileOptions compile;
+  /// The gradient-flow warnings, checked before training and, with
+  /// `compile.steps.gradStats`, against the measured gradients during it.
+  FlowCheckOptions flow;
+  /// Where to write the predicted-versus-measured report (needs
+  /// `compile.steps.gradStats`); empty: none.
+  std::string gradReportPath;
 };
 
 /// Runs `nnc train`; returns the process exit status. Errors about the

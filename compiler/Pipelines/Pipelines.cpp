@@ -20,9 +20,12 @@
 
 using namespace mlir;
 
-void nnc::buildTrainStepPipeline(OpPassManager &pm) {
+void nnc::buildTrainStepPipeline(OpPassManager &pm,
+                                 const TrainStepOptions &options) {
   pm.addPass(nn::createNNAutodiffPass());
-  pm.addPass(nn::createNNBuildTrainStepPass());
+  nn::NNBuildTrainStepPassOptions step;
+  step.gradStats = options.gradStats;
+  pm.addPass(nn::createNNBuildTrainStepPass(step));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -86,9 +89,19 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
 }
 
 void nnc::registerPipelines() {
-  PassPipelineRegistration<>(
+  struct StepOptions : PassPipelineOptions<StepOptions> {
+    Option<bool> gradStats{*this, "grad-stats",
+                           llvm::cl::desc("Instrument the training step with "
+                                          "each gradient's RMS"),
+                           llvm::cl::init(false)};
+  };
+  PassPipelineRegistration<StepOptions>(
       "nnc-train-step", "Builds the training and evaluation steps of nn models",
-      buildTrainStepPipeline);
+      [](OpPassManager &pm, const StepOptions &options) {
+        TrainStepOptions step;
+        step.gradStats = options.gradStats;
+        buildTrainStepPipeline(pm, step);
+      });
   PassPipelineRegistration<>("nnc-linalg",
                              "Lowers nn steps to fused linalg on tensors",
                              buildLinalgPipeline);

@@ -16,9 +16,16 @@ class OpPassManager;
 
 namespace nnc {
 
+/// Options of step assembly.
+struct TrainStepOptions {
+  /// Instrument the training step with each gradient's RMS.
+  bool gradStats = false;
+};
+
 /// Model -> `@m_train_step` and `@m_eval_step` on `nn` ops: autodiff, step
 /// assembly, then canonicalize and CSE (`nnc-train-step` in nnc-opt).
-void buildTrainStepPipeline(mlir::OpPassManager &pm);
+void buildTrainStepPipeline(mlir::OpPassManager &pm,
+                            const TrainStepOptions &options = {});
 
 /// Steps on `nn` ops -> `linalg` on tensors with elementwise chains fused
 /// (`nnc-linalg` in nnc-opt). Target-neutral.

@@ -86,6 +86,9 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
     else if (info->name != "lr" && info->name != "step")
       lib.inputs.push_back(*info);
   }
+  for (unsigned i = 0, e = train.getNumResults(); i < e; ++i)
+    if (auto name = train.getResultAttrOfType<StringAttr>(i, "nn.name"))
+      lib.gradStats |= name.getValue() == "grad_rms";
   FailureOr<TensorInfo> loss =
       describe(eval.getLoc(), eval.getResultTypes()[0], {});
   if (failed(loss))
@@ -285,6 +288,23 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
         "unchanged and "
      << m << "_last_error says why. */\n"
      << "int " << m << "_load(" << m << "_state *state, const char *path);\n\n"
+     << (lib.gradStats
+             ? "/** Instrumentation (--instrument=grad-stats): the RMS of "
+               "each parameter's\n * gradient in the last training step, "
+               "before clipping, in the order of\n * " +
+                   m +
+                   "_params; all zero before the first step. The array "
+                   "belongs to the\n * state. */\n"
+                   "const double *" +
+                   m + "_grad_rms(const " + m +
+                   "_state *state);\n\n"
+                   "/** Whether parameter `index`'s gradient in the last "
+                   "training step had a\n * NaN or infinite element: 1 if "
+                   "so, 0 if not (or if `index` is out of\n * range). */\n"
+                   "int " +
+                   m + "_grad_nonfinite(const " + m +
+                   "_state *state, size_t index);\n\n"
+             : std::string())
      << "/** The message of the last failed call on this state (\"\" if "
         "none). */\n"
      << "const char *" << m << "_last_error(const " << m
@@ -317,6 +337,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
       add("const double *");
     }
     add(lossType + " *");
+    if (train && lib.gradStats)
+      add("double *");
     if (!train)
       for (const TensorInfo &out : lib.outputs)
         add(out.cType + " *");
@@ -344,6 +366,9 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  /* Scratch for every temporary of a step, planned at compile time. "
         "*/\n"
      << "  void *workspace;\n  double lr;\n  int64_t steps;\n"
+     << (lib.gradStats ? "  double grad_rms[" +
+                             std::to_string(std::max<size_t>(np, 1)) + "];\n"
+                       : std::string())
      << "  char error[512];\n};\n\n";
   // One allocation holds every parameter and state tensor, 64-byte aligned.
   os << "static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
@@ -406,7 +431,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  " << lossType << " loss = 0;\n"
      << "  double step = (double)(s->steps + 1);\n"
      << "  _nnc_" << m << "_train_step(" << args(true)
-     << ", &s->lr, &step, &loss, s->workspace);\n"
+     << ", &s->lr, &step, &loss" << (lib.gradStats ? ", s->grad_rms" : "")
+     << ", s->workspace);\n"
      << "  s->steps++;\n  return loss;\n}\n\n";
   os << lossType << " " << m << "_eval_step(" << m << "_state *s"
      << inputParams(lib);
@@ -442,4 +468,13 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << ", s->error, sizeof(s->error));\n}\n\n"
      << "const char *" << m << "_last_error(const " << m
      << "_state *s) { return s->error; }\n";
+  if (lib.gradStats)
+    os << "\nconst double *" << m << "_grad_rms(const " << m
+       << "_state *s) { return s->grad_rms; }\n"
+       << "int " << m << "_grad_nonfinite(const " << m
+       << "_state *s, size_t index) {\n"
+       << "  if (index >= " << np << ") return 0;\n"
+       << "  double r = s->grad_rms[index];\n"
+       << "  /* r - r is 0 for finite r, NaN otherwise. */\n"
+       << "  return !(r - r == 0);\n}\n";
 }

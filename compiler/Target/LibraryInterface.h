@@ -46,6 +46,9 @@ struct LibraryInterface {
   int64_t workspaceBytes = 0;
   /// Whether the code runs on OpenMP threads (and needs libomp).
   bool openmp = false;
+  /// Whether the training step reports each gradient's RMS
+  /// (`--instrument=grad-stats`): the API then has `<m>_grad_rms`.
+  bool gradStats = false;
 
   /// Reads the interface off `@<m>_train_step` and `@<m>_eval_step` (the
   /// output of nnc-train-step). Fails with a diagnostic if they are missing

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
 #include "compiler/Driver/Registration.h"
@@ -27,6 +28,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
 
 namespace cl = llvm::cl;
 using namespace mlir;
@@ -54,10 +57,80 @@ cl::SubCommand compileCommand("compile",
 cl::SubCommand trainCommand("train",
                             "Compile a model, then train it on a data set");
 
+cl::SubCommand analyzeCommand("analyze",
+                              "Predict each parameter's gradient at "
+                              "initialization and report where it vanishes "
+                              "or explodes");
+
 cl::opt<std::string> inputFile(cl::Positional,
                                cl::desc("<model.nn|model.mlir>"), cl::Required,
                                cl::sub(compileCommand), cl::sub(trainCommand),
-                               cl::cat(nncCategory));
+                               cl::sub(analyzeCommand), cl::cat(nncCategory));
+
+cl::list<std::string> warningFlags(
+    "W", cl::Prefix,
+    cl::desc("Gradient-flow warnings: -W<name>, -Wno-<name>, -Werror, "
+             "-Werror=<name>; names: vanishing-gradient, exploding-gradient, "
+             "saturated-activation, dead-relu, parameter-without-gradient, "
+             "unmodeled-op, and the group gradient-flow"),
+    cl::value_desc("warning"), cl::sub(compileCommand), cl::sub(trainCommand),
+    cl::sub(analyzeCommand), cl::cat(nncCategory));
+
+cl::opt<double> vanishingThreshold(
+    "vanishing-threshold",
+    cl::desc("Warn when the first layer's gradient is at most this fraction "
+             "of the last layer's (default 1e-3)"),
+    cl::init(1e-3), cl::sub(compileCommand), cl::sub(trainCommand),
+    cl::sub(analyzeCommand), cl::cat(nncCategory));
+
+cl::opt<double> explodingThreshold(
+    "exploding-threshold",
+    cl::desc("Warn when the first layer's gradient is at least this multiple "
+             "of the last layer's (default 70)"),
+    cl::init(70.0), cl::sub(compileCommand), cl::sub(trainCommand),
+    cl::sub(analyzeCommand), cl::cat(nncCategory));
+
+cl::opt<std::string> calibrate(
+    "calibrate",
+    cl::desc("Take the input statistics from a data set (as --data) instead "
+             "of assuming standardized inputs"),
+    cl::value_desc("data"), cl::sub(compileCommand), cl::sub(trainCommand),
+    cl::sub(analyzeCommand), cl::cat(nncCategory));
+
+enum class AnalyzeFormat { Table, JSON };
+
+cl::opt<AnalyzeFormat> analyzeFormat(
+    "format", cl::desc("How nnc analyze prints its prediction"),
+    cl::init(AnalyzeFormat::Table),
+    cl::values(clEnumValN(AnalyzeFormat::Table, "table",
+                          "a table, one row per parameter (default)"),
+               clEnumValN(AnalyzeFormat::JSON, "json",
+                          "JSON, one record per parameter")),
+    cl::sub(analyzeCommand), cl::cat(nncCategory));
+
+cl::opt<std::string>
+    reportPath("report",
+               cl::desc("Write an HTML page with a chart of the gradient per "
+                        "layer"),
+               cl::value_desc("file.html"), cl::sub(analyzeCommand),
+               cl::cat(nncCategory));
+
+enum class Instrument { None, GradStats };
+
+cl::opt<Instrument> instrument(
+    "instrument", cl::desc("Add run-time instrumentation to the training step"),
+    cl::init(Instrument::None),
+    cl::values(clEnumValN(Instrument::None, "none", "none (default)"),
+               clEnumValN(Instrument::GradStats, "grad-stats",
+                          "each parameter's gradient RMS and a non-finite "
+                          "flag, through <model>_grad_rms()")),
+    cl::sub(compileCommand), cl::sub(trainCommand), cl::cat(nncCategory));
+
+cl::opt<std::string> gradReportPath(
+    "grad-report",
+    cl::desc("Write an HTML page with the measured gradient per layer over "
+             "the predicted one (implies --instrument=grad-stats)"),
+    cl::value_desc("file.html"), cl::sub(trainCommand), cl::cat(nncCategory));
 
 cl::opt<std::string>
     outputFile("o",
@@ -131,6 +204,73 @@ cl::opt<bool> printLocations("print-locations",
                              cl::init(true), cl::sub(compileCommand),
                              cl::cat(nncCategory));
 
+/// Reads the gradient-flow flags; prints an error and returns false on a
+/// bad one.
+bool getFlowOptions(nnc::FlowCheckOptions &options) {
+  for (const std::string &flag : warningFlags) {
+    std::string message;
+    if (failed(options.policy.apply(flag, message))) {
+      llvm::errs() << "nnc: error: " << message << "\n";
+      return false;
+    }
+  }
+  if (!(vanishingThreshold > 0) || !(explodingThreshold > 1) ||
+      !std::isfinite(explodingThreshold)) {
+    llvm::errs() << "nnc: error: --vanishing-threshold must be positive and "
+                    "--exploding-threshold a finite number above 1\n";
+    return false;
+  }
+  options.flow.vanishingThreshold = vanishingThreshold;
+  options.flow.explodingThreshold = explodingThreshold;
+  options.calibrate = calibrate;
+  return true;
+}
+
+int runAnalyze() {
+  nnc::FlowCheckOptions flow;
+  if (!getFlowOptions(flow))
+    return nnc::kExitUsageError;
+  DialectRegistry registry;
+  nnc::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  if (inputFile != "-" && !llvm::sys::fs::exists(inputFile)) {
+    llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+    return nnc::kExitUsageError;
+  }
+  OwningOpRef<ModuleOp> module = nnc::loadModel(context, sourceMgr, inputFile);
+  if (!module)
+    return nnc::kExitInputError;
+  func::FuncOp model = nnc::findModel(*module);
+  if (!model)
+    return nnc::kExitInputError;
+  std::string error;
+  if (failed(nnc::prepareFlowOptions(model, flow, error))) {
+    llvm::errs() << "nnc: error: --calibrate: " << error << "\n";
+    return nnc::kExitUsageError;
+  }
+  nnc::GradientFlowAnalysis analysis(model, flow.flow);
+  bool errors =
+      failed(nnc::emitFlowFindings(analysis.getFindings(), flow.policy));
+  if (analyzeFormat == AnalyzeFormat::JSON)
+    nnc::printFlowJSON(analysis, model.getSymName(), llvm::outs());
+  else
+    nnc::printFlowTable(analysis, llvm::outs());
+  if (!reportPath.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(reportPath, ec);
+    if (ec) {
+      llvm::errs() << "nnc: error: cannot write '" << reportPath
+                   << "': " << ec.message() << "\n";
+      return nnc::kExitUsageError;
+    }
+    nnc::writeFlowReport(analysis, model.getSymName(), nullptr, out);
+  }
+  return errors ? nnc::kExitInputError : nnc::kExitSuccess;
+}
+
 int runCompile() {
   DialectRegistry registry;
   nnc::registerAllDialects(registry);
@@ -154,7 +294,7 @@ int runCompile() {
     nnc::LibraryInterface lib;
     std::string dir =
         outputFile.empty() ? std::string(".") : outputFile.getValue();
-    if (failed(nnc::buildSteps(*module)) ||
+    if (failed(nnc::buildSteps(*module, options.steps)) ||
         failed(nnc::writeLibrary(*module, options, dir, lib)))
       return nnc::kExitInputError;
     return nnc::kExitSuccess;
@@ -174,7 +314,8 @@ int runCompile() {
   if (printLocations)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
         .useLocalScope();
-  if (emitKind != EmitKind::NN && failed(nnc::buildSteps(*module)))
+  if (emitKind != EmitKind::NN &&
+      failed(nnc::buildSteps(*module, options.steps)))
     return nnc::kExitInputError;
   if (emitKind == EmitKind::Train || emitKind == EmitKind::Eval) {
     // Show only the step asked for.
@@ -233,6 +374,11 @@ int runTrain() {
   options.maxSteps = maxSteps;
   options.compile.codegen.cpu = targetCPU;
   options.compile.cpu.threads = threads;
+  options.compile.steps.gradStats =
+      instrument == Instrument::GradStats || !gradReportPath.empty();
+  options.gradReportPath = gradReportPath;
+  if (!getFlowOptions(options.flow))
+    return nnc::kExitUsageError;
   return nnc::runTraining(context, sourceMgr, options);
 }
 
@@ -253,14 +399,18 @@ int main(int argc, char **argv) {
           "and "
           "<model>.h\n"
           "  nnc compile model.nn --emit=train  print the training step IR\n"
-          "  nnc train model.nn --epochs 2      train on Fashion-MNIST\n",
+          "  nnc train model.nn --epochs 2      train on Fashion-MNIST\n"
+          "  nnc analyze model.nn               predict the gradient of "
+          "every layer\n",
           &llvm::errs()))
     return nnc::kExitUsageError;
   if (compileCommand)
     return runCompile();
   if (trainCommand)
     return runTrain();
-  llvm::errs() << "nnc: error: expects a command: compile or train (see nnc "
-                  "--help)\n";
+  if (analyzeCommand)
+    return runAnalyze();
+  llvm::errs() << "nnc: error: expects a command: compile, train or analyze "
+                  "(see nnc --help)\n";
   return nnc::kExitUsageError;
 }

@@ -99,7 +99,7 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType type,
 Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
              double init,
              function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
-             BodyFn map = nullptr) {
+             BodyFn map = nullptr, Type resultElementType = nullptr) {
   MLIRContext *ctx = b.getContext();
   RankedTensorType type = tensorType(input);
   int64_t rank = type.getRank();
@@ -113,7 +113,8 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
       keptShape.push_back(type.getDimSize(i));
     }
   }
-  auto resultType = RankedTensorType::get(keptShape, type.getElementType());
+  auto resultType = RankedTensorType::get(
+      keptShape, resultElementType ? resultElementType : type.getElementType());
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
                                  projection(ctx, rank, kept)};
   return linalg::GenericOp::create(
@@ -134,9 +135,10 @@ Value maxf(OpBuilder &b, Location loc, Value acc, Value x) {
 }
 
 /// Sums every element of `input` into a 0-d tensor, applying `map` first.
-Value sumAll(OpBuilder &b, Location loc, Value input, BodyFn map = nullptr) {
+Value sumAll(OpBuilder &b, Location loc, Value input, BodyFn map = nullptr,
+             Type resultElementType = nullptr) {
   SmallVector<bool> all(tensorType(input).getRank(), true);
-  return reduce(b, loc, input, all, 0.0, addf, map);
+  return reduce(b, loc, input, all, 0.0, addf, map, resultElementType);
 }
 
 /// Reads a 0-d tensor as a scalar.
@@ -615,6 +617,27 @@ NNC_LOWERING(ClipGradNormLowering, nn::ClipGradNormOp) {
   return results;
 }
 
+NNC_LOWERING(GradientRmsLowering, nn::GradientRmsOp) {
+  // Squares are summed in f64, where those of f32 values cannot overflow.
+  Type f64 = b.getF64Type();
+  SmallVector<Value> rms;
+  for (Value g : a.getGradients()) {
+    Value sum = scalarOf(b, loc,
+                         sumAll(
+                             b, loc, g,
+                             [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                               Value x = castTo(nb, nloc, v[0], f64);
+                               return Scalar{nb, nloc, f64}.mul(x, x);
+                             },
+                             f64));
+    Scalar s{b, loc, f64};
+    rms.push_back(s.sqrt(
+        s.div(sum, s.c(static_cast<double>(tensorType(g).getNumElements())))));
+  }
+  return SmallVector<Value>{
+      tensor::FromElementsOp::create(b, loc, op.getType(), rms)};
+}
+
 /// A parallel generic with several results of `type`.
 SmallVector<Value> elementwiseMulti(OpBuilder &b, Location loc,
                                     RankedTensorType type, ValueRange inputs,
@@ -832,8 +855,8 @@ struct ConvertNNToLinalgPass
                  ReshapeLowering, BroadcastLowering, ConcatLowering,
                  SumLowering, MeanLowering, SoftmaxLowering, LogSoftmaxLowering,
                  OneHotLowering, CrossEntropyLowering, MseLowering, BceLowering,
-                 ClipGradNormLowering, SgdUpdateLowering, AdamUpdateLowering>(
-        ctx);
+                 ClipGradNormLowering, GradientRmsLowering, SgdUpdateLowering,
+                 AdamUpdateLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -403,3 +403,13 @@ LogicalResult ClipGradNormOp::inferReturnTypes(MLIRContext *,
   types.push_back(RankedTensorType::get({}, element));
   return success();
 }
+
+LogicalResult GradientRmsOp::verify() {
+  if (getGradients().empty())
+    return emitOpError("expects at least one gradient");
+  int64_t size = getType().getDimSize(0);
+  if (size != static_cast<int64_t>(getGradients().size()))
+    return emitOpError("expects one result element per gradient (")
+           << getGradients().size() << "), got " << size;
+  return success();
+}

@@ -11,6 +11,7 @@
 #define NN_OPS_TD
 
 include "dialects/NN/IR/NNBase.td"
+include "dialects/NN/Interfaces/GradientFlowOpInterface.td"
 include "dialects/NN/Interfaces/GradientOpInterface.td"
 include "mlir/IR/OpAsmInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
@@ -29,7 +30,8 @@ def NN_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
 //===----------------------------------------------------------------------===//
 
 def NN_ParamOp : NN_Op<"param", [Pure,
-    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "A trainable parameter.";
   let description = [{
     Declares a trainable parameter: its stable name (used in diagnostics,
@@ -58,7 +60,8 @@ def NN_ParamOp : NN_Op<"param", [Pure,
 
 class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
     : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
-        DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
+        DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>])> {
   let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
@@ -113,7 +116,9 @@ def NN_DivOp : NN_BinaryOp<"div"> {
 
 class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
     : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
-        DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
+        DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
+                                  ["getGradientBound"]>])> {
   let arguments = (ins NN_FloatTensor:$input);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
@@ -132,7 +137,8 @@ def NN_NegOp : NN_UnaryOp<"neg"> {
 }
 
 def NN_ScaleOp : NN_Op<"scale", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Multiplication by a compile-time constant.";
   let description = [{
     `factor * input` elementwise. The model language's `2.0 * x` and `x / 4`
@@ -165,7 +171,9 @@ def NN_ReluOp : NN_UnaryOp<"relu"> {
 }
 
 def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
+                                  ["getGradientBound"]>]> {
   let summary = "Leaky rectified linear unit.";
   let description = [{
     `input` where it is positive, `negative_slope * input` elsewhere
@@ -216,7 +224,9 @@ def NN_SiluOp : NN_UnaryOp<"silu"> {
 }
 
 def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
+                                  ["getGradientBound"]>]> {
   let summary = "Gaussian error linear unit.";
   let description = [{
     `input * Phi(input)` with `Phi` the standard normal CDF; with the
@@ -234,7 +244,9 @@ def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType,
 }
 
 def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
+                                  ["getGradientBound"]>]> {
   let summary = "Smooth approximation of relu.";
   let description = [{
     `log(1 + exp(beta * input)) / beta`, and `input` itself where
@@ -256,7 +268,9 @@ def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType,
 }
 
 def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
+                                  ["getGradientBound"]>]> {
   let summary = "Exponential linear unit.";
   let description = [{
     `input` where it is positive, `alpha * (exp(input) - 1)` elsewhere.
@@ -305,7 +319,8 @@ def NN_SqrtOp : NN_UnaryOp<"sqrt"> {
 }
 
 class NN_SoftmaxLikeOp<string mnemonic>
-    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim);
   let hasVerifier = 1;
   let results = (outs NN_FloatTensor:$result);
@@ -339,7 +354,8 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
 //===----------------------------------------------------------------------===//
 
 def NN_DenseOp : NN_Op<"dense", [Pure, InferTypeOpAdaptor,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Fully connected layer.";
   let description = [{
     `input @ weight^T + bias`, with PyTorch's `nn.Linear` layout: `input` is
@@ -360,7 +376,8 @@ def NN_DenseOp : NN_Op<"dense", [Pure, InferTypeOpAdaptor,
 }
 
 def NN_MatmulOp : NN_Op<"matmul", [Pure, InferTypeOpAdaptor,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Matrix product with optional transposed operands.";
   let description = [{
     `op(lhs) @ op(rhs)` for 2-D operands, where `op` transposes the operand
@@ -381,7 +398,8 @@ def NN_MatmulOp : NN_Op<"matmul", [Pure, InferTypeOpAdaptor,
 }
 
 def NN_TransposeOp : NN_Op<"transpose", [Pure, InferTypeOpAdaptor,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Permutes dimensions.";
   let description = [{
     Result dimension `i` is operand dimension `permutation[i]`.
@@ -402,7 +420,8 @@ def NN_TransposeOp : NN_Op<"transpose", [Pure, InferTypeOpAdaptor,
 // Shape manipulation
 //===----------------------------------------------------------------------===//
 
-def NN_ReshapeOp : NN_Op<"reshape", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_ReshapeOp : NN_Op<"reshape", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Reinterprets a tensor with another static shape.";
   let description = [{
     Same elements in row-major order, another shape with the same number of
@@ -419,7 +438,8 @@ def NN_ReshapeOp : NN_Op<"reshape", [Pure, DeclareOpInterfaceMethods<NN_Gradient
   let hasFolder = 1;
 }
 
-def NN_BroadcastOp : NN_Op<"broadcast", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_BroadcastOp : NN_Op<"broadcast", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Broadcasts a tensor to a larger shape.";
   let description = [{
     Operand dimension `i` becomes result dimension `dims[i]`; every other
@@ -440,7 +460,8 @@ def NN_BroadcastOp : NN_Op<"broadcast", [Pure, DeclareOpInterfaceMethods<NN_Grad
 }
 
 def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Concatenates tensors along one dimension.";
   let description = [{
     All inputs have the same rank and agree on every dimension but `dim`.
@@ -461,7 +482,8 @@ def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor,
 //===----------------------------------------------------------------------===//
 
 class NN_ReduceOp<string mnemonic>
-    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
   let results = (outs NN_FloatTensor:$result);
@@ -499,7 +521,8 @@ def NN_MeanOp : NN_ReduceOp<"mean"> {
 //===----------------------------------------------------------------------===//
 
 def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Softmax cross-entropy with integer class labels.";
   let description = [{
     `mean_b(-log_softmax(logits)[b, labels[b]])`, as
@@ -519,6 +542,7 @@ def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
 }
 
 def NN_MseOp : NN_Op<"mse", [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>,
     AllTypesMatch<["input", "target"]>]> {
   let summary = "Mean squared error.";
   let description = [{
@@ -537,6 +561,7 @@ def NN_MseOp : NN_Op<"mse", [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods
 }
 
 def NN_BceWithLogitsOp : NN_Op<"bce_with_logits", [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>,
     AllTypesMatch<["logits", "target"]>]> {
   let summary = "Binary cross-entropy on logits.";
   let description = [{
@@ -559,7 +584,8 @@ def NN_BceWithLogitsOp : NN_Op<"bce_with_logits", [Pure, InferTypeOpAdaptor, Dec
 // Training-step ops: produced by nn-autodiff and nn-build-train-step
 //===----------------------------------------------------------------------===//
 
-def NN_OneHotOp : NN_Op<"one_hot", [Pure]> {
+def NN_OneHotOp : NN_Op<"one_hot", [Pure,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "One-hot encoding of integer class labels.";
   let description = [{
     `result[i..., c] = (labels[i...] == c) ? 1 : 0` for `c` in
@@ -619,6 +645,27 @@ def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = [{
     $gradients `max_norm` $max_norm attr-dict `:` type($gradients)
   }];
+}
+
+def NN_GradientRmsOp : NN_Op<"gradient_rms", [Pure]> {
+  let summary = "Root mean square of each gradient, for instrumentation.";
+  let description = [{
+    `result[i] = sqrt(mean(gradients[i]^2))`, accumulated in f64: squares
+    of f32 values cannot overflow there, so an entry is NaN or infinite
+    exactly when its gradient has a NaN or infinite element.
+    `nn-build-train-step` adds it with `grad-stats`, so that a training step
+    reports its gradients' sizes (`<model>_grad_rms` in the C API).
+
+    ```mlir
+    %r = nn.gradient_rms %g0, %g1 : tensor<512x784xf32>, tensor<512xf32> -> tensor<2xf64>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_FloatTensor>:$gradients);
+  let results = (outs 1DTensorOf<[F64]>:$result);
+  let assemblyFormat = [{
+    $gradients attr-dict `:` type($gradients) `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 def NN_SgdUpdateOp : NN_Op<"sgd_update", [Pure,

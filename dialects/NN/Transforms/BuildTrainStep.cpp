@@ -81,8 +81,8 @@ SmallVector<Value> cloneBody(OpBuilder &b, func::FuncOp source,
 
 class StepBuilder {
 public:
-  StepBuilder(func::FuncOp model, func::FuncOp grad)
-      : model(model), grad(grad), b(model.getContext()) {
+  StepBuilder(func::FuncOp model, func::FuncOp grad, bool gradStats)
+      : model(model), grad(grad), b(model.getContext()), gradStats(gradStats) {
     for (ParamOp p : grad.getBody().getOps<ParamOp>())
       params.push_back(p);
     config.attrs =
@@ -146,6 +146,8 @@ private:
 
   func::FuncOp model, grad;
   OpBuilder b;
+  /// Whether the training step also returns the gradients' RMS.
+  bool gradStats;
   SmallVector<ParamOp> params;
   TrainConfig config;
 };
@@ -175,8 +177,15 @@ void StepBuilder::buildTrainStep() {
     for (size_t s = 0; s < slots.size(); ++s)
       results.push_back(p.getType());
   results.push_back(grad.getResultTypes().front());
+  bool withStats = gradStats && !params.empty();
+  if (withStats)
+    results.push_back(RankedTensorType::get(
+        {static_cast<int64_t>(params.size())}, b.getF64Type()));
 
   func::FuncOp func = makeFunc("_train_step", sig, results);
+  if (withStats)
+    func.setResultAttr(results.size() - 1, "nn.name",
+                       b.getStringAttr("grad_rms"));
   func->setAttr(NNDialect::kTrainAttrName, config.attrs);
   size_t numParams = params.size(), numState = numParams * slots.size();
   size_t numInputs = model.getNumArguments();
@@ -188,6 +197,13 @@ void StepBuilder::buildTrainStep() {
   SmallVector<Value> forward = cloneBody(b, grad, inputs, paramArgs(func));
   Value loss = forward.front();
   SmallVector<Value> gradients(ArrayRef<Value>(forward).take_back(numParams));
+
+  // Measured before clipping: what the model itself produces.
+  Value gradRms;
+  if (withStats)
+    gradRms = GradientRmsOp::create(
+        b, FusedLoc::get(ctx, {model.getLoc()}, b.getStringAttr("grad_stats")),
+        results.back(), gradients);
 
   // Clip by global norm before any optimizer sees the gradients.
   if (double maxNorm = config.get("clip_grad_norm", 0);
@@ -209,6 +225,8 @@ void StepBuilder::buildTrainStep() {
   SmallVector<Value> returned(newParams);
   returned.append(newState);
   returned.push_back(loss);
+  if (gradRms)
+    returned.push_back(gradRms);
   func::ReturnOp::create(b, model.getLoc(), returned);
   func->setAttr("nn.step", b.getStringAttr("train"));
 }
@@ -261,6 +279,8 @@ void StepBuilder::buildEvalStep() {
 
 struct NNBuildTrainStepPass
     : nn::impl::NNBuildTrainStepPassBase<NNBuildTrainStepPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -278,7 +298,7 @@ struct NNBuildTrainStepPass
       work.emplace_back(func, grad);
     }
     for (auto [model, grad] : work) {
-      if (failed(StepBuilder(model, grad).build()))
+      if (failed(StepBuilder(model, grad, gradStats).build()))
         return signalPassFailure();
       grad.erase();
       model.erase();

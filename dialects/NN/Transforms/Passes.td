@@ -49,11 +49,20 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     `nn.init`; optimizer state arguments carry `nn.state = "<name>.<slot>"`
     and start at zero. The model and its gradient function are erased.
 
+    With `grad-stats`, the training step also returns, after the loss, a
+    `tensor<Nxf64>` (result attribute `nn.name = "grad_rms"`) with the RMS
+    of each parameter's gradient before clipping (`nn.gradient_rms`);
+    without it the steps are unchanged.
+
     Input: models with their `_grad` functions. Output: only the step
     functions, on value-semantic tensors.
   }];
   let dependentDialects = ["::mlir::nn::NNDialect",
                            "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"gradStats", "grad-stats", "bool", /*default=*/"false",
+           "Also return each parameter's gradient RMS from the training step">
+  ];
 }
 
 #endif // NN_PASSES_TD
