@@ -111,7 +111,7 @@ FlowMoments GradientFlowAnalysis::getMoments(Value value) const {
   return moments.lookup(value);
 }
 
-double GradientFlowAnalysis::getGradientSquare(Value value) const {
+FlowGradient GradientFlowAnalysis::getGradient(Value value) const {
   return gradSquare.lookup(value);
 }
 
@@ -165,13 +165,13 @@ void GradientFlowAnalysis::propagateBackward() {
     return;
   // The loss is seeded with a unit cotangent, as the training step does.
   Value loss = ret.getOperand(0);
-  gradSquare[loss] = 1.0;
+  gradSquare[loss] = {1.0, 1.0};
   reached.insert(loss);
   for (Operation &op : llvm::reverse(body.without_terminator())) {
     if (llvm::none_of(op.getResults(),
                       [&](Value r) { return reached.contains(r); }))
       continue;
-    SmallVector<double> dy, dx;
+    SmallVector<FlowGradient> dy, dx;
     for (Value result : op.getResults())
       dy.push_back(gradSquare.lookup(result));
     auto rule = dyn_cast<GradientFlowOpInterface>(&op);
@@ -185,7 +185,7 @@ void GradientFlowAnalysis::propagateBackward() {
     } else {
       // An unmodeled op passes the gradient on unchanged (it was warned
       // about going forwards).
-      dx.assign(op.getNumOperands(), dy.empty() ? 0.0 : dy[0]);
+      dx.assign(op.getNumOperands(), dy.empty() ? FlowGradient() : dy[0]);
     }
     for (auto [i, operand] : llvm::enumerate(op.getOperands())) {
       if (!isFloatTensor(operand) || i >= dx.size())
@@ -195,12 +195,14 @@ void GradientFlowAnalysis::propagateBackward() {
           continue;
       // Gradients arriving along different uses are summed; being
       // independent, their squares add.
-      gradSquare[operand] += dx[i];
+      FlowGradient &g = gradSquare[operand];
+      g.meanSquare += dx[i].meanSquare;
+      g.shared += dx[i].shared;
       reached.insert(operand);
     }
-    if (!op.getResults().empty() && dy[0] > 0 && !dx.empty() &&
+    if (!op.getResults().empty() && dy[0].meanSquare > 0 && !dx.empty() &&
         op.getNumOperands() > 0)
-      gain[&op] = dx[0] / dy[0];
+      gain[&op] = dx[0].meanSquare / dy[0].meanSquare;
   }
 }
 
@@ -212,7 +214,7 @@ void GradientFlowAnalysis::summarizeParams() {
     auto type = cast<ShapedType>(op.getType());
     p.numElements = type.getNumElements();
     p.rank = type.getRank();
-    p.gradRms = std::sqrt(gradSquare.lookup(op.getResult()));
+    p.gradRms = std::sqrt(gradSquare.lookup(op.getResult()).meanSquare);
     p.paramRms = std::sqrt(moments.lookup(op.getResult()).meanSquare);
     p.reached = reached.contains(op.getResult());
     if (!op->use_empty()) {
@@ -222,7 +224,8 @@ void GradientFlowAnalysis::summarizeParams() {
               ? layer->getOperand(1)
               : layer->getOperand(0);
       p.inputSpread = moments.lookup(input).spread();
-      p.signalRms = std::sqrt(gradSquare.lookup(layer->getResult(0)));
+      p.signalRms =
+          std::sqrt(gradSquare.lookup(layer->getResult(0)).meanSquare);
     }
     params.push_back(p);
   });

@@ -90,8 +90,8 @@ public:
 
   /// Predicted moments of a float value of the model.
   mlir::nn::FlowMoments getMoments(mlir::Value value) const;
-  /// Predicted expected squared gradient of one element of `value`.
-  double getGradientSquare(mlir::Value value) const;
+  /// Predicted moments of the gradient of `value`.
+  mlir::nn::FlowGradient getGradient(mlir::Value value) const;
   /// Per-parameter predictions, in program order.
   llvm::ArrayRef<ParamFlow> getParams() const { return params; }
   /// The findings, in the order they should be reported.
@@ -108,7 +108,7 @@ private:
   mlir::func::FuncOp model;
   GradientFlowOptions options;
   llvm::DenseMap<mlir::Value, mlir::nn::FlowMoments> moments;
-  llvm::DenseMap<mlir::Value, double> gradSquare;
+  llvm::DenseMap<mlir::Value, mlir::nn::FlowGradient> gradSquare;
   llvm::DenseSet<mlir::Value> reached;
   /// Per op, the factor by which it scales the expected squared gradient on
   /// its way to the first operand.

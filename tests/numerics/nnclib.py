@@ -310,6 +310,22 @@ class State:
     def load(self, path):
         return int(self.lib.fn("load")(self.ptr, os.fsencode(path)))
 
+    def grad_rms(self):
+        """{name: RMS of its gradient in the last train step}; needs a
+        library compiled with --instrument=grad-stats."""
+        self._check()
+        fn = getattr(self.lib.lib, self.lib.model + "_grad_rms", None)
+        if fn is None:
+            raise NNCError("the library was compiled without --instrument=grad-stats")
+        fn.restype = ctypes.POINTER(ctypes.c_double)
+        names = list(self.params())
+        values = fn(self.ptr)
+        return {n: values[i] for i, n in enumerate(names)}
+
+    def grad_nonfinite(self, index):
+        fn = self.lib.fn("grad_nonfinite")
+        return int(fn(self.ptr, index))
+
     def last_error(self):
         msg = self.lib.fn("last_error")(self.ptr)
         return msg.decode() if msg else ""
@@ -328,10 +344,12 @@ def _remove_temp_dirs():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def compile_model(source, nnc=None, outdir=None, name="model", retries=10):
+def compile_model(source, nnc=None, outdir=None, name="model", retries=10,
+                  flags=()):
     """Compiles `source` (model file text) with nnc into `outdir` (by
     default a fresh temporary directory, removed at exit unless
-    NNC_KEEP_TEMP is set) and loads the library."""
+    NNC_KEEP_TEMP is set) and loads the library. `flags` are extra nnc
+    compile options (e.g. "--instrument=grad-stats")."""
     nnc = nnc or find_nnc()
     if outdir is None:
         outdir = tempfile.mkdtemp(prefix="nnc-numerics-")
@@ -347,7 +365,7 @@ def compile_model(source, nnc=None, outdir=None, name="model", retries=10):
         # crashed (negative status). A model error (exit 1) is final.
         last = attempt == retries or nnc in _UNRUNNABLE
         try:
-            proc = subprocess.run([nnc, "compile", src, "-o", lib_dir],
+            proc = subprocess.run([nnc, "compile", src, "-o", lib_dir] + list(flags),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   universal_newlines=True)
         except OSError as e:

@@ -283,13 +283,20 @@ int runCompile() {
     llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
     return nnc::kExitUsageError;
   }
+  nnc::FlowCheckOptions flow;
+  if (!getFlowOptions(flow))
+    return nnc::kExitUsageError;
   OwningOpRef<ModuleOp> module = nnc::loadModel(context, sourceMgr, inputFile);
   if (!module)
+    return nnc::kExitInputError;
+  // Warnings come first, as a compiler's do, and -Werror stops here.
+  if (failed(nnc::checkGradientFlow(*module, flow)))
     return nnc::kExitInputError;
 
   nnc::CompileOptions options;
   options.codegen.cpu = targetCPU;
   options.cpu.threads = threads;
+  options.steps.gradStats = instrument == Instrument::GradStats;
   if (emitKind == EmitKind::Lib) {
     nnc::LibraryInterface lib;
     std::string dir =

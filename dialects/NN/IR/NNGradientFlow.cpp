@@ -27,31 +27,29 @@ double fanOut(Operation *op, unsigned i) {
              std::max<int64_t>(1, numElements(op->getOperand(i))));
 }
 
+/// The gradient reaching operand `i` of an elementwise op whose result
+/// gradient is `dy`: summed where the operand is broadcast.
+FlowGradient toOperand(Operation *op, unsigned i, const FlowGradient &dy) {
+  double n = fanOut(op, i);
+  return n > 1 ? dy.summedOver(n) : dy;
+}
+
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+double square(double v) { return v * v; }
 
 /// A scalar activation and its derivative.
 struct Activation {
   std::function<double(double)> f, df;
 };
 
-/// Forward moments of `act` applied to a tensor with moments `in`.
-FlowMoments forwardThrough(const Activation &act, const FlowMoments &in) {
-  double var = in.variance();
-  double mean = expectUnderNormal(in.mean, var, act.f);
-  double meanSquare = expectUnderNormal(in.mean, var, [&](double z) {
-    double y = act.f(z);
-    return y * y;
-  });
-  return {mean, meanSquare};
-}
-
-/// The expected squared derivative of `act` over inputs with moments `in`:
-/// the factor by which it scales an expected squared gradient.
-double gradientGain(const Activation &act, const FlowMoments &in) {
-  return expectUnderNormal(in.mean, in.variance(), [&](double z) {
-    double d = act.df(z);
-    return d * d;
-  });
+/// Moments of the gradient through `act`: E[g^2] E[f'(z)^2], and the
+/// shared part through the shared mean of f'.
+FlowGradient gradientThrough(const Activation &act, const FlowMoments &in,
+                             const FlowGradient &dy) {
+  double gain = expectUnderNormal(in.mean, in.variance(),
+                                  [&](double z) { return square(act.df(z)); });
+  double sharedGain = expectShared(in, act.df, square);
+  return {dy.meanSquare * gain, dy.shared * sharedGain};
 }
 
 Activation reluActivation() {
@@ -99,12 +97,13 @@ Activation geluActivation(bool tanhApprox) {
 /// Moments and gradient of a unary elementwise op given by `act`.
 void unaryForward(const Activation &act, ArrayRef<FlowMoments> operands,
                   SmallVectorImpl<FlowMoments> &results) {
-  results.push_back(forwardThrough(act, operands[0]));
+  results.push_back(mapMoments(operands[0], act.f));
 }
 
 void unaryBackward(const Activation &act, ArrayRef<FlowMoments> operands,
-                   ArrayRef<double> dy, SmallVectorImpl<double> &dx) {
-  dx.push_back(dy[0] * gradientGain(act, operands[0]));
+                   ArrayRef<FlowGradient> dy,
+                   SmallVectorImpl<FlowGradient> &dx) {
+  dx.push_back(gradientThrough(act, operands[0], dy[0]));
 }
 } // namespace
 
@@ -114,25 +113,29 @@ void unaryBackward(const Activation &act, ArrayRef<FlowMoments> operands,
 
 void ParamOp::inferFlowMoments(ArrayRef<FlowMoments>,
                                SmallVectorImpl<FlowMoments> &results) {
-  results.push_back(FlowMoments::fromMeanVariance(getInit().getMean(),
-                                                  getInit().getVariance()));
+  // A parameter is the same for every example: all its variance is shared.
+  double variance = getInit().getVariance();
+  results.push_back(
+      FlowMoments::fromMeanVariance(getInit().getMean(), variance, variance));
 }
 
 void ParamOp::propagateFlowGradient(ArrayRef<FlowMoments>,
-                                    ArrayRef<FlowMoments>, ArrayRef<double>,
-                                    SmallVectorImpl<double> &) {}
+                                    ArrayRef<FlowMoments>,
+                                    ArrayRef<FlowGradient>,
+                                    SmallVectorImpl<FlowGradient> &) {}
 
 void OneHotOp::inferFlowMoments(ArrayRef<FlowMoments>,
                                 SmallVectorImpl<FlowMoments> &results) {
   auto type = cast<ShapedType>(getType());
   double p = 1.0 / static_cast<double>(type.getShape().back());
-  results.push_back({p, p});
+  results.push_back({p, p, 0.0});
 }
 
 void OneHotOp::propagateFlowGradient(ArrayRef<FlowMoments>,
-                                     ArrayRef<FlowMoments>, ArrayRef<double>,
-                                     SmallVectorImpl<double> &dx) {
-  dx.push_back(0.0);
+                                     ArrayRef<FlowMoments>,
+                                     ArrayRef<FlowGradient>,
+                                     SmallVectorImpl<FlowGradient> &dx) {
+  dx.push_back({});
 }
 
 //===----------------------------------------------------------------------===//
@@ -141,38 +144,49 @@ void OneHotOp::propagateFlowGradient(ArrayRef<FlowMoments>,
 
 void AddOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
-  results.push_back({x[0].mean + x[1].mean, x[0].meanSquare + x[1].meanSquare +
-                                                2 * x[0].mean * x[1].mean});
+  results.push_back(
+      {x[0].mean + x[1].mean,
+       x[0].meanSquare + x[1].meanSquare + 2 * x[0].mean * x[1].mean,
+       x[0].sharedVariance() + x[1].sharedVariance()});
 }
 
 void AddOp::propagateFlowGradient(ArrayRef<FlowMoments>, ArrayRef<FlowMoments>,
-                                  ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
-  dx.append({dy[0] * fanOut(*this, 0), dy[0] * fanOut(*this, 1)});
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
+  dx.append({toOperand(*this, 0, dy[0]), toOperand(*this, 1, dy[0])});
 }
 
 void SubOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
-  results.push_back({x[0].mean - x[1].mean, x[0].meanSquare + x[1].meanSquare -
-                                                2 * x[0].mean * x[1].mean});
+  results.push_back(
+      {x[0].mean - x[1].mean,
+       x[0].meanSquare + x[1].meanSquare - 2 * x[0].mean * x[1].mean,
+       x[0].sharedVariance() + x[1].sharedVariance()});
 }
 
 void SubOp::propagateFlowGradient(ArrayRef<FlowMoments>, ArrayRef<FlowMoments>,
-                                  ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
-  dx.append({dy[0] * fanOut(*this, 0), dy[0] * fanOut(*this, 1)});
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
+  dx.append({toOperand(*this, 0, dy[0]), toOperand(*this, 1, dy[0])});
 }
 
 void MulOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
-  results.push_back({x[0].mean * x[1].mean, x[0].meanSquare * x[1].meanSquare});
+  double mean = x[0].mean * x[1].mean;
+  results.push_back({mean, x[0].meanSquare * x[1].meanSquare,
+                     x[0].sharedSquare() * x[1].sharedSquare() - mean * mean});
 }
 
 void MulOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
-                                  ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
-  dx.append({dy[0] * x[1].meanSquare * fanOut(*this, 0),
-             dy[0] * x[0].meanSquare * fanOut(*this, 1)});
+                                  ArrayRef<FlowMoments>,
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
+  for (unsigned i = 0; i < 2; ++i) {
+    const FlowMoments &other = x[1 - i];
+    dx.push_back(toOperand(*this, i,
+                           {dy[0].meanSquare * other.meanSquare,
+                            dy[0].shared * other.sharedSquare()}));
+  }
 }
 
 // Division is modelled to first order around the divisor's second moment:
@@ -182,25 +196,30 @@ void DivOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
   double b2 = std::max(x[1].meanSquare, 1e-300);
   double bMean = x[1].mean != 0 ? x[1].mean : std::sqrt(b2);
-  results.push_back({x[0].mean / bMean, x[0].meanSquare / b2});
+  double mean = x[0].mean / bMean;
+  results.push_back(
+      {mean, x[0].meanSquare / b2, x[0].sharedSquare() / b2 - mean * mean});
 }
 
 void DivOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
-                                  ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
+                                  ArrayRef<FlowMoments>,
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
   double b2 = std::max(x[1].meanSquare, 1e-300);
-  dx.append({dy[0] / b2 * fanOut(*this, 0),
-             dy[0] * x[0].meanSquare / (b2 * b2) * fanOut(*this, 1)});
+  dx.push_back(toOperand(*this, 0, dy[0].scaled(1 / b2)));
+  dx.push_back(toOperand(*this, 1,
+                         {dy[0].meanSquare * x[0].meanSquare / (b2 * b2),
+                          dy[0].shared * x[0].sharedSquare() / (b2 * b2)}));
 }
 
 void NegOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
-  results.push_back({-x[0].mean, x[0].meanSquare});
+  results.push_back({-x[0].mean, x[0].meanSquare, x[0].shared});
 }
 
 void NegOp::propagateFlowGradient(ArrayRef<FlowMoments>, ArrayRef<FlowMoments>,
-                                  ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
   dx.push_back(dy[0]);
 }
 
@@ -209,14 +228,16 @@ std::optional<double> NegOp::getGradientBound() { return 1.0; }
 void ScaleOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                                SmallVectorImpl<FlowMoments> &results) {
   double f = getFactor().convertToDouble();
-  results.push_back({f * x[0].mean, f * f * x[0].meanSquare});
+  results.push_back(
+      {f * x[0].mean, f * f * x[0].meanSquare, f * f * x[0].shared});
 }
 
 void ScaleOp::propagateFlowGradient(ArrayRef<FlowMoments>,
-                                    ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                    SmallVectorImpl<double> &dx) {
+                                    ArrayRef<FlowMoments>,
+                                    ArrayRef<FlowGradient> dy,
+                                    SmallVectorImpl<FlowGradient> &dx) {
   double f = getFactor().convertToDouble();
-  dx.push_back(dy[0] * f * f);
+  dx.push_back(dy[0].scaled(f * f));
 }
 
 //===----------------------------------------------------------------------===//
@@ -228,9 +249,9 @@ void ScaleOp::propagateFlowGradient(ArrayRef<FlowMoments>,
                             SmallVectorImpl<FlowMoments> &results) {           \
     unaryForward(ACT, x, results);                                             \
   }                                                                            \
-  void OP::propagateFlowGradient(ArrayRef<FlowMoments> x,                      \
-                                 ArrayRef<FlowMoments>, ArrayRef<double> dy,   \
-                                 SmallVectorImpl<double> &dx) {                \
+  void OP::propagateFlowGradient(                                              \
+      ArrayRef<FlowMoments> x, ArrayRef<FlowMoments>,                          \
+      ArrayRef<FlowGradient> dy, SmallVectorImpl<FlowGradient> &dx) {          \
     unaryBackward(ACT, x, dy, dx);                                             \
   }                                                                            \
   std::optional<double> OP::getGradientBound() { return BOUND; }
@@ -315,22 +336,81 @@ double softmaxPurity(const FlowMoments &z, int64_t n) {
     return s;
   });
 }
+
+/// Where a rule does not model the shared part precisely, it keeps the
+/// fraction of the variance that the input shares.
+double sharedFraction(const FlowMoments &m) {
+  double v = m.variance();
+  return v > 0 ? m.sharedVariance() / v : 0.0;
+}
+
+/// E[sum_c (pbar_c - 1/n)^2] for pbar the mean over a batch of
+/// softmax(o + e): o ~ N(mean, shared) per class and shared by the batch,
+/// e ~ N(0, individual) per example. It is the shared part of the
+/// cross-entropy gradient, where the label frequencies average out. A
+/// deterministic Monte Carlo estimate, with the inner sampling noise
+/// subtracted.
+double sharedSoftmaxError(const FlowMoments &z, int64_t n) {
+  double shared = z.sharedVariance();
+  if (!(shared > 0))
+    return 0.0;
+  uint64_t state = 0x2545F4914F6CDD1Dull;
+  auto normal = [&] {
+    auto uniform = [&] {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      return ((state >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    };
+    double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  };
+  const int outer = 96, inner = 96;
+  double sdShared = std::sqrt(shared), sdIndividual = std::sqrt(z.individual());
+  SmallVector<double> o(n), v(n), sum(n), sumSquares(n);
+  double total = 0;
+  for (int s = 0; s < outer; ++s) {
+    for (double &x : o)
+      x = z.mean + sdShared * normal();
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(sumSquares.begin(), sumSquares.end(), 0.0);
+    for (int t = 0; t < inner; ++t) {
+      for (int64_t c = 0; c < n; ++c)
+        v[c] = o[c] + sdIndividual * normal();
+      double lse = logSumExp(v);
+      for (int64_t c = 0; c < n; ++c) {
+        double p = std::exp(v[c] - lse);
+        sum[c] += p;
+        sumSquares[c] += p * p;
+      }
+    }
+    for (int64_t c = 0; c < n; ++c) {
+      double mean = sum[c] / inner;
+      double noise = (sumSquares[c] / inner - mean * mean) / (inner - 1);
+      total += square(mean - 1.0 / n) - noise;
+    }
+  }
+  return std::max(0.0, total / outer);
+}
 } // namespace
 
 void SoftmaxOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                                  SmallVectorImpl<FlowMoments> &results) {
   int64_t n = classes(getInput(), getDim());
-  results.push_back({1.0 / n, softmaxPurity(x[0], n) / n});
+  double meanSquare = softmaxPurity(x[0], n) / n;
+  double var = std::max(0.0, meanSquare - 1.0 / (n * n));
+  results.push_back({1.0 / n, meanSquare, var * sharedFraction(x[0])});
 }
 
 // d z_i = p_i (g_i - sum_j p_j g_j): about E[p^2] (1 + sum_j p_j^2 - 2/n).
 void SoftmaxOp::propagateFlowGradient(ArrayRef<FlowMoments>,
                                       ArrayRef<FlowMoments> y,
-                                      ArrayRef<double> dy,
-                                      SmallVectorImpl<double> &dx) {
+                                      ArrayRef<FlowGradient> dy,
+                                      SmallVectorImpl<FlowGradient> &dx) {
   int64_t n = classes(getInput(), getDim());
   double purity = y[0].meanSquare * n;
-  dx.push_back(dy[0] * y[0].meanSquare * std::max(0.0, 1 + purity - 2.0 / n));
+  dx.push_back(
+      dy[0].scaled(y[0].meanSquare * std::max(0.0, 1 + purity - 2.0 / n)));
 }
 
 void LogSoftmaxOp::inferFlowMoments(ArrayRef<FlowMoments> x,
@@ -342,20 +422,20 @@ void LogSoftmaxOp::inferFlowMoments(ArrayRef<FlowMoments> x,
   });
   double meanSquare =
       expectOverClasses(x[0].mean, var, n, [](ArrayRef<double> v) {
-        double d = v[0] - logSumExp(v);
-        return d * d;
+        return square(v[0] - logSumExp(v));
       });
-  results.push_back({mean, meanSquare});
+  results.push_back(
+      {mean, meanSquare, (meanSquare - mean * mean) * sharedFraction(x[0])});
 }
 
 // d z_i = g_i - p_i sum_j g_j: about 1 - 2/n + n E[p^2] times E[g^2].
 void LogSoftmaxOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
                                          ArrayRef<FlowMoments>,
-                                         ArrayRef<double> dy,
-                                         SmallVectorImpl<double> &dx) {
+                                         ArrayRef<FlowGradient> dy,
+                                         SmallVectorImpl<FlowGradient> &dx) {
   int64_t n = classes(getInput(), getDim());
   double purity = softmaxPurity(x[0], n);
-  dx.push_back(dy[0] * std::max(0.0, 1 - 2.0 / n + purity));
+  dx.push_back(dy[0].scaled(std::max(0.0, 1 - 2.0 / n + purity)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -363,17 +443,23 @@ void LogSoftmaxOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Moments of a sum of `k` products of independent factors, plus `bias`.
-FlowMoments contraction(int64_t k, const FlowMoments &a, const FlowMoments &b,
+/// Moments of `k`-term sums of products x * w, plus `bias`: a matrix
+/// product whose `w` is a parameter shared by the batch.
+FlowMoments contraction(int64_t k, const FlowMoments &x, const FlowMoments &w,
                         const FlowMoments *bias) {
-  double mean = k * a.mean * b.mean;
+  double wVar = w.variance();
+  double mean = k * x.mean * w.mean;
   double var =
-      k * (a.meanSquare * b.meanSquare - a.mean * a.mean * b.mean * b.mean);
+      k * (x.meanSquare * w.meanSquare - x.mean * x.mean * w.mean * w.mean);
+  // A feature's offset is sum_j w_ij (mean_x + o_j): every example sees it.
+  double shared =
+      k * wVar * x.sharedSquare() + k * w.mean * w.mean * x.sharedVariance();
   if (bias) {
     mean += bias->mean;
     var += bias->variance();
+    shared += bias->variance();
   }
-  return FlowMoments::fromMeanVariance(mean, var);
+  return FlowMoments::fromMeanVariance(mean, var, shared);
 }
 
 /// How many products each element of operand `i` enters: the number of
@@ -381,6 +467,24 @@ FlowMoments contraction(int64_t k, const FlowMoments &a, const FlowMoments &b,
 double terms(Operation *op, unsigned i, int64_t k) {
   return static_cast<double>(numElements(op->getResult(0))) * k /
          static_cast<double>(numElements(op->getOperand(i)));
+}
+
+/// The gradient of the data operand `x` of a product with `w`, whose
+/// elements each meet `count` elements of the result.
+FlowGradient dataGradient(const FlowGradient &dy, const FlowMoments &w,
+                          double count) {
+  return {count * w.meanSquare * dy.meanSquare,
+          count * w.meanSquare * dy.shared};
+}
+
+/// The gradient of the weight `w` of a product with the data `x`: each
+/// element sums `count` products g * x over the batch, whose shared parts
+/// add coherently.
+FlowGradient weightGradient(const FlowGradient &dy, const FlowMoments &x,
+                            double count) {
+  double ms = count * dy.meanSquare * x.meanSquare +
+              count * (count - 1) * dy.shared * x.sharedSquare();
+  return {ms, ms};
 }
 } // namespace
 
@@ -391,13 +495,14 @@ void DenseOp::inferFlowMoments(ArrayRef<FlowMoments> x,
 }
 
 void DenseOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
-                                    ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                    SmallVectorImpl<double> &dx) {
+                                    ArrayRef<FlowMoments>,
+                                    ArrayRef<FlowGradient> dy,
+                                    SmallVectorImpl<FlowGradient> &dx) {
   int64_t k = cast<ShapedType>(getInput().getType()).getShape().back();
-  dx.push_back(dy[0] * x[1].meanSquare * terms(*this, 0, k));
-  dx.push_back(dy[0] * x[0].meanSquare * terms(*this, 1, k));
+  dx.push_back(dataGradient(dy[0], x[1], terms(*this, 0, k)));
+  dx.push_back(weightGradient(dy[0], x[0], terms(*this, 1, k)));
   if (getBias())
-    dx.push_back(dy[0] * fanOut(*this, 2));
+    dx.push_back(toOperand(*this, 2, dy[0]));
 }
 
 void MatmulOp::inferFlowMoments(ArrayRef<FlowMoments> x,
@@ -408,12 +513,13 @@ void MatmulOp::inferFlowMoments(ArrayRef<FlowMoments> x,
 }
 
 void MatmulOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
-                                     ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                     SmallVectorImpl<double> &dx) {
+                                     ArrayRef<FlowMoments>,
+                                     ArrayRef<FlowGradient> dy,
+                                     SmallVectorImpl<FlowGradient> &dx) {
   auto lhs = cast<ShapedType>(getLhs().getType()).getShape();
   int64_t k = getTransposeLhs() ? lhs[0] : lhs[1];
-  dx.append({dy[0] * x[1].meanSquare * terms(*this, 0, k),
-             dy[0] * x[0].meanSquare * terms(*this, 1, k)});
+  dx.push_back(dataGradient(dy[0], x[1], terms(*this, 0, k)));
+  dx.push_back(weightGradient(dy[0], x[0], terms(*this, 1, k)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -426,9 +532,9 @@ void MatmulOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
     results.push_back(x[0]);                                                   \
   }                                                                            \
   void OP::propagateFlowGradient(ArrayRef<FlowMoments>, ArrayRef<FlowMoments>, \
-                                 ArrayRef<double> dy,                          \
-                                 SmallVectorImpl<double> &dx) {                \
-    dx.push_back(dy[0] * fanOut(*this, 0));                                    \
+                                 ArrayRef<FlowGradient> dy,                    \
+                                 SmallVectorImpl<FlowGradient> &dx) {          \
+    dx.push_back(toOperand(*this, 0, dy[0]));                                  \
   }
 
 NN_IDENTITY_FLOW(TransposeOp)
@@ -438,47 +544,51 @@ NN_IDENTITY_FLOW(BroadcastOp)
 
 void ConcatOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                                 SmallVectorImpl<FlowMoments> &results) {
-  double total = 0, mean = 0, meanSquare = 0;
+  double total = 0, mean = 0, meanSquare = 0, shared = 0;
   for (auto [value, m] : llvm::zip(getInputs(), x)) {
     double n = numElements(value);
     total += n;
     mean += n * m.mean;
     meanSquare += n * m.meanSquare;
+    shared += n * m.sharedVariance();
   }
-  results.push_back({mean / total, meanSquare / total});
+  results.push_back({mean / total, meanSquare / total, shared / total});
 }
 
 void ConcatOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
-                                     ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                     SmallVectorImpl<double> &dx) {
+                                     ArrayRef<FlowMoments>,
+                                     ArrayRef<FlowGradient> dy,
+                                     SmallVectorImpl<FlowGradient> &dx) {
   dx.append(x.size(), dy[0]);
 }
 
 void SumOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
   double n = 1.0 / fanOut(*this, 0);
-  results.push_back(
-      FlowMoments::fromMeanVariance(n * x[0].mean, n * x[0].variance()));
+  double var = n * x[0].variance();
+  results.push_back(FlowMoments::fromMeanVariance(n * x[0].mean, var,
+                                                  var * sharedFraction(x[0])));
 }
 
 void SumOp::propagateFlowGradient(ArrayRef<FlowMoments>, ArrayRef<FlowMoments>,
-                                  ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
   dx.push_back(dy[0]);
 }
 
 void MeanOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                               SmallVectorImpl<FlowMoments> &results) {
   double n = 1.0 / fanOut(*this, 0);
-  results.push_back(
-      FlowMoments::fromMeanVariance(x[0].mean, x[0].variance() / n));
+  double var = x[0].variance() / n;
+  results.push_back(FlowMoments::fromMeanVariance(x[0].mean, var,
+                                                  var * sharedFraction(x[0])));
 }
 
 void MeanOp::propagateFlowGradient(ArrayRef<FlowMoments>, ArrayRef<FlowMoments>,
-                                   ArrayRef<double> dy,
-                                   SmallVectorImpl<double> &dx) {
+                                   ArrayRef<FlowGradient> dy,
+                                   SmallVectorImpl<FlowGradient> &dx) {
   double n = 1.0 / fanOut(*this, 0);
-  dx.push_back(dy[0] / (n * n));
+  dx.push_back(dy[0].scaled(1 / (n * n)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -492,42 +602,45 @@ void CrossEntropyOp::inferFlowMoments(ArrayRef<FlowMoments> x,
   double loss =
       expectOverClasses(x[0].mean, x[0].variance(), n,
                         [](ArrayRef<double> v) { return logSumExp(v) - v[0]; });
-  results.push_back({loss, loss * loss});
-  (void)x;
+  results.push_back({loss, loss * loss, 0.0});
 }
 
 // d logits = (softmax(logits) - onehot(label)) / batch.
 void CrossEntropyOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
                                            ArrayRef<FlowMoments>,
-                                           ArrayRef<double> dy,
-                                           SmallVectorImpl<double> &dx) {
+                                           ArrayRef<FlowGradient> dy,
+                                           SmallVectorImpl<FlowGradient> &dx) {
   int64_t n = classes(getLogits(), 1);
   double batch = static_cast<double>(numElements(getLogits())) / n;
   double err =
       expectOverClasses(x[0].mean, x[0].variance(), n, [](ArrayRef<double> v) {
         double lse = logSumExp(v), s = 0;
-        for (auto [i, z] : llvm::enumerate(v)) {
-          double d = std::exp(z - lse) - (i == 0);
-          s += d * d;
-        }
+        for (auto [i, z] : llvm::enumerate(v))
+          s += square(std::exp(z - lse) - (i == 0));
         return s;
       });
-  dx.append({dy[0] * err / n / (batch * batch), 0.0});
+  double scale = dy[0].meanSquare / (n * batch * batch);
+  dx.push_back({err * scale, sharedSoftmaxError(x[0], n) * scale});
+  dx.push_back({});
 }
 
 void MseOp::inferFlowMoments(ArrayRef<FlowMoments> x,
                              SmallVectorImpl<FlowMoments> &results) {
   double e = x[0].meanSquare + x[1].meanSquare - 2 * x[0].mean * x[1].mean;
-  results.push_back({e, e * e});
+  results.push_back({e, e * e, 0.0});
 }
 
 // d input = 2 (input - target) / n.
 void MseOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
-                                  ArrayRef<FlowMoments>, ArrayRef<double> dy,
-                                  SmallVectorImpl<double> &dx) {
+                                  ArrayRef<FlowMoments>,
+                                  ArrayRef<FlowGradient> dy,
+                                  SmallVectorImpl<FlowGradient> &dx) {
   double n = numElements(getInput());
   double e = x[0].meanSquare + x[1].meanSquare - 2 * x[0].mean * x[1].mean;
-  double g = dy[0] * 4 * e / (n * n);
+  double shared = square(x[0].mean - x[1].mean) + x[0].sharedVariance() +
+                  x[1].sharedVariance();
+  FlowGradient g{dy[0].meanSquare * 4 * e / (n * n),
+                 dy[0].meanSquare * 4 * shared / (n * n)};
   dx.append({g, g});
 }
 
@@ -537,16 +650,20 @@ void BceWithLogitsOp::inferFlowMoments(ArrayRef<FlowMoments> x,
     return std::max(z, 0.0) + std::log1p(std::exp(-std::fabs(z)));
   });
   double loss = softplus - x[0].mean * x[1].mean;
-  results.push_back({loss, loss * loss});
+  results.push_back({loss, loss * loss, 0.0});
 }
 
 // d logits = (sigmoid(logits) - target) / n; d target = -logits / n.
 void BceWithLogitsOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
                                             ArrayRef<FlowMoments>,
-                                            ArrayRef<double> dy,
-                                            SmallVectorImpl<double> &dx) {
+                                            ArrayRef<FlowGradient> dy,
+                                            SmallVectorImpl<FlowGradient> &dx) {
   double n = numElements(getLogits());
-  FlowMoments s = forwardThrough(sigmoidActivation(), x[0]);
+  FlowMoments s = mapMoments(x[0], sigmoid);
   double e = s.meanSquare - 2 * s.mean * x[1].mean + x[1].meanSquare;
-  dx.append({dy[0] * e / (n * n), dy[0] * x[0].meanSquare / (n * n)});
+  double shared =
+      s.sharedSquare() - 2 * s.mean * x[1].mean + x[1].sharedSquare();
+  double scale = dy[0].meanSquare / (n * n);
+  dx.push_back({e * scale, std::max(0.0, shared) * scale});
+  dx.push_back({x[0].meanSquare * scale, x[0].sharedSquare() * scale});
 }

@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -17,20 +18,32 @@ double FlowMoments::variance() const {
 
 double FlowMoments::spread() const { return std::sqrt(variance()); }
 
-FlowMoments FlowMoments::fromMeanVariance(double mean, double variance) {
-  return {mean, std::max(0.0, variance) + mean * mean};
+double FlowMoments::sharedVariance() const {
+  return std::clamp(shared, 0.0, variance());
+}
+
+double FlowMoments::individual() const { return variance() - sharedVariance(); }
+
+FlowMoments FlowMoments::fromMeanVariance(double mean, double variance,
+                                          double shared) {
+  return {mean, std::max(0.0, variance) + mean * mean, shared};
+}
+
+FlowGradient FlowGradient::summedOver(double count) const {
+  // sum_b g_b: count squares, and count (count - 1) shared cross terms.
+  return {count * meanSquare + count * (count - 1) * shared,
+          count * count * shared};
 }
 
 namespace {
-constexpr int kQuadraturePoints = 96;
-
-/// Nodes and weights of Gauss-Hermite quadrature for the weight exp(-x^2),
-/// found by Newton's method on the orthonormal Hermite recurrence.
-struct GaussHermite {
-  std::array<double, kQuadraturePoints> x{}, w{};
+/// Nodes and weights of N-point Gauss-Hermite quadrature for the weight
+/// exp(-x^2), found by Newton's method on the orthonormal Hermite
+/// recurrence.
+template <int N> struct GaussHermite {
+  std::array<double, N> x{}, w{};
 
   GaussHermite() {
-    const int n = kQuadraturePoints;
+    const int n = N;
     const double pim4 = 0.7511255444649425; // pi^(-1/4)
     double z = 0.0;
     for (int i = 0; i < (n + 1) / 2; ++i) {
@@ -68,16 +81,45 @@ struct GaussHermite {
 };
 } // namespace
 
-double mlir::nn::expectUnderNormal(double mean, double variance,
-                                   llvm::function_ref<double(double)> f) {
+template <int N>
+static double quadrature(double mean, double variance,
+                         llvm::function_ref<double(double)> f) {
   if (!(variance > 0.0))
     return f(mean);
-  static const GaussHermite rule;
+  static const GaussHermite<N> rule;
   const double scale = std::sqrt(2.0 * variance);
   double sum = 0.0;
-  for (int i = 0; i < kQuadraturePoints; ++i)
+  for (int i = 0; i < N; ++i)
     sum += rule.w[i] * f(mean + scale * rule.x[i]);
   return sum / std::sqrt(M_PI);
+}
+
+double mlir::nn::expectUnderNormal(double mean, double variance,
+                                   llvm::function_ref<double(double)> f) {
+  return quadrature<96>(mean, variance, f);
+}
+
+double mlir::nn::expectShared(const FlowMoments &m,
+                              llvm::function_ref<double(double)> f,
+                              llvm::function_ref<double(double)> g) {
+  double individual = m.individual();
+  return quadrature<24>(m.mean, m.sharedVariance(), [&](double o) {
+    return g(quadrature<24>(o, individual, f));
+  });
+}
+
+FlowMoments mlir::nn::mapMoments(const FlowMoments &m,
+                                 llvm::function_ref<double(double)> f) {
+  double var = m.variance();
+  double mean = expectUnderNormal(m.mean, var, f);
+  double meanSquare = expectUnderNormal(m.mean, var, [&](double z) {
+    double y = f(z);
+    return y * y;
+  });
+  double shared = 0.0;
+  if (m.sharedVariance() > 0.0)
+    shared = expectShared(m, f, [](double v) { return v * v; }) - mean * mean;
+  return {mean, meanSquare, std::max(0.0, shared)};
 }
 
 double mlir::nn::probabilityAbove(double mean, double variance, double t) {

@@ -17,24 +17,63 @@
 namespace mlir::nn {
 
 /// The first two moments of the elements of a tensor at initialization.
+///
+/// An element is modelled as `x[b, i] = mean + o[i] + e[b, i]`: `o` is an
+/// offset of feature `i` that every example `b` of a batch shares (its
+/// variance is `shared`), `e` what differs from example to example. Inputs
+/// share nothing; parameters share everything.
 struct FlowMoments {
   double mean = 0.0;
   double meanSquare = 0.0;
+  double shared = 0.0;
 
   /// The variance, never negative.
   double variance() const;
+  /// The variance of `e`: the part that differs between examples.
+  double individual() const;
+  /// The second moment of a feature's mean over the batch: mean^2 + shared.
+  double sharedSquare() const { return mean * mean + sharedVariance(); }
+  /// `shared`, clamped to [0, variance()].
+  double sharedVariance() const;
   /// The standard deviation: the "spread" diagnostics quote.
   double spread() const;
-  /// A standardized tensor: mean 0, variance 1.
-  static FlowMoments standard() { return {0.0, 1.0}; }
+  /// A standardized tensor: mean 0, variance 1, nothing shared.
+  static FlowMoments standard() { return {0.0, 1.0, 0.0}; }
   /// Moments of a distribution given by mean and variance.
-  static FlowMoments fromMeanVariance(double mean, double variance);
+  static FlowMoments fromMeanVariance(double mean, double variance,
+                                      double shared = 0.0);
+};
+
+/// The moments of the gradient of a tensor: the expected square of an
+/// element, and the expected square of a feature's gradient averaged over
+/// the batch (what examples share; zero for independent examples).
+struct FlowGradient {
+  double meanSquare = 0.0;
+  double shared = 0.0;
+
+  /// Both moments scaled by `factor`.
+  FlowGradient scaled(double factor) const {
+    return {meanSquare * factor, shared * factor};
+  }
+  /// The gradient of a tensor broadcast `count` times: the sum of `count`
+  /// gradients, which add independently but for their shared part.
+  FlowGradient summedOver(double count) const;
 };
 
 /// E[f(z)] for z ~ Normal(mean, variance), by 96-point Gauss-Hermite
 /// quadrature; a point mass at `mean` when the variance is zero.
 double expectUnderNormal(double mean, double variance,
                          llvm::function_ref<double(double)> f);
+
+/// E_o[g(E_e[f(o + e)])] for o ~ Normal(m.mean, m.sharedVariance()) and
+/// e ~ Normal(0, m.individual()): nested Gauss-Hermite quadrature. With
+/// g(v) = v^2 it gives the shared second moment of f applied to a tensor.
+double expectShared(const FlowMoments &m, llvm::function_ref<double(double)> f,
+                    llvm::function_ref<double(double)> g);
+
+/// Moments of f applied elementwise to a tensor with moments `m`.
+FlowMoments mapMoments(const FlowMoments &m,
+                       llvm::function_ref<double(double)> f);
 
 /// P(z > t) for z ~ Normal(mean, variance).
 double probabilityAbove(double mean, double variance, double t);
