@@ -272,15 +272,12 @@ void GradientFlowAnalysis::checkDepth() {
   double signalRatio = last.signalRms > 0 && first.signalRms > 0
                            ? first.signalRms / last.signalRms
                            : weightRatio;
-  bool bySignal;
-  double ratio;
-  if (std::min(weightRatio, signalRatio) <= options.vanishingThreshold) {
-    bySignal = signalRatio < weightRatio;
-    ratio = std::min(weightRatio, signalRatio);
-  } else {
-    bySignal = signalRatio > weightRatio;
-    ratio = std::max(weightRatio, signalRatio);
-  }
+  // Quote the weight gradients where they show the problem themselves.
+  auto flagged = [&](double r) {
+    return r <= options.vanishingThreshold || r >= options.explodingThreshold;
+  };
+  bool bySignal = !flagged(weightRatio) && flagged(signalRatio);
+  double ratio = bySignal ? signalRatio : weightRatio;
   bool vanishing = ratio <= options.vanishingThreshold;
   bool exploding = ratio >= options.explodingThreshold;
   if (!vanishing && !exploding)
@@ -489,7 +486,8 @@ static std::string suggestFlag(StringRef name) {
   for (FlowWarning k : getAllFlowWarnings())
     names.push_back(getFlagName(k));
   for (StringRef candidate : names) {
-    unsigned d = name.edit_distance(candidate);
+    // A prefix (`-Wexploding`) counts as close as a typo.
+    unsigned d = candidate.starts_with(name) ? 1 : name.edit_distance(candidate);
     if (d < bestDistance) {
       bestDistance = d;
       best = candidate.str();

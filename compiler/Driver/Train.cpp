@@ -400,15 +400,17 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       nnc_gather_batch(&train, order.data(), step * batch, batch, inputs.data(),
                        labels.data());
       float loss = model.trainStep(state, inputs.data(), labels.data());
+      if (monitor)
+        monitor->record(model.gradRms(state), epoch + 1, step + 1);
       if (!std::isfinite(loss)) {
         nnc_progress_end(&progress, nnc_now());
+        if (monitor)
+          (void)monitor->report();
         return fail("the loss became " + std::to_string(loss) + " at epoch " +
                     std::to_string(epoch + 1) + ", step " +
                     std::to_string(step + 1) +
                     "; try a smaller --lr or clip_grad_norm");
       }
-      if (monitor)
-        monitor->record(model.gradRms(state), epoch + 1, step + 1);
       nnc_progress_step(&progress, loss, nnc_now());
     }
     nnc_progress_end(&progress, nnc_now());

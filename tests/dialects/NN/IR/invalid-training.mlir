@@ -208,3 +208,31 @@ func.func @negative_adam_update_step_not_scalar(%p: tensor<4xf32>, %lr: tensor<f
   %0:3 = "nn.adam_update"(%p, %p, %p, %p, %lr, %step) : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<2xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// nn.gradient_rms
+//===----------------------------------------------------------------------===//
+
+func.func @negative_gradient_rms_size(%g: tensor<4xf32>) {
+  // expected-error @below {{'nn.gradient_rms' op expects one result element per gradient (1), got 2}}
+  %0 = nn.gradient_rms %g : tensor<4xf32> -> tensor<2xf64>
+  return
+}
+
+// -----
+
+func.func @negative_gradient_rms_none() {
+  // expected-error @below {{'nn.gradient_rms' op expects at least one gradient}}
+  %0 = "nn.gradient_rms"() : () -> tensor<0xf64>
+  return
+}
+
+// -----
+
+func.func @negative_gradient_rms_f32(%g: tensor<4xf32>) {
+  // expected-error @below {{'nn.gradient_rms' op result #0 must be 1D tensor of 64-bit float values}}
+  %0 = nn.gradient_rms %g : tensor<4xf32> -> tensor<1xf32>
+  return
+}

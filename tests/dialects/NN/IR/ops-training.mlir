@@ -60,6 +60,15 @@ func.func @clip_grad_norm(%a: tensor<4x3xf32>, %b: tensor<3xf32>, %c: tensor<2xf
   return %0#0, %0#1, %0#2, %1#0, %1#1 : tensor<4x3xf32>, tensor<3xf32>, tensor<f32>, tensor<2xf64>, tensor<f64>
 }
 
+// One f64 RMS per gradient, whatever their element types.
+// CHECK-LABEL: func.func @gradient_rms
+// CHECK-SAME: (%[[A:.*]]: tensor<4x3xf32>, %[[B:.*]]: tensor<3xf64>)
+func.func @gradient_rms(%a: tensor<4x3xf32>, %b: tensor<3xf64>) -> tensor<2xf64> {
+  // CHECK: nn.gradient_rms %[[A]], %[[B]] : tensor<4x3xf32>, tensor<3xf64> -> tensor<2xf64>
+  %0 = nn.gradient_rms %a, %b : tensor<4x3xf32>, tensor<3xf64> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
+
 // CHECK-LABEL: func.func @sgd_update
 // CHECK-SAME: (%[[P:.*]]: tensor<4x3xf32>, %[[G:.*]]: tensor<4x3xf32>, %[[M:.*]]: tensor<4x3xf32>, %[[LR:.*]]: tensor<f32>, %[[S:.*]]: tensor<f32>)
 func.func @sgd_update(%p: tensor<4x3xf32>, %g: tensor<4x3xf32>, %m: tensor<4x3xf32>, %lr: tensor<f32>, %s: tensor<f32>) {
