@@ -123,9 +123,22 @@ void GradientFlowAnalysis::propagateForward() {
   for (BlockArgument arg : model.getArguments()) {
     if (!isFloatTensor(arg))
       continue;
+    // Calibration data first, then what the model file declares.
     auto it = options.inputMoments.find(arg.getArgNumber());
-    moments[arg] =
-        it != options.inputMoments.end() ? it->second : FlowMoments::standard();
+    auto declared = model.getArgAttrOfType<DictionaryAttr>(arg.getArgNumber(),
+                                                           "nn.input_stats");
+    if (it != options.inputMoments.end()) {
+      moments[arg] = it->second;
+    } else if (declared) {
+      auto get = [&](StringRef key, double fallback) {
+        auto value = declared.getAs<FloatAttr>(key);
+        return value ? value.getValueAsDouble() : fallback;
+      };
+      double sd = get("std", 1.0);
+      moments[arg] = FlowMoments::fromMeanVariance(get("mean", 0.0), sd * sd);
+    } else {
+      moments[arg] = FlowMoments::standard();
+    }
   }
   llvm::StringSet<> unmodeled;
   model.walk([&](Operation *op) {
@@ -487,7 +500,8 @@ static std::string suggestFlag(StringRef name) {
     names.push_back(getFlagName(k));
   for (StringRef candidate : names) {
     // A prefix (`-Wexploding`) counts as close as a typo.
-    unsigned d = candidate.starts_with(name) ? 1 : name.edit_distance(candidate);
+    unsigned d =
+        candidate.starts_with(name) ? 1 : name.edit_distance(candidate);
     if (d < bestDistance) {
       bestDistance = d;
       best = candidate.str();

@@ -72,7 +72,9 @@ struct Stmt {
   std::string name; ///< Input, Label, Assign target, Repeat's `as`.
   mlir::LocationAttr nameLoc;
   TypeSpec type; ///< Input, Label.
-  ExprPtr value; ///< Assign.
+  /// Input: declared statistics, `(mean = 0.29, std = 0.35)`.
+  std::vector<Arg> stats;
+  ExprPtr value;                                                   ///< Assign.
   std::vector<std::pair<std::string, mlir::LocationAttr>> outputs; ///< Output.
   int64_t count = 0;                                               ///< Repeat.
   mlir::LocationAttr countLoc;

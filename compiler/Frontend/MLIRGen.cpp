@@ -297,6 +297,8 @@ private:
   llvm::StringMap<LocationAttr> paramNames;
   /// Inputs and labels in declaration order, with their attributes.
   std::vector<std::pair<std::string, bool>> arguments;
+  /// Declared statistics of inputs, by argument number.
+  llvm::DenseMap<unsigned, DictionaryAttr> inputStats;
   llvm::StringMap<LocationAttr> argumentLocs;
   std::vector<std::pair<std::string, LocationAttr>> outputs;
   /// Statements and expressions evaluated so far; bounded so that repeats
@@ -956,6 +958,37 @@ LogicalResult Generator::declareArgument(const Stmt &stmt) {
   auto type = RankedTensorType::get(stmt.type.shape, *element);
   mlir::Value arg = func.getBody().front().addArgument(type, stmt.loc);
   arguments.emplace_back(stmt.name, isLabel);
+  // Declared statistics feed the gradient-flow analysis.
+  if (!stmt.stats.empty()) {
+    double mean = 0, std = 1;
+    llvm::StringMap<mlir::LocationAttr> seen;
+    for (const Arg &stat : stmt.stats) {
+      if (stat.name != "mean" && stat.name != "std")
+        return error(stat.nameLoc)
+               << "expects the statistics 'mean' and 'std' of an input, got '"
+               << stat.name << "'";
+      if (auto [it, inserted] = seen.try_emplace(stat.name, stat.nameLoc);
+          !inserted) {
+        InFlightDiagnostic diag = error(stat.nameLoc)
+                                  << "'" << stat.name << "' is given twice";
+        diag.attachNote(it->second) << "first given here";
+        return failure();
+      }
+      FailureOr<Value> value = eval(*stat.value);
+      if (failed(value))
+        return failure();
+      if (value->kind != Value::Kind::Number || !std::isfinite(value->number) ||
+          (stat.name == "std" && value->number < 0))
+        return error(stat.value->loc)
+               << "expects a finite number"
+               << (stat.name == "std" ? ", not negative," : "") << " for '"
+               << stat.name << "', got " << describe(*value);
+      (stat.name == "mean" ? mean : std) = value->number;
+    }
+    inputStats[arguments.size() - 1] = builder.getDictionaryAttr(
+        {builder.getNamedAttr("mean", builder.getF64FloatAttr(mean)),
+         builder.getNamedAttr("std", builder.getF64FloatAttr(std))});
+  }
   variables.back()[stmt.name] = Value::makeTensor(arg, stmt.nameLoc);
   return success();
 }
@@ -1158,6 +1191,8 @@ LogicalResult Generator::runModel(const ModelDef &model,
                     builder.getStringAttr(arg.first));
     if (arg.second)
       func.setArgAttr(i, nn::NNDialect::kLabelAttrName, builder.getUnitAttr());
+    if (DictionaryAttr stats = inputStats.lookup(i))
+      func.setArgAttr(i, "nn.input_stats", stats);
   }
   for (auto [i, name] : llvm::enumerate(resultNames))
     func.setResultAttr(i, nn::NNDialect::kResultNameAttrName,

@@ -224,6 +224,24 @@ std::unique_ptr<Stmt> Parser::parseStmt() {
         failed(expect(TokenKind::Colon, "and a type after the name")) ||
         failed(parseType(stmt->type)))
       return nullptr;
+    // Optional statistics of an input: `(mean = 0.29, std = 0.35)`.
+    if (stmt->kind == Stmt::Kind::Input && is(TokenKind::LParen)) {
+      consume();
+      do {
+        Arg arg;
+        if (failed(parseIdentifier(arg.name, arg.nameLoc,
+                                   "a statistic (mean or std)")) ||
+            failed(expect(TokenKind::Equal, "after the statistic's name")) ||
+            !(arg.value = parseExpr()))
+          return nullptr;
+        stmt->stats.push_back(std::move(arg));
+        if (!is(TokenKind::Comma))
+          break;
+        consume();
+      } while (true);
+      if (failed(expect(TokenKind::RParen, "to close the input statistics")))
+        return nullptr;
+    }
     return stmt;
   }
   case TokenKind::KwOutput: {
