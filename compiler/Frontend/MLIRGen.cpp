@@ -173,7 +173,8 @@ enum class ArgKind {
   String,
   Initializer,
   Optimizer,
-  Dims, ///< An integer or a list of integers.
+  Dims,    ///< An integer or a list of integers.
+  Padding, ///< Dims, or `same` / `valid` (bare words or strings).
 };
 
 /// A parameter of a builtin, with its default. Parameters without a default
@@ -689,6 +690,13 @@ LogicalResult Generator::checkKind(const ParamSpec &spec, const Value &v,
          (v.kind == Value::Kind::List && llvm::all_of(v.elements, isInt));
     what = "an integer or a list of integers";
     break;
+  case ArgKind::Padding:
+    ok = isInt(v) ||
+         (v.kind == Value::Kind::List && llvm::all_of(v.elements, isInt)) ||
+         (v.kind == Value::Kind::String &&
+          (v.text == "same" || v.text == "valid"));
+    what = "an integer, a list of integers, same or valid";
+    break;
   }
   if (ok)
     return success();
@@ -706,7 +714,33 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
   size_t nextPositional = 0;
   bool sawNamed = false;
   for (const Arg &arg : call.args) {
-    FailureOr<Value> value = eval(*arg.value);
+    // `padding = same` names a mode, not a variable: a bare `same` or
+    // `valid` given for a padding parameter is that word.
+    const ParamSpec *target = nullptr;
+    if (!arg.name.empty()) {
+      auto it = llvm::find_if(builtin.params, [&](const ParamSpec &p) {
+        return arg.name == p.name;
+      });
+      if (it != builtin.params.end())
+        target = &*it;
+    } else if (!builtin.variadicTensors &&
+               nextPositional < builtin.params.size()) {
+      target = &builtin.params[nextPositional];
+    }
+    FailureOr<Value> value = failure();
+    const Expr &expr = *arg.value;
+    if (target && target->kind == ArgKind::Padding &&
+        expr.kind == Expr::Kind::Identifier &&
+        (expr.text == "same" || expr.text == "valid") &&
+        (variables.empty() || !variables.back().count(expr.text))) {
+      Value word;
+      word.kind = Value::Kind::String;
+      word.text = expr.text;
+      word.loc = expr.loc;
+      value = word;
+    } else {
+      value = eval(expr);
+    }
     if (failed(value))
       return failure();
     if (arg.name.empty()) {
@@ -787,7 +821,8 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
       Value v = Value::makeNumber(*spec.number,
                                   spec.kind == ArgKind::Integer ||
                                       spec.kind == ArgKind::PositiveInteger ||
-                                      spec.kind == ArgKind::Dims,
+                                      spec.kind == ArgKind::Dims ||
+                                      spec.kind == ArgKind::Padding,
                                   LocationAttr());
       if (spec.kind == ArgKind::Bool)
         v.kind = Value::Kind::Bool;
@@ -1490,6 +1525,187 @@ FailureOr<Value> flattenHandler(Generator &gen, Location loc,
   return reshapeTo(gen, loc, args.loc("start_dim"), "flatten", x, dims);
 }
 
+/// Reads a `[rows, columns]` argument given as one integer (both) or a list
+/// of two, each at least `min`.
+FailureOr<SmallVector<int64_t, 2>> pairArg(Generator &gen, StringRef what,
+                                           const Args &args, StringRef name,
+                                           int64_t min) {
+  const Value *v = args.get(name);
+  SmallVector<int64_t, 2> pair;
+  if (v->kind == Value::Kind::List) {
+    if (v->elements.size() != 2)
+      return gen.error(args.loc(name))
+             << what << " expects '" << name
+             << "' as one integer or [rows, columns], got a list of "
+             << v->elements.size();
+    for (const Value &e : v->elements)
+      pair.push_back(static_cast<int64_t>(e.number));
+  } else {
+    pair.assign(2, static_cast<int64_t>(v->number));
+  }
+  for (int64_t p : pair)
+    if (p < min || p > (int64_t(1) << 20))
+      return gen.error(args.loc(name))
+             << what << " expects '" << name << "' in [" << min
+             << ", 2^20], got " << p;
+  return pair;
+}
+
+FailureOr<Value> conv2dHandler(Generator &gen, Location loc, const Args &args) {
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getRank() != 4)
+    return gen.error(args.loc("x"))
+           << "conv2d expects 4-D input [batch, channels, height, width], got "
+           << spellType(xType);
+  FailureOr<SmallVector<int64_t, 2>> kernel =
+      pairArg(gen, "conv2d", args, "kernel", 1);
+  if (failed(kernel))
+    return failure();
+  FailureOr<SmallVector<int64_t, 2>> stride =
+      pairArg(gen, "conv2d", args, "stride", 1);
+  if (failed(stride))
+    return failure();
+  FailureOr<SmallVector<int64_t, 2>> dilation =
+      pairArg(gen, "conv2d", args, "dilation", 1);
+  if (failed(dilation))
+    return failure();
+  SmallVector<int64_t, 2> padding;
+  if (args.get("padding")->kind == Value::Kind::String) {
+    // As PyTorch: `same` keeps the size at stride 1; `valid` pads nothing.
+    for (int64_t i = 0; i < 2; ++i) {
+      int64_t total = (*dilation)[i] * ((*kernel)[i] - 1);
+      if (args.string("padding") == "valid") {
+        padding.push_back(0);
+        continue;
+      }
+      if ((*stride)[i] != 1)
+        return gen.error(args.loc("padding"))
+               << "conv2d: padding = same needs stride 1, got stride "
+               << (*stride)[i];
+      if (total % 2 != 0)
+        return gen.error(args.loc("padding"))
+               << "conv2d: padding = same needs an odd kernel extent, got "
+               << total + 1;
+      padding.push_back(total / 2);
+    }
+  } else {
+    FailureOr<SmallVector<int64_t, 2>> p =
+        pairArg(gen, "conv2d", args, "padding", 0);
+    if (failed(p))
+      return failure();
+    padding = *p;
+  }
+  int64_t in = xType.getDimSize(1), out = args.integer("out");
+  int64_t groups = args.integer("groups");
+  if (in % groups != 0 || out % groups != 0)
+    return gen.error(args.loc("groups"))
+           << "conv2d expects groups dividing both " << in << " input and "
+           << out << " output channels, got " << groups;
+  int64_t receptive = (*kernel)[0] * (*kernel)[1];
+  if (double(out) * double(in / groups) * double(receptive) > double(1ll << 34))
+    return gen.error(args.loc("out"))
+           << "conv2d: a weight of " << out << " x " << in / groups << " x "
+           << (*kernel)[0] << " x " << (*kernel)[1] << " elements is too large";
+  Type element = xType.getElementType();
+  auto wType = RankedTensorType::get(
+      {out, in / groups, (*kernel)[0], (*kernel)[1]}, element);
+  // Check the geometry before any parameter exists.
+  FailureOr<RankedTensorType> type =
+      gen.shape(loc, "conv2d", [&](const nn::ShapeDiag &d) {
+        return nn::inferConv2dType(d, xType, wType, RankedTensorType(), *stride,
+                                   padding, *dilation, groups);
+      });
+  if (failed(type))
+    return failure();
+  // PyTorch's fans: fan_in = in / groups * kh * kw, fan_out = out * kh * kw.
+  int64_t fanIn = in / groups * receptive, fanOut = out * receptive;
+  std::string layer = gen.layerName("conv", args.get("name"));
+  FailureOr<mlir::Value> w = gen.makeParam(loc, layer, "weight", wType,
+                                           *args.get("init"), fanIn, fanOut);
+  if (failed(w))
+    return failure();
+  mlir::Value bias;
+  if (args.boolean("bias")) {
+    FailureOr<mlir::Value> b =
+        gen.makeParam(loc, layer, "bias", RankedTensorType::get({out}, element),
+                      *args.get("bias_init"), fanIn, fanOut);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  OpBuilder &b = gen.b();
+  return Value::makeTensor(
+      nn::Conv2dOp::create(b, loc, x, *w, bias, b.getDenseI64ArrayAttr(*stride),
+                           b.getDenseI64ArrayAttr(padding),
+                           b.getDenseI64ArrayAttr(*dilation),
+                           b.getI64IntegerAttr(groups)),
+      loc);
+}
+
+/// `max_pool2d` and `avg_pool2d`: the stride defaults to the kernel.
+template <typename OpTy> Builtin pool2d(StringRef what) {
+  return Builtin{
+      BuiltinKind::Tensor,
+      {{"x", K::FloatTensor},
+       {"kernel", K::Dims},
+       {"stride", K::Dims, std::nullopt, nullptr, /*optional=*/true},
+       {"padding", K::Dims, 0}},
+      [what](Generator &gen, Location loc,
+             const Args &args) -> FailureOr<Value> {
+        mlir::Value x = args.tensor("x");
+        auto xType = cast<RankedTensorType>(x.getType());
+        if (xType.getRank() != 4)
+          return gen.error(args.loc("x"))
+                 << what
+                 << " expects 4-D input [batch, channels, height, width], got "
+                 << spellType(xType);
+        FailureOr<SmallVector<int64_t, 2>> kernel =
+            pairArg(gen, what, args, "kernel", 1);
+        if (failed(kernel))
+          return failure();
+        SmallVector<int64_t, 2> stride = *kernel;
+        if (args.has("stride")) {
+          FailureOr<SmallVector<int64_t, 2>> s =
+              pairArg(gen, what, args, "stride", 1);
+          if (failed(s))
+            return failure();
+          stride = *s;
+        }
+        FailureOr<SmallVector<int64_t, 2>> padding =
+            pairArg(gen, what, args, "padding", 0);
+        if (failed(padding))
+          return failure();
+        FailureOr<RankedTensorType> type =
+            gen.shape(loc, what, [&](const nn::ShapeDiag &d) {
+              return nn::inferPool2dType(d, xType, *kernel, stride, *padding);
+            });
+        if (failed(type))
+          return failure();
+        OpBuilder &b = gen.b();
+        return Value::makeTensor(OpTy::create(b, loc, x,
+                                              b.getDenseI64ArrayAttr(*kernel),
+                                              b.getDenseI64ArrayAttr(stride),
+                                              b.getDenseI64ArrayAttr(*padding)),
+                                 loc);
+      }};
+}
+
+FailureOr<Value> globalAvgPoolHandler(Generator &gen, Location loc,
+                                      const Args &args) {
+  // The mean over height and width: nn.mean already is that op.
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getRank() != 4)
+    return gen.error(args.loc("x")) << "global_avg_pool expects 4-D input "
+                                       "[batch, channels, height, width], got "
+                                    << spellType(xType);
+  OpBuilder &b = gen.b();
+  return Value::makeTensor(
+      nn::MeanOp::create(b, loc, x, b.getDenseI64ArrayAttr({2, 3}), UnitAttr()),
+      loc);
+}
+
 FailureOr<Value> concatHandler(Generator &gen, Location loc, const Args &args) {
   SmallVector<mlir::Value> inputs;
   SmallVector<RankedTensorType> types;
@@ -1636,6 +1852,23 @@ const llvm::StringMap<Builtin> &builtins() {
     t["flatten"] = Builtin{BuiltinKind::Tensor,
                            {{"x", K::AnyTensor}, {"start_dim", K::Integer, 1}},
                            flattenHandler};
+    t["conv2d"] = Builtin{BuiltinKind::Tensor,
+                          {{"x", K::FloatTensor},
+                           {"out", K::PositiveInteger},
+                           {"kernel", K::Dims},
+                           {"stride", K::Dims, 1},
+                           {"padding", K::Padding, 0},
+                           {"dilation", K::Dims, 1},
+                           {"groups", K::PositiveInteger, 1},
+                           {"bias", K::Bool, 1},
+                           {"init", K::Initializer, std::nullopt, "torch"},
+                           {"bias_init", K::Initializer, std::nullopt, "torch"},
+                           {"name", K::String, std::nullopt, nullptr, true}},
+                          conv2dHandler};
+    t["max_pool2d"] = pool2d<nn::MaxPool2dOp>("max_pool2d");
+    t["avg_pool2d"] = pool2d<nn::AvgPool2dOp>("avg_pool2d");
+    t["global_avg_pool"] = Builtin{
+        BuiltinKind::Tensor, {{"x", K::FloatTensor}}, globalAvgPoolHandler};
     t["concat"] = Builtin{BuiltinKind::Tensor,
                           {{"x", K::FloatTensor}, {"dim", K::Integer, -1}},
                           concatHandler,

@@ -409,6 +409,94 @@ add(Case("mean_keepdim_single",
          op="mean"))
 
 
+# --- convolution and pooling ---------------------------------------------------
+# Two layers, so that the second one's input gradient reaches the first.
+
+def conv(P, name, x, **kw):
+    return F.conv2d(x, P[name + ".weight"], P.get(name + ".bias"), **kw)
+
+
+add(Case("conv2d",
+         [("input", "x", "f64", (2, 3, 6, 5), "randn"), ("label", "t", "f64", (2, 2, 7, 7), "randn")],
+         """
+         h = tanh(conv2d(x, 4, kernel = 3))
+         loss = mse(conv2d(h, 2, kernel = [2, 3], padding = [2, 3]), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"])), padding=(2, 3)), D["t"]),
+         op="conv2d"))
+add(Case("conv2d_stride_dilation",
+         [("input", "x", "f64", (2, 2, 9, 8), "randn"), ("label", "t", "f64", (2, 3, 3, 5), "randn")],
+         """
+         h = tanh(conv2d(x, 3, kernel = 2, stride = [2, 1], dilation = [1, 2], padding = 1))
+         loss = mse(conv2d(h, 3, kernel = [3, 2], stride = [1, 2], dilation = 2, padding = [1, 2]), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(
+             conv(P, "conv0", D["x"], stride=(2, 1), dilation=(1, 2), padding=1)),
+             stride=(1, 2), dilation=2, padding=(1, 2)), D["t"]),
+         op="conv2d"))
+add(Case("conv2d_groups_nobias",
+         [("input", "x", "f64", (2, 4, 5, 5), "randn"), ("label", "t", "f64", (2, 6, 5, 5), "randn")],
+         """
+         h = tanh(conv2d(x, 4, kernel = 3, padding = same, groups = 2))
+         loss = mse(conv2d(h, 6, kernel = 3, padding = same, groups = 2, bias = false), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"], padding=1, groups=2)),
+                                      padding=1, groups=2), D["t"]),
+         op="conv2d"))
+add(Case("conv2d_stride_exceeds_kernel",
+         [("input", "x", "f64", (2, 2, 7, 7), "randn"), ("label", "t", "f64", (2, 2, 3, 3), "randn")],
+         """
+         h = tanh(conv2d(x, 3, kernel = 2))
+         loss = mse(conv2d(h, 2, kernel = 1, stride = 3, padding = 1), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"])), stride=3, padding=1),
+                                 D["t"]),
+         op="conv2d"))
+add(Case("max_pool2d",
+         [("input", "x", "f64", (2, 2, 6, 6), "randn"), ("label", "t", "f64", (2, 3, 3, 3), "randn")],
+         """
+         h = max_pool2d(conv2d(x, 3, kernel = 3, padding = 1), 2)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.max_pool2d(conv(P, "conv0", D["x"], padding=1), 2), D["t"]),
+         op="max_pool2d"))
+add(Case("max_pool2d_overlap_padding",
+         [("input", "x", "f64", (2, 2, 7, 6), "randn"), ("label", "t", "f64", (2, 3, 4, 3), "randn")],
+         """
+         h = max_pool2d(tanh(conv2d(x, 3, kernel = 2, padding = 1)), [3, 2], stride = [2, 3], padding = 1)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.max_pool2d(torch.tanh(conv(P, "conv0", D["x"], padding=1)), (3, 2),
+                                              stride=(2, 3), padding=1), D["t"]),
+         op="max_pool2d"))
+add(Case("avg_pool2d",
+         [("input", "x", "f64", (2, 2, 6, 6), "randn"), ("label", "t", "f64", (2, 3, 3, 3), "randn")],
+         """
+         h = avg_pool2d(tanh(conv2d(x, 3, kernel = 3, padding = 1)), 2)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.avg_pool2d(torch.tanh(conv(P, "conv0", D["x"], padding=1)), 2), D["t"]),
+         op="avg_pool2d"))
+add(Case("avg_pool2d_overlap_padding",
+         [("input", "x", "f64", (2, 2, 7, 6), "randn"), ("label", "t", "f64", (2, 3, 4, 3), "randn")],
+         """
+         h = avg_pool2d(tanh(conv2d(x, 3, kernel = 2, padding = 1)), [3, 2], stride = [2, 3], padding = 1)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.avg_pool2d(torch.tanh(conv(P, "conv0", D["x"], padding=1)), (3, 2),
+                                              stride=(2, 3), padding=1), D["t"]),
+         op="avg_pool2d"))
+add(Case("global_avg_pool",
+         [("input", "x", "f64", (3, 2, 4, 5), "randn"), ("label", "y", "i32", (3,), 3)],
+         """
+         h = global_avg_pool(tanh(conv2d(x, 4, kernel = 3)))
+         loss = cross_entropy(dense(h, 3), y)
+         """,
+         lambda P, D: F.cross_entropy(dense(P, "dense0", torch.tanh(conv(P, "conv0", D["x"])).mean(dim=(2, 3))),
+                                      D["y"].long()),
+         op="global_avg_pool"))
+
+
 # --- losses -------------------------------------------------------------------
 
 def _ce(name, ldt):

@@ -388,6 +388,539 @@ NNC_LOWERING(ConcatLowering, nn::ConcatOp) {
   return SmallVector<Value>{result};
 }
 
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// `x` with dimension `dims[i]` spread `strides[i]` apart (zeros between)
+/// and padded by `low[i]` / `high[i]` elements of `value` on either side.
+Value spreadAndPad(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                   ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                   ArrayRef<int64_t> strides, double value) {
+  RankedTensorType type = tensorType(x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+      steps(rank, b.getIndexAttr(1));
+  for (int64_t d : type.getShape())
+    sizes.push_back(b.getIndexAttr(d));
+  bool identity = true;
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    shape[d] = (shape[d] - 1) * strides[i] + 1 + low[i] + high[i];
+    offsets[d] = b.getIndexAttr(low[i]);
+    steps[d] = b.getIndexAttr(strides[i]);
+    identity &= low[i] == 0 && high[i] == 0 && strides[i] == 1;
+  }
+  if (identity)
+    return x;
+  Value result = filled(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value);
+  return tensor::InsertSliceOp::create(b, loc, x, result, offsets, sizes,
+                                       steps);
+}
+
+/// The output size of a window along one dimension.
+int64_t windowCount(int64_t size, int64_t kernel, int64_t stride,
+                    int64_t padding, int64_t dilation) {
+  return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+/// Window geometry of a conv or pool op, `[rows, columns]` each.
+struct Window {
+  SmallVector<int64_t, 2> kernel, stride, padding, dilation;
+};
+
+/// An operand that only gives the kernel offsets `(i, j)` of a window their
+/// ranges, as upstream's pooling ops do: linalg derives every loop's range
+/// from some operand dimension.
+Value windowShape(OpBuilder &b, Location loc, const Window &w) {
+  return empty(
+      b, loc,
+      RankedTensorType::get({w.kernel[0], w.kernel[1]}, b.getF32Type()));
+}
+
+/// im2col: `col[n, oh, ow, c, i, j] = x[n, c, oh * s0 + i * d0 - p0,
+/// ow * s1 + j * d1 - p1]`, and `padValue` outside `x`.
+Value im2col(OpBuilder &b, Location loc, Value x, const Window &w,
+             double padValue) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType type = tensorType(x);
+  int64_t oh = windowCount(type.getDimSize(2), w.kernel[0], w.stride[0],
+                           w.padding[0], w.dilation[0]);
+  int64_t ow = windowCount(type.getDimSize(3), w.kernel[1], w.stride[1],
+                           w.padding[1], w.dilation[1]);
+  Value padded =
+      spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
+  auto colType =
+      RankedTensorType::get({type.getDimSize(0), oh, ow, type.getDimSize(1),
+                             w.kernel[0], w.kernel[1]},
+                            type.getElementType());
+  AffineExpr n, r, c, ch, i, j;
+  bindDims(ctx, n, r, c, ch, i, j);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0,
+                     {n, ch, r * w.stride[0] + i * w.dilation[0],
+                      c * w.stride[1] + j * w.dilation[1]},
+                     ctx),
+      AffineMap::getMultiDimIdentityMap(6, ctx)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{colType}, ValueRange{padded},
+             ValueRange{empty(b, loc, colType)}, maps,
+             SmallVector<IteratorType>(6, IteratorType::parallel),
+             [](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, args[0]);
+             })
+      .getResult(0);
+}
+
+/// `x` with the rows of dimensions `dims` placed `strides[k]` apart, row
+/// `r` at `r * strides[k] + offsets[k]` of a dimension of `sizes[k]`
+/// (offsets may be negative: leading rows fall off), `value` elsewhere.
+Value spreadInto(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                 ArrayRef<int64_t> strides, ArrayRef<int64_t> offsets,
+                 ArrayRef<int64_t> sizes, double value) {
+  RankedTensorType type = tensorType(x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape()), kept(type.getShape());
+  SmallVector<OpFoldResult> srcOffsets(rank, b.getIndexAttr(0)), srcSizes,
+      dstOffsets(rank, b.getIndexAttr(0)), steps(rank, b.getIndexAttr(1)),
+      ones(rank, b.getIndexAttr(1));
+  for (auto [k, d] : llvm::enumerate(dims)) {
+    int64_t s = strides[k], off = offsets[k];
+    int64_t first = off < 0 ? (-off + s - 1) / s : 0;
+    int64_t last = std::min(type.getDimSize(d), (sizes[k] - 1 - off) / s + 1);
+    if (last <= first)
+      return filled(b, loc,
+                    RankedTensorType::get(
+                        [&] {
+                          SmallVector<int64_t> r(type.getShape());
+                          for (auto [kk, dd] : llvm::enumerate(dims))
+                            r[dd] = sizes[kk];
+                          return r;
+                        }(),
+                        type.getElementType()),
+                    value);
+    shape[d] = sizes[k];
+    kept[d] = last - first;
+    srcOffsets[d] = b.getIndexAttr(first);
+    dstOffsets[d] = b.getIndexAttr(first * s + off);
+    steps[d] = b.getIndexAttr(s);
+  }
+  for (int64_t d : kept)
+    srcSizes.push_back(b.getIndexAttr(d));
+  Value rows = x;
+  if (kept != SmallVector<int64_t>(type.getShape()))
+    rows = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(kept, type.getElementType()), x,
+        srcOffsets, srcSizes, ones);
+  Value result = filled(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value);
+  return tensor::InsertSliceOp::create(b, loc, rows, result, dstOffsets,
+                                       srcSizes, steps);
+}
+
+/// The adjoint of gathering windows: `dx[n, c, h, w]` accumulates `body` of
+/// the sources at every window `(oh, ow)` and kernel offset `(i, j)` that
+/// read `(h, w)`: `oh * s0 + i * d0 - p0 = h`, likewise `w`. Each source
+/// holds the window rows and columns in dimensions `windowDims`;
+/// `indices(n, c, q0, q1, fi, fj)` gives a source's indices, where the
+/// kernel offsets are flipped, `fi = kh - 1 - i`, and `(q0, q1)` index the
+/// sources as rearranged here. (Linalg tiles maps with constants or
+/// negative coefficients wrongly, so the maps have neither.)
+Value scatterWindows(
+    OpBuilder &b, Location loc, ValueRange sources, ArrayRef<double> padValues,
+    ArrayRef<int64_t> windowDims, RankedTensorType resultType, const Window &w,
+    function_ref<SmallVector<AffineExpr>(ArrayRef<AffineExpr>)> indices,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+  MLIRContext *ctx = b.getContext();
+  // With windows spread `stride` apart, window `oh` sits at `oh * s`, and
+  // `h = oh * s + i * d - p` becomes `oh * s = h + fi * d - (kh - 1) d + p`:
+  // shifting by `(kh - 1) d - p` leaves `h + fi * d`.
+  SmallVector<int64_t> offsets, sizes;
+  for (int64_t k = 0; k < 2; ++k) {
+    int64_t extent = (w.kernel[k] - 1) * w.dilation[k];
+    offsets.push_back(extent - w.padding[k]);
+    sizes.push_back(resultType.getDimSize(2 + k) + extent);
+  }
+  SmallVector<Value> operands;
+  for (auto [src, value] : llvm::zip(sources, padValues))
+    operands.push_back(
+        spreadInto(b, loc, src, windowDims, w.stride, offsets, sizes, value));
+  AffineExpr n, c, h, x, i, j;
+  bindDims(ctx, n, c, h, x, i, j);
+  SmallVector<AffineExpr> srcIndices =
+      indices({n, c, h + i * w.dilation[0], x + j * w.dilation[1], i, j});
+  SmallVector<AffineMap> maps(operands.size(),
+                              AffineMap::get(6, 0, srcIndices, ctx));
+  operands.push_back(windowShape(b, loc, w));
+  maps.push_back(AffineMap::get(6, 0, {i, j}, ctx));
+  maps.push_back(AffineMap::get(6, 0, {n, c, h, x}, ctx));
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  iters.append(2, IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType}, operands,
+             ValueRange{filled(b, loc, resultType, 0.0)}, maps, iters,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nloc, body(nb, nloc, args.drop_back(2), args.back()));
+             })
+      .getResult(0);
+}
+
+/// `w` with both kernel dimensions reversed: `[o, c, kh - 1 - i, kw - 1 - j]`
+/// at `[o, c, i, j]`. A gather, so that no indexing map needs a constant;
+/// weights are small.
+Value flipKernel(OpBuilder &b, Location loc, Value w) {
+  RankedTensorType type = tensorType(w);
+  MLIRContext *ctx = b.getContext();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{},
+             ValueRange{empty(b, loc, type)},
+             SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(4, ctx)},
+             SmallVector<IteratorType>(4, IteratorType::parallel),
+             [&](OpBuilder &nb, Location nloc, ValueRange) {
+               SmallVector<Value> idx;
+               for (int64_t d = 0; d < 4; ++d) {
+                 Value v = linalg::IndexOp::create(nb, nloc, d);
+                 if (d >= 2)
+                   v = arith::SubIOp::create(
+                       nb, nloc,
+                       arith::ConstantIndexOp::create(nb, nloc,
+                                                      type.getDimSize(d) - 1),
+                       v);
+                 idx.push_back(v);
+               }
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   ValueRange{tensor::ExtractOp::create(nb, nloc, w, idx)});
+             })
+      .getResult(0);
+}
+
+/// Columns (`dim` 1) or rows (`dim` 0) `[offset, offset + size)` of a
+/// matrix.
+Value sliceMatrix(OpBuilder &b, Location loc, Value m, int64_t dim,
+                  int64_t offset, int64_t size) {
+  RankedTensorType type = tensorType(m);
+  if (offset == 0 && size == type.getDimSize(dim))
+    return m;
+  SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
+      sizes = {b.getIndexAttr(type.getDimSize(0)),
+               b.getIndexAttr(type.getDimSize(1))},
+      strides(2, b.getIndexAttr(1));
+  offsets[dim] = b.getIndexAttr(offset);
+  sizes[dim] = b.getIndexAttr(size);
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] = size;
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), m, offsets,
+      sizes, strides);
+}
+
+/// Runs one matrix product per group: `product(g, init)` computes the block
+/// of `init` that group `g` owns (columns or rows, by `dim`) from that
+/// block's initial value.
+Value perGroup(OpBuilder &b, Location loc, int64_t groups, Value init,
+               int64_t dim, function_ref<Value(int64_t, Value)> product) {
+  if (groups == 1)
+    return product(0, init);
+  RankedTensorType type = tensorType(init);
+  int64_t size = type.getDimSize(dim) / groups;
+  Value result = init;
+  for (int64_t g = 0; g < groups; ++g) {
+    Value block = product(g, sliceMatrix(b, loc, init, dim, g * size, size));
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
+        sizes = {b.getIndexAttr(tensorType(block).getDimSize(0)),
+                 b.getIndexAttr(tensorType(block).getDimSize(1))},
+        strides(2, b.getIndexAttr(1));
+    offsets[dim] = b.getIndexAttr(g * size);
+    result = tensor::InsertSliceOp::create(b, loc, block, result, offsets,
+                                           sizes, strides);
+  }
+  return result;
+}
+
+/// `[n, c, h, w]` as the matrix `[n * h * w, c]`, the layout of im2col rows.
+Value channelsLast(OpBuilder &b, Location loc, Value x) {
+  RankedTensorType type = tensorType(x);
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
+          hw = type.getDimSize(2) * type.getDimSize(3);
+  Type et = type.getElementType();
+  Value flat = reshape(b, loc, x, RankedTensorType::get({n, c, hw}, et));
+  Value t =
+      linalg::TransposeOp::create(
+          b, loc, flat, empty(b, loc, RankedTensorType::get({n, hw, c}, et)),
+          ArrayRef<int64_t>{0, 2, 1})
+          .getResult()[0];
+  return reshape(b, loc, t, RankedTensorType::get({n * hw, c}, et));
+}
+
+/// The inverse of channelsLast: `[n * h * w, c]` as `type`, `[n, c, h, w]`.
+Value channelsFirst(OpBuilder &b, Location loc, Value m,
+                    RankedTensorType type) {
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
+          hw = type.getDimSize(2) * type.getDimSize(3);
+  Type et = type.getElementType();
+  Value rows = reshape(b, loc, m, RankedTensorType::get({n, hw, c}, et));
+  Value t =
+      linalg::TransposeOp::create(
+          b, loc, rows, empty(b, loc, RankedTensorType::get({n, c, hw}, et)),
+          ArrayRef<int64_t>{0, 2, 1})
+          .getResult()[0];
+  return reshape(b, loc, t, type);
+}
+
+template <typename OpTy> Window convWindow(OpTy op, RankedTensorType weight) {
+  return Window{{weight.getDimSize(2), weight.getDimSize(3)},
+                SmallVector<int64_t, 2>(op.getStride()),
+                SmallVector<int64_t, 2>(op.getPadding()),
+                SmallVector<int64_t, 2>(op.getDilation())};
+}
+
+template <typename OpTy> Window poolWindow(OpTy op) {
+  return Window{SmallVector<int64_t, 2>(op.getKernel()),
+                SmallVector<int64_t, 2>(op.getStride()),
+                SmallVector<int64_t, 2>(op.getPadding()),
+                {1, 1}};
+}
+
+/// The im2col matrix `[n * oh * ow, c * kh * kw]` of `x`.
+Value im2colMatrix(OpBuilder &b, Location loc, Value x, const Window &w) {
+  Value col = im2col(b, loc, x, w, 0.0);
+  RankedTensorType type = tensorType(col);
+  int64_t rows = type.getDimSize(0) * type.getDimSize(1) * type.getDimSize(2);
+  int64_t cols = type.getDimSize(3) * type.getDimSize(4) * type.getDimSize(5);
+  return reshape(b, loc, col,
+                 RankedTensorType::get({rows, cols}, type.getElementType()));
+}
+
+/// `[out, in / groups, kh, kw]` as `[out, in / groups * kh * kw]`.
+Value weightMatrix(OpBuilder &b, Location loc, Value w) {
+  RankedTensorType type = tensorType(w);
+  return reshape(
+      b, loc, w,
+      RankedTensorType::get(
+          {type.getDimSize(0), type.getNumElements() / type.getDimSize(0)},
+          type.getElementType()));
+}
+
+NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
+  // im2col, then one matrix product per group against the weight rows, as
+  // a dense layer: [n * oh * ow, c * kh * kw] x [out, c / g * kh * kw]^T.
+  auto type = cast<RankedTensorType>(op.getType());
+  RankedTensorType wType = tensorType(a.getWeight());
+  Window w = convWindow(op, wType);
+  int64_t groups = op.getGroups();
+  int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
+  int64_t k = wType.getNumElements() / out;
+  Value col = im2colMatrix(b, loc, a.getInput(), w);
+  Value weight = weightMatrix(b, loc, a.getWeight());
+  int64_t rows = tensorType(col).getDimSize(0);
+  auto outType = RankedTensorType::get({rows, out}, type.getElementType());
+  Value init = a.getBias() ? linalg::BroadcastOp::create(b, loc, a.getBias(),
+                                                         empty(b, loc, outType),
+                                                         ArrayRef<int64_t>{0})
+                                 .getResult()[0]
+                           : filled(b, loc, outType, 0.0);
+  Value product =
+      perGroup(b, loc, groups, init, 1, [&](int64_t g, Value blockInit) {
+        return contraction(
+            b, loc, sliceMatrix(b, loc, col, 1, g * k, k),
+            sliceMatrix(b, loc, weight, 0, g * outPerGroup, outPerGroup),
+            blockInit, false, true);
+      });
+  return SmallVector<Value>{channelsFirst(b, loc, product, type)};
+}
+
+NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
+  // dW[o, k] = sum over rows of dy[row, o] * col[row, k], per group.
+  auto type = cast<RankedTensorType>(op.getType());
+  Window w = convWindow(op, type);
+  int64_t groups = op.getGroups();
+  int64_t out = type.getDimSize(0), outPerGroup = out / groups;
+  int64_t k = type.getNumElements() / out;
+  Value col = im2colMatrix(b, loc, a.getInput(), w);
+  Value dy = channelsLast(b, loc, a.getResultGrad());
+  auto matrixType = RankedTensorType::get({out, k}, type.getElementType());
+  Value product = perGroup(
+      b, loc, groups, filled(b, loc, matrixType, 0.0), 0,
+      [&](int64_t g, Value blockInit) {
+        return contraction(
+            b, loc, sliceMatrix(b, loc, dy, 1, g * outPerGroup, outPerGroup),
+            sliceMatrix(b, loc, col, 1, g * k, k), blockInit, true, false);
+      });
+  return SmallVector<Value>{reshape(b, loc, product, type)};
+}
+
+NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
+  // dcol = dy W per group, then col2im adds each column entry back to the
+  // input element it was gathered from.
+  auto type = cast<RankedTensorType>(op.getType());
+  RankedTensorType wType = tensorType(a.getWeight());
+  RankedTensorType dyType = tensorType(a.getResultGrad());
+  Window w = convWindow(op, wType);
+  int64_t groups = op.getGroups();
+  int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
+  int64_t k = wType.getNumElements() / out;
+  Type et = type.getElementType();
+  Value dy = channelsLast(b, loc, a.getResultGrad());
+  // Flipped kernel offsets, as scatterWindows indexes its sources.
+  Value weight = weightMatrix(b, loc, flipKernel(b, loc, a.getWeight()));
+  int64_t rows = tensorType(dy).getDimSize(0);
+  auto colType = RankedTensorType::get({rows, k * groups}, et);
+  Value dcol = perGroup(
+      b, loc, groups, filled(b, loc, colType, 0.0), 1,
+      [&](int64_t g, Value blockInit) {
+        return contraction(
+            b, loc, sliceMatrix(b, loc, dy, 1, g * outPerGroup, outPerGroup),
+            sliceMatrix(b, loc, weight, 0, g * outPerGroup, outPerGroup),
+            blockInit, false, false);
+      });
+  Value col6 =
+      reshape(b, loc, dcol,
+              RankedTensorType::get({type.getDimSize(0), dyType.getDimSize(2),
+                                     dyType.getDimSize(3), type.getDimSize(1),
+                                     w.kernel[0], w.kernel[1]},
+                                    et));
+  return SmallVector<Value>{scatterWindows(
+      b, loc, col6, {0.0}, {1, 2}, type, w,
+      [](ArrayRef<AffineExpr> d) {
+        return SmallVector<AffineExpr>{d[0], d[2], d[3], d[1], d[4], d[5]};
+      },
+      [&](OpBuilder &nb, Location nloc, ValueRange v, Value acc) {
+        return Scalar{nb, nloc, et}.add(acc, v[0]);
+      })};
+}
+
+/// Reduces each pooling window of `x` (padded with `padValue`) with
+/// `combine`, starting from `init`.
+Value poolWindows(
+    OpBuilder &b, Location loc, Value x, const Window &w,
+    RankedTensorType resultType, double padValue,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *ctx = b.getContext();
+  Value padded =
+      spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
+  AffineExpr n, c, r, col, i, j;
+  bindDims(ctx, n, c, r, col, i, j);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {n, c, r * w.stride[0] + i, col * w.stride[1] + j},
+                     ctx),
+      AffineMap::get(6, 0, {i, j}, ctx),
+      AffineMap::get(6, 0, {n, c, r, col}, ctx)};
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  iters.append(2, IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType},
+             ValueRange{padded, windowShape(b, loc, w)},
+             ValueRange{filled(b, loc, resultType, padValue)}, maps, iters,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc,
+                                       combine(nb, nloc, args[2], args[0]));
+             })
+      .getResult(0);
+}
+
+NNC_LOWERING(MaxPool2dLowering, nn::MaxPool2dOp) {
+  auto type = cast<RankedTensorType>(op.getType());
+  return SmallVector<Value>{
+      poolWindows(b, loc, a.getInput(), poolWindow(op), type, -INFINITY, maxf)};
+}
+
+NNC_LOWERING(AvgPool2dLowering, nn::AvgPool2dOp) {
+  auto type = cast<RankedTensorType>(op.getType());
+  Window w = poolWindow(op);
+  Value sum = poolWindows(b, loc, a.getInput(), w, type, 0.0, addf);
+  double count = w.kernel[0] * w.kernel[1];
+  return SmallVector<Value>{elementwise(
+      b, loc, type, sum, [&](OpBuilder &nb, Location nloc, ValueRange v) {
+        Scalar s{nb, nloc, type.getElementType()};
+        return s.div(v[0], s.c(count));
+      })};
+}
+
+NNC_LOWERING(AvgPool2dGradLowering, nn::AvgPool2dGradOp) {
+  auto type = cast<RankedTensorType>(op.getType());
+  Window w = poolWindow(op);
+  double count = w.kernel[0] * w.kernel[1];
+  Type et = type.getElementType();
+  return SmallVector<Value>{scatterWindows(
+      b, loc, a.getResultGrad(), {0.0}, {2, 3}, type, w,
+      [](ArrayRef<AffineExpr> d) {
+        return SmallVector<AffineExpr>(d.take_front(4));
+      },
+      [&](OpBuilder &nb, Location nloc, ValueRange v, Value acc) {
+        Scalar s{nb, nloc, et};
+        return s.add(acc, s.div(v[0], s.c(count)));
+      })};
+}
+
+NNC_LOWERING(MaxPool2dGradLowering, nn::MaxPool2dGradOp) {
+  // First the offset of each window's first maximum, as PyTorch picks it;
+  // then each input element collects the cotangents of the windows whose
+  // maximum it is.
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(op.getType());
+  RankedTensorType dyType = tensorType(a.getResultGrad());
+  Type et = type.getElementType();
+  Window w = poolWindow(op);
+  Value padded = spreadAndPad(b, loc, a.getInput(), {2, 3}, w.padding,
+                              w.padding, {1, 1}, -INFINITY);
+  auto indexType = RankedTensorType::get(dyType.getShape(), b.getI32Type());
+  AffineExpr n, c, r, col, i, j;
+  bindDims(ctx, n, c, r, col, i, j);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {n, c, r * w.stride[0] + i, col * w.stride[1] + j},
+                     ctx),
+      AffineMap::get(6, 0, {i, j}, ctx),
+      AffineMap::get(6, 0, {n, c, r, col}, ctx),
+      AffineMap::get(6, 0, {n, c, r, col}, ctx)};
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  iters.append(2, IteratorType::reduction);
+  int64_t kw = w.kernel[1];
+  auto offsetOf = [&](OpBuilder &nb, Location nloc, Value i, Value j) {
+    Value lin = arith::AddIOp::create(
+        nb, nloc,
+        arith::MulIOp::create(nb, nloc, i,
+                              arith::ConstantIndexOp::create(nb, nloc, kw)),
+        j);
+    return arith::IndexCastOp::create(nb, nloc, nb.getI32Type(), lin);
+  };
+  auto argmax = linalg::GenericOp::create(
+      b, loc, TypeRange{dyType, indexType},
+      ValueRange{padded, windowShape(b, loc, w)},
+      ValueRange{filled(b, loc, dyType, -INFINITY),
+                 filled(b, loc, indexType, -1)},
+      maps, iters, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Scalar s{nb, nloc, et};
+        Value take = s.gt(args[0], args[2]);
+        Value offset = offsetOf(nb, nloc, linalg::IndexOp::create(nb, nloc, 4),
+                                linalg::IndexOp::create(nb, nloc, 5));
+        linalg::YieldOp::create(nb, nloc,
+                                ValueRange{s.select(take, args[0], args[2]),
+                                           s.select(take, offset, args[3])});
+      });
+  return SmallVector<Value>{scatterWindows(
+      b, loc, ValueRange{a.getResultGrad(), argmax.getResult(1)}, {0.0, -1.0},
+      {2, 3}, type, w,
+      [](ArrayRef<AffineExpr> d) {
+        return SmallVector<AffineExpr>(d.take_front(4));
+      },
+      [&](OpBuilder &nb, Location nloc, ValueRange v, Value acc) {
+        Scalar s{nb, nloc, et};
+        auto unflip = [&](int64_t dim) -> Value {
+          return arith::SubIOp::create(
+              nb, nloc,
+              arith::ConstantIndexOp::create(nb, nloc, w.kernel[dim - 4] - 1),
+              linalg::IndexOp::create(nb, nloc, dim));
+        };
+        Value offset = offsetOf(nb, nloc, unflip(4), unflip(5));
+        Value hit = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq,
+                                          v[1], offset);
+        return s.add(acc, s.select(hit, v[0], s.c(0)));
+      })};
+}
+
 template <typename OpTy>
 Value lowerReduction(OpTy op, Value input, OpBuilder &b, Location loc) {
   RankedTensorType type = tensorType(input);
@@ -828,12 +1361,14 @@ struct ConvertNNToLinalgPass
                            func::FuncDialect>();
     RewritePatternSet patterns(ctx);
     populateElementwise(patterns);
-    patterns.add<DenseLowering, MatmulLowering, TransposeLowering,
-                 ReshapeLowering, BroadcastLowering, ConcatLowering,
-                 SumLowering, MeanLowering, SoftmaxLowering, LogSoftmaxLowering,
-                 OneHotLowering, CrossEntropyLowering, MseLowering, BceLowering,
-                 ClipGradNormLowering, SgdUpdateLowering, AdamUpdateLowering>(
-        ctx);
+    patterns.add<
+        DenseLowering, MatmulLowering, TransposeLowering, ReshapeLowering,
+        BroadcastLowering, ConcatLowering, SumLowering, MeanLowering,
+        SoftmaxLowering, LogSoftmaxLowering, OneHotLowering,
+        CrossEntropyLowering, MseLowering, BceLowering, ClipGradNormLowering,
+        SgdUpdateLowering, AdamUpdateLowering, Conv2dLowering,
+        Conv2dGradInputLowering, Conv2dGradWeightLowering, MaxPool2dLowering,
+        MaxPool2dGradLowering, AvgPool2dLowering, AvgPool2dGradLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -299,6 +299,43 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2dOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                      SmallVectorImpl<Value> &dx) {
+  // Both cotangents are convolutions themselves; dedicated ops keep the
+  // forward geometry so the lowering can reuse the forward's im2col layout.
+  dx.push_back(Conv2dGradInputOp::create(
+      b, loc, getInput().getType(), dy[0], getWeight(), getStrideAttr(),
+      getPaddingAttr(), getDilationAttr(), getGroupsAttr()));
+  dx.push_back(Conv2dGradWeightOp::create(
+      b, loc, getWeight().getType(), dy[0], getInput(), getStrideAttr(),
+      getPaddingAttr(), getDilationAttr(), getGroupsAttr()));
+  if (getBias())
+    dx.push_back(Rule{b, loc}.sum(dy[0], {0, 2, 3}));
+  return success();
+}
+
+LogicalResult MaxPool2dOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  dx.push_back(MaxPool2dGradOp::create(b, loc, getInput(), dy[0],
+                                       getKernelAttr(), getStrideAttr(),
+                                       getPaddingAttr()));
+  return success();
+}
+
+LogicalResult AvgPool2dOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  dx.push_back(AvgPool2dGradOp::create(b, loc, getInput().getType(), dy[0],
+                                       getKernelAttr(), getStrideAttr(),
+                                       getPaddingAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 

@@ -304,6 +304,97 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferConv2dType(
+        d, tensorType(adaptor.getInput()), tensorType(adaptor.getWeight()),
+        tensorType(adaptor.getBias()), adaptor.getStride(),
+        adaptor.getPadding(), adaptor.getDilation(), adaptor.getGroups());
+  });
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferPool2dType(d, tensorType(adaptor.getInput()),
+                           adaptor.getKernel(), adaptor.getStride(),
+                           adaptor.getPadding());
+  });
+}
+
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferPool2dType(d, tensorType(adaptor.getInput()),
+                           adaptor.getKernel(), adaptor.getStride(),
+                           adaptor.getPadding());
+  });
+}
+
+/// Checks that the forward op the attributes describe, applied to `input`
+/// (and `weight`), yields `resultGrad`'s type: the contract of the backward
+/// ops, which take the forward attributes.
+static LogicalResult verifyForwardType(
+    Operation *op, RankedTensorType resultGrad,
+    function_ref<FailureOr<RankedTensorType>(const ShapeDiag &)> rule) {
+  auto emit = [&]() -> InFlightDiagnostic { return op->emitOpError(); };
+  FailureOr<RankedTensorType> forward = rule(ShapeDiag{emit, spellMLIRType});
+  if (failed(forward))
+    return failure();
+  if (*forward != resultGrad)
+    return op->emitOpError()
+           << "expects a result gradient of the forward result type "
+           << *forward << ", got " << resultGrad;
+  return success();
+}
+
+LogicalResult Conv2dGradInputOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferConv2dType(d, tensorType(getResult()),
+                               tensorType(getWeight()), RankedTensorType(),
+                               getStride(), getPadding(), getDilation(),
+                               getGroups());
+      });
+}
+
+LogicalResult Conv2dGradWeightOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferConv2dType(d, tensorType(getInput()),
+                               tensorType(getResult()), RankedTensorType(),
+                               getStride(), getPadding(), getDilation(),
+                               getGroups());
+      });
+}
+
+LogicalResult MaxPool2dGradOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferPool2dType(d, tensorType(getInput()), getKernel(),
+                               getStride(), getPadding());
+      });
+}
+
+LogicalResult AvgPool2dGradOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferPool2dType(d, tensorType(getResult()), getKernel(),
+                               getStride(), getPadding());
+      });
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 

@@ -457,6 +457,78 @@ def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor,
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+def NN_Conv2dOp : NN_Op<"conv2d", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "2-D convolution over NCHW images.";
+  let description = [{
+    PyTorch's `nn.Conv2d`: `input` is `[batch, in, height, width]`, `weight`
+    is `[out, in / groups, kh, kw]`, the optional `bias` is `[out]`, and the
+    result is `[batch, out, oh, ow]` with
+    `oh = (height + 2 * padding[0] - dilation[0] * (kh - 1) - 1) / stride[0] + 1`
+    (likewise `ow`). `stride`, `padding` (zeros on both sides) and `dilation`
+    are `[rows, columns]`; `groups` divides both `in` and `out`, and output
+    channel `o` sees the input channels of group `o / (out / groups)`.
+
+    ```mlir
+    %y = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<128x1x28x28xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<128x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       Optional<NN_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
+    `dilation` $dilation `groups` $groups attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+}
+
+class NN_Pool2dOp<string mnemonic> : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `stride` $stride `padding` $padding attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
+def NN_MaxPool2dOp : NN_Pool2dOp<"max_pool2d"> {
+  let summary = "2-D max pooling over NCHW images.";
+  let description = [{
+    PyTorch's `nn.MaxPool2d`: the maximum of each `kernel` window, windows
+    `stride` apart, the input padded by `padding` on both sides (padding
+    never wins). `kernel`, `stride` and `padding` are `[rows, columns]`;
+    padding is at most half the kernel, so every window holds an input
+    element. The result is `[batch, channels, oh, ow]` with
+    `oh = (height + 2 * padding[0] - kernel[0]) / stride[0] + 1`.
+
+    ```mlir
+    %p = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32> -> tensor<128x32x14x14xf32>
+    ```
+  }];
+}
+
+def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d"> {
+  let summary = "2-D average pooling over NCHW images.";
+  let description = [{
+    PyTorch's `nn.AvgPool2d` with its defaults: the mean of each `kernel`
+    window, zero padding included in the count (`count_include_pad`).
+    Shapes as `nn.max_pool2d`.
+
+    ```mlir
+    %p = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32> -> tensor<128x32x14x14xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
@@ -599,6 +671,98 @@ def NN_ActivationGradOp : NN_Op<"activation_grad", [Pure,
   let assemblyFormat = [{
     $kind $input `,` $output `,` $result_grad attr-dict `:` type($result)
   }];
+}
+
+def NN_Conv2dGradInputOp : NN_Op<"conv2d_grad_input", [Pure]> {
+  let summary = "Cotangent of a convolution's input.";
+  let description = [{
+    The vector-Jacobian product of `nn.conv2d` with respect to its input:
+    given the cotangent `result_grad` of the convolution's result and its
+    `weight`, the cotangent of the input, whose type is the result type. The
+    attributes are the forward convolution's.
+
+    ```mlir
+    %dx = nn.conv2d_grad_input %dy, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<128x64x14x14xf32>, tensor<64x32x3x3xf32> -> tensor<128x32x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$result_grad, NN_FloatTensor:$weight,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $result_grad `,` $weight `stride` $stride `padding` $padding `dilation`
+    $dilation `groups` $groups attr-dict `:` type($result_grad) `,`
+    type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_Conv2dGradWeightOp : NN_Op<"conv2d_grad_weight", [Pure]> {
+  let summary = "Cotangent of a convolution's weight.";
+  let description = [{
+    The vector-Jacobian product of `nn.conv2d` with respect to its weight:
+    given the cotangent `result_grad` of the convolution's result and its
+    `input`, the cotangent of the weight, whose type is the result type. The
+    attributes are the forward convolution's.
+
+    ```mlir
+    %dw = nn.conv2d_grad_weight %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<128x64x14x14xf32>, tensor<128x32x14x14xf32> -> tensor<64x32x3x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$result_grad, NN_FloatTensor:$input,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $result_grad `,` $input `stride` $stride `padding` $padding `dilation`
+    $dilation `groups` $groups attr-dict `:` type($result_grad) `,`
+    type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_MaxPool2dGradOp : NN_Op<"max_pool2d_grad", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Cotangent of a max pooling's input.";
+  let description = [{
+    Routes each element of `result_grad` to the first maximum (in row-major
+    window order, as PyTorch) of its window of the forward `input`; windows
+    that overlap add up. The attributes are the forward pooling's.
+
+    ```mlir
+    %dx = nn.max_pool2d_grad %x, %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32>, tensor<128x32x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$result_grad,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $result_grad `kernel` $kernel `stride` $stride `padding`
+    $padding attr-dict `:` type($input) `,` type($result_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_AvgPool2dGradOp : NN_Op<"avg_pool2d_grad", [Pure]> {
+  let summary = "Cotangent of an average pooling's input.";
+  let description = [{
+    Spreads each element of `result_grad`, divided by the window size, over
+    its window; the result has the forward input's type. The attributes are
+    the forward pooling's.
+
+    ```mlir
+    %dx = nn.avg_pool2d_grad %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x14x14xf32> -> tensor<128x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$result_grad, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $result_grad `kernel` $kernel `stride` $stride `padding` $padding
+    attr-dict `:` type($result_grad) `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [Pure, InferTypeOpAdaptor]> {

@@ -75,6 +75,22 @@ FailureOr<RankedTensorType> inferReshapeType(const ShapeDiag &diag,
                                              RankedTensorType input,
                                              ArrayRef<int64_t> shape);
 
+/// `[batch, in, h, w] x [out, in / groups, kh, kw] (+ [out])` ->
+/// `[batch, out, oh, ow]`.
+FailureOr<RankedTensorType>
+inferConv2dType(const ShapeDiag &diag, RankedTensorType input,
+                RankedTensorType weight, RankedTensorType bias,
+                ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                ArrayRef<int64_t> dilation, int64_t groups);
+
+/// `[batch, channels, h, w]` -> `[batch, channels, oh, ow]` for pooling with
+/// `kernel`, `stride` and `padding` (at most half the kernel).
+FailureOr<RankedTensorType> inferPool2dType(const ShapeDiag &diag,
+                                            RankedTensorType input,
+                                            ArrayRef<int64_t> kernel,
+                                            ArrayRef<int64_t> stride,
+                                            ArrayRef<int64_t> padding);
+
 /// Cross-entropy of `[batch, classes]` logits against `[batch]` labels.
 FailureOr<RankedTensorType> inferCrossEntropyType(const ShapeDiag &diag,
                                                   RankedTensorType logits,
