@@ -729,10 +729,16 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
     }
     FailureOr<Value> value = failure();
     const Expr &expr = *arg.value;
-    if (target && target->kind == ArgKind::Padding &&
+    bool paddingWord =
+        target && target->kind == ArgKind::Padding &&
         expr.kind == Expr::Kind::Identifier &&
-        (expr.text == "same" || expr.text == "valid") &&
-        (variables.empty() || !variables.back().count(expr.text))) {
+        (variables.empty() || !variables.back().count(expr.text));
+    if (paddingWord && expr.text != "same" && expr.text != "valid")
+      return error(expr.loc)
+             << name << " expects '" << target->name
+             << "' as an integer, [rows, columns], same or valid, got '"
+             << expr.text << "'";
+    if (paddingWord) {
       Value word;
       word.kind = Value::Kind::String;
       word.text = expr.text;

@@ -229,3 +229,34 @@ func.func @losses(%logits: tensor<16x10xf32>, %y: tensor<16xi64>,
   // CHECK: return %[[CE]], %[[MSE]], %[[BCE]]
   return %0, %1, %2 : tensor<f32>, tensor<f32>, tensor<f32>
 }
+
+// CHECK-LABEL: func.func @conv_and_pool
+func.func @conv_and_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> (tensor<2x6x8x8xf32>, tensor<2x4x4x4xf32>, tensor<2x4x3x3xf32>) {
+  // CHECK: nn.conv2d %{{.*}}, %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<2x6x8x8xf32>
+  %y = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<2x6x8x8xf32>
+  // CHECK: nn.max_pool2d %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x4x4xf32>
+  %m = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x4x4xf32>
+  // CHECK: nn.avg_pool2d %{{.*}} kernel [3, 3] stride [3, 2] padding [1, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x3x3xf32>
+  %a = nn.avg_pool2d %x kernel [3, 3] stride [3, 2] padding [1, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x3x3xf32>
+  return %y, %m, %a : tensor<2x6x8x8xf32>, tensor<2x4x4x4xf32>, tensor<2x4x3x3xf32>
+}
+
+// CHECK-LABEL: func.func @conv_without_bias
+// CHECK: nn.conv2d %{{.*}}, %{{.*}} stride [2, 1] padding [0, 2] dilation [1, 2] groups 1 : tensor<1x3x9x9xf32>, tensor<5x3x2x2xf32> -> tensor<1x5x4x11xf32>
+func.func @conv_without_bias(%x: tensor<1x3x9x9xf32>, %w: tensor<5x3x2x2xf32>) -> tensor<1x5x4x11xf32> {
+  %y = nn.conv2d %x, %w stride [2, 1] padding [0, 2] dilation [1, 2] groups 1 : tensor<1x3x9x9xf32>, tensor<5x3x2x2xf32> -> tensor<1x5x4x11xf32>
+  return %y : tensor<1x5x4x11xf32>
+}
+
+// CHECK-LABEL: func.func @conv_and_pool_grads
+func.func @conv_and_pool_grads(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %dy: tensor<2x6x8x8xf32>, %dp: tensor<2x4x4x4xf32>) -> (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) {
+  // CHECK: nn.conv2d_grad_input %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<6x2x3x3xf32> -> tensor<2x4x8x8xf32>
+  %dx = nn.conv2d_grad_input %dy, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<6x2x3x3xf32> -> tensor<2x4x8x8xf32>
+  // CHECK: nn.conv2d_grad_weight %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<6x2x3x3xf32>
+  %dw = nn.conv2d_grad_weight %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<6x2x3x3xf32>
+  // CHECK: nn.max_pool2d_grad %{{.*}}, %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32>, tensor<2x4x4x4xf32>
+  %dm = nn.max_pool2d_grad %x, %dp kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32>, tensor<2x4x4x4xf32>
+  // CHECK: nn.avg_pool2d_grad %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
+  %da = nn.avg_pool2d_grad %dp kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
+  return %dx, %dw, %dm, %da : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>
+}
