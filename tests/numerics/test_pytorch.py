@@ -22,6 +22,9 @@ setting changed or dropped (no momentum, no Nesterov, no weight decay, Adam
 instead of AdamW, no clipping, ...) and requires it to differ from nnc by
 more than the tolerance, so the check demonstrably sees that setting.
 
+Small convolutional networks (conv2d, pooling, global_avg_pool) are
+compared the same way (ARCH_CASES), each with a mutant PyTorch forward.
+
 A few f64 models are also compared with PyTorch in float64, where the
 tolerance is much tighter (see UPDATE_RTOL_F64 below).
 
@@ -419,6 +422,148 @@ def _make_test_f64(case):
 
 for _c in F64_CASES:
     setattr(PyTorchComparisonF64, "test_" + _c.name, _make_test_f64(_c))
+
+
+# --- convolutional models -------------------------------------------------------
+# Whole small CNNs trained STEPS steps against PyTorch float32, as above. Each
+# case also has a mutant PyTorch forward (same shapes, one layer's semantics
+# changed) that must differ from nnc by more than the tolerance.
+
+class ArchCase:
+    def __init__(self, name, x_shape, classes, body, forward, mutant, mutant_what, opt):
+        self.name, self.x_shape, self.classes = name, x_shape, classes
+        self.body, self.forward, self.mutant, self.mutant_what = body, forward, mutant, mutant_what
+        self.opt = opt
+
+    def source(self):
+        lines = ["model %s {" % self.name,
+                 "  input x: f32[%s]" % ", ".join(map(str, self.x_shape)),
+                 "  label y: i32[%d]" % self.x_shape[0]]
+        lines += ["  " + l.strip() for l in self.body.strip().splitlines()]
+        lines += ["  loss = cross_entropy(out, y)", "  output out", "}",
+                  "train {\n  optimizer = %s\n}" % nnc_optimizer(self.opt)]
+        return "\n".join(lines) + "\n"
+
+    def data(self):
+        rng = np.random.RandomState(SEED)
+        return {"x": rng.randn(*self.x_shape).astype(np.float32),
+                "y": rng.randint(0, self.classes, size=(self.x_shape[0],)).astype(np.int32)}
+
+
+def conv(P, name, x, **kw):
+    return F.conv2d(x, P[name + ".weight"], P.get(name + ".bias"), **kw)
+
+
+def replicate_conv(P, name, x, padding):
+    """The same convolution with replicated instead of zero padding."""
+    return conv(P, name, F.pad(x, (padding, padding, padding, padding), mode="replicate"))
+
+
+def _small_cnn(P, x, conv1=None):
+    h = F.max_pool2d(F.relu(conv(P, "conv0", x, padding=1)), 2)
+    h = conv1(P, h) if conv1 else conv(P, "conv1", h, padding=1)
+    h = F.relu(h)
+    h = F.avg_pool2d(h, 2)
+    return F.linear(h.flatten(1), P["dense0.weight"], P["dense0.bias"])
+
+
+ARCH_CASES = [
+    ArchCase("cnn_pool", (4, 2, 8, 8), 5,
+             """
+             h = max_pool2d(relu(conv2d(x, 4, kernel = 3, padding = same)), 2)
+             h = relu(conv2d(h, 6, kernel = 3, padding = 1))
+             h = avg_pool2d(h, 2)
+             out = dense(flatten(h), 5)
+             """,
+             lambda P, x: _small_cnn(P, x),
+             lambda P, x: _small_cnn(P, x, lambda P, h: replicate_conv(P, "conv1", h, 1)),
+             "replicated instead of zero padding in conv1", ("adam", {"lr": 0.01})),
+    ArchCase("cnn_strided_groups", (3, 4, 9, 9), 4,
+             """
+             h = tanh(conv2d(x, 6, kernel = 3, stride = 2, groups = 2, dilation = [1, 2], padding = [1, 2]))
+             h = max_pool2d(h, 3, stride = 2, padding = 1)
+             out = dense(global_avg_pool(conv2d(h, 8, kernel = 1)), 4)
+             """,
+             lambda P, x: F.linear(conv(P, "conv1", F.max_pool2d(torch.tanh(
+                 conv(P, "conv0", x, stride=2, groups=2, dilation=(1, 2), padding=(1, 2))), 3, stride=2, padding=1))
+                 .mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"]),
+             lambda P, x: F.linear(conv(P, "conv1", F.avg_pool2d(torch.tanh(
+                 conv(P, "conv0", x, stride=2, groups=2, dilation=(1, 2), padding=(1, 2))), 3, stride=2, padding=1))
+                 .mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"]),
+             "average instead of max pooling", ("sgd", {"lr": 0.1, "momentum": 0.9})),
+]
+
+
+def torch_arch_run(case, params0, data, forward):
+    P = {k: torch.nn.Parameter(torch.tensor(v)) for k, v in params0.items()}
+    order = list(params0)
+    x, y = torch.tensor(data["x"]), torch.tensor(data["y"]).long()
+    opt = torch_optimizer(case.opt, [P[k] for k in order])
+    losses = []
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = F.cross_entropy(forward(P, x), y)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    with torch.no_grad():
+        out = forward(P, x).numpy()
+    return losses, {k: P[k].detach().numpy().copy() for k in order}, out
+
+
+def check_arch_case(case):
+    lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+    state = lib.create(SEED)
+    data = case.data()
+    p0 = state.param_copies()
+    losses = [state.train_step(data) for _ in range(STEPS)]
+    p_nnc = state.param_copies()
+    _, outs = state.eval_step(data)
+    state.destroy()
+    t_losses, p_torch, out_torch = torch_arch_run(case, p0, data, case.forward)
+    problems = []
+    if not np.allclose(losses, t_losses, rtol=LOSS_RTOL, atol=LOSS_ATOL):
+        problems.append("losses nnc %r, PyTorch %r" % (losses, t_losses))
+    for k in p0:
+        if not within_tol(p_nnc[k], p_torch[k]):
+            problems.append("%s after %d steps: max |diff| %.3g" % (k, STEPS, np.max(np.abs(p_nnc[k] - p_torch[k]))))
+    if not within_tol(outs["out"], out_torch):
+        problems.append("eval outputs after training: max |diff| %.3g" % np.max(np.abs(outs["out"] - out_torch)))
+    moved = max(max_rel_diff(p_torch[k], p0[k]) for k in p0)
+    if not moved > 100 * PARAM_RTOL:
+        problems.append("test setup: the parameters barely move (%.3g)" % moved)
+    if not problems:
+        _, p_mut, _ = torch_arch_run(case, p0, data, case.mutant)
+        if all(within_tol(p_nnc[k], p_mut[k]) for k in p0):
+            problems.append("test setup: a PyTorch reference with %s also matches nnc" % case.mutant_what)
+    return problems
+
+
+class PyTorchComparisonArch(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+
+def _make_test_arch(case):
+    def test(self):
+        what = "%s + %s" % (case.name, nnc_optimizer(case.opt))
+        try:
+            problems = check_arch_case(case)
+        except Exception as e:
+            SUMMARY[case.name] = (what, "ERROR", nnclib.first_error_line(e))
+            raise
+        SUMMARY[case.name] = (what, "FAIL" if problems else "ok", problems[0] if problems else "")
+        if problems:
+            self.fail("mismatch with PyTorch for %s:\n  %s\n--- model ---\n%s"
+                      % (case.name, "\n  ".join(problems), case.source()))
+    return test
+
+
+for _c in ARCH_CASES:
+    setattr(PyTorchComparisonArch, "test_" + _c.name, _make_test_arch(_c))
 
 
 class Api(unittest.TestCase):
