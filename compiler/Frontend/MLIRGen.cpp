@@ -268,6 +268,12 @@ public:
                                    StringRef suffix, RankedTensorType type,
                                    const Value &init, int64_t fanIn,
                                    int64_t fanOut);
+  /// Makes non-trainable state `<layer>.<suffix>` filled with `value`.
+  FailureOr<mlir::Value> makeBuffer(Location loc, StringRef layer,
+                                    StringRef suffix, RankedTensorType type,
+                                    double value);
+  /// A seed for the next dropout layer: distinct layers draw distinct masks.
+  int64_t nextDropoutSeed() { return dropoutSeeds++; }
 
 private:
   LogicalResult runModel(const ModelDef &model, const TrainDef *train);
@@ -304,6 +310,7 @@ private:
   /// cannot make compilation run away.
   size_t work = 0;
   static constexpr size_t kMaxWork = 2000000;
+  int64_t dropoutSeeds = 0;
   LogicalResult countWork(LocationAttr loc);
 };
 
@@ -414,6 +421,25 @@ FailureOr<mlir::Value> Generator::makeParam(Location loc, StringRef layer,
     return failure();
   return nn::ParamOp::create(builder, loc, type, builder.getStringAttr(name),
                              *attr)
+      .getResult();
+}
+
+FailureOr<mlir::Value> Generator::makeBuffer(Location loc, StringRef layer,
+                                             StringRef suffix,
+                                             RankedTensorType type,
+                                             double value) {
+  std::string name = (layer + "." + suffix).str();
+  auto [it, inserted] = paramNames.try_emplace(name, loc);
+  if (!inserted) {
+    InFlightDiagnostic diag = error(loc) << "parameter '" << name
+                                         << "' is already defined";
+    diag.attachNote(it->second) << "previous definition is here";
+    return failure();
+  }
+  auto init = nn::InitAttr::get(builder.getContext(), nn::InitKind::Constant,
+                                value, 0.0);
+  return nn::BufferOp::create(builder, loc, type, builder.getStringAttr(name),
+                              init)
       .getResult();
 }
 
@@ -1712,6 +1738,107 @@ FailureOr<Value> globalAvgPoolHandler(Generator &gen, Location loc,
       loc);
 }
 
+FailureOr<Value> batchNormHandler(Generator &gen, Location loc,
+                                  const Args &args) {
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getRank() < 2)
+    return gen.error(args.loc("x"))
+           << "batch_norm expects input [batch, channels, ...] of rank at "
+              "least 2, got "
+           << spellType(xType);
+  double momentum = args.number("momentum"), eps = args.number("eps");
+  if (!(momentum >= 0 && momentum <= 1))
+    return gen.error(args.loc("momentum"))
+           << "batch_norm expects a momentum in [0, 1], got "
+           << formatNumber(momentum);
+  if (!(eps > 0))
+    return gen.error(args.loc("eps"))
+           << "batch_norm expects a positive eps, got " << formatNumber(eps);
+  auto type =
+      RankedTensorType::get({xType.getDimSize(1)}, xType.getElementType());
+  std::string layer = gen.layerName("batch_norm", args.get("name"));
+  // PyTorch's initial values: weight 1, bias 0, mean 0, variance 1.
+  Value ones, zeros;
+  ones.kind = zeros.kind = Value::Kind::Initializer;
+  ones.text = "ones";
+  zeros.text = "zeros";
+  FailureOr<mlir::Value> w =
+      gen.makeParam(loc, layer, "weight", type, ones, type.getDimSize(0), 1);
+  if (failed(w))
+    return failure();
+  FailureOr<mlir::Value> b =
+      gen.makeParam(loc, layer, "bias", type, zeros, type.getDimSize(0), 1);
+  if (failed(b))
+    return failure();
+  FailureOr<mlir::Value> mean =
+      gen.makeBuffer(loc, layer, "running_mean", type, 0.0);
+  if (failed(mean))
+    return failure();
+  FailureOr<mlir::Value> var =
+      gen.makeBuffer(loc, layer, "running_var", type, 1.0);
+  if (failed(var))
+    return failure();
+  OpBuilder &builder = gen.b();
+  auto op = nn::BatchNormOp::create(
+      builder, loc, x, *w, *b, *mean, *var, builder.getF64FloatAttr(momentum),
+      builder.getF64FloatAttr(eps), builder.getUnitAttr());
+  return Value::makeTensor(op.getResult(), loc);
+}
+
+FailureOr<Value> layerNormHandler(Generator &gen, Location loc,
+                                  const Args &args) {
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t dims = args.integer("dims");
+  if (dims > xType.getRank())
+    return gen.error(args.loc("dims"))
+           << "layer_norm expects at most " << xType.getRank()
+           << " trailing dimensions for " << spellType(xType) << ", got "
+           << dims;
+  double eps = args.number("eps");
+  if (!(eps > 0))
+    return gen.error(args.loc("eps"))
+           << "layer_norm expects a positive eps, got " << formatNumber(eps);
+  auto type = RankedTensorType::get(xType.getShape().take_back(dims),
+                                    xType.getElementType());
+  std::string layer = gen.layerName("layer_norm", args.get("name"));
+  Value ones, zeros;
+  ones.kind = zeros.kind = Value::Kind::Initializer;
+  ones.text = "ones";
+  zeros.text = "zeros";
+  FailureOr<mlir::Value> w =
+      gen.makeParam(loc, layer, "weight", type, ones, type.getNumElements(), 1);
+  if (failed(w))
+    return failure();
+  FailureOr<mlir::Value> b =
+      gen.makeParam(loc, layer, "bias", type, zeros, type.getNumElements(), 1);
+  if (failed(b))
+    return failure();
+  return Value::makeTensor(
+      nn::LayerNormOp::create(gen.b(), loc, x, *w, *b,
+                              gen.b().getF64FloatAttr(eps)),
+      loc);
+}
+
+FailureOr<Value> dropoutHandler(Generator &gen, Location loc,
+                                const Args &args) {
+  double p = args.number("p");
+  if (!(p >= 0 && p < 1))
+    return gen.error(args.loc("p"))
+           << "dropout expects a probability p in [0, 1), got "
+           << formatNumber(p);
+  int64_t seed = gen.nextDropoutSeed();
+  if (args.has("seed"))
+    seed = args.integer("seed");
+  OpBuilder &b = gen.b();
+  return Value::makeTensor(
+      nn::DropoutOp::create(b, loc, args.tensor("x"), mlir::Value(),
+                            b.getF64FloatAttr(p), b.getI64IntegerAttr(seed),
+                            b.getUnitAttr()),
+      loc);
+}
+
 FailureOr<Value> concatHandler(Generator &gen, Location loc, const Args &args) {
   SmallVector<mlir::Value> inputs;
   SmallVector<RankedTensorType> types;
@@ -1871,6 +1998,25 @@ const llvm::StringMap<Builtin> &builtins() {
                            {"bias_init", K::Initializer, std::nullopt, "torch"},
                            {"name", K::String, std::nullopt, nullptr, true}},
                           conv2dHandler};
+    t["batch_norm"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"x", K::FloatTensor},
+                 {"momentum", K::Number, 0.1},
+                 {"eps", K::Number, 1e-5},
+                 {"name", K::String, std::nullopt, nullptr, true}},
+                batchNormHandler};
+    t["layer_norm"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"x", K::FloatTensor},
+                 {"dims", K::PositiveInteger, 1},
+                 {"eps", K::Number, 1e-5},
+                 {"name", K::String, std::nullopt, nullptr, true}},
+                layerNormHandler};
+    t["dropout"] = Builtin{BuiltinKind::Tensor,
+                           {{"x", K::FloatTensor},
+                            {"p", K::Number, 0.5},
+                            {"seed", K::Integer, std::nullopt, nullptr, true}},
+                           dropoutHandler};
     t["max_pool2d"] = pool2d<nn::MaxPool2dOp>("max_pool2d");
     t["avg_pool2d"] = pool2d<nn::AvgPool2dOp>("avg_pool2d");
     t["global_avg_pool"] = Builtin{

@@ -84,6 +84,23 @@ LogicalResult ParamOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// BufferOp
+//===----------------------------------------------------------------------===//
+
+void BufferOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  std::string name;
+  for (char c : getName())
+    name.push_back(llvm::isAlnum(c) || c == '.' || c == '_' ? c : '_');
+  setNameFn(getResult(), name);
+}
+
+LogicalResult BufferOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "expects a non-empty name";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
 
@@ -392,6 +409,57 @@ LogicalResult AvgPool2dGradOp::verify() {
         return inferPool2dType(d, tensorType(getResult()), getKernel(),
                                getStride(), getPadding());
       });
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  RankedTensorType weight = tensorType(adaptor.getWeight());
+  if (failed(inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+        return inferBatchNormType(d, tensorType(adaptor.getInput()),
+                                  {weight, tensorType(adaptor.getBias()),
+                                   tensorType(adaptor.getRunningMean()),
+                                   tensorType(adaptor.getRunningVar())},
+                                  adaptor.getMomentum().convertToDouble(),
+                                  adaptor.getEps().convertToDouble());
+      })))
+    return failure();
+  types.append({weight, weight});
+  return success();
+}
+
+bool BatchNormOp::isDifferentiableOperand(unsigned index) {
+  // Running statistics are state, not functions of the parameters.
+  return index < 3;
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferLayerNormType(
+        d, tensorType(adaptor.getInput()), tensorType(adaptor.getWeight()),
+        tensorType(adaptor.getBias()), adaptor.getEps().convertToDouble());
+  });
+}
+
+LogicalResult DropoutOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0 && p < 1))
+    return emitOpError() << "expects a drop probability in [0, 1), got " << p;
+  return success();
+}
+
+OpFoldResult DropoutOp::fold(FoldAdaptor) {
+  if (!getTraining() || getP().convertToDouble() == 0)
+    return getInput();
+  return {};
 }
 
 //===----------------------------------------------------------------------===//

@@ -52,6 +52,32 @@ def NN_ParamOp : NN_Op<"param", [Pure,
   let hasVerifier = 1;
 }
 
+def NN_BufferOp : NN_Op<"buffer", [Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
+  let summary = "Non-trainable state of a model.";
+  let description = [{
+    Declares state that the training step updates without a gradient, as
+    PyTorch's buffers: batch normalization's running statistics. Like
+    `nn.param` it has a stable name (used in checkpoints and the C API), a
+    shape and an initial value; inside a model the op stands for its current
+    value. `nn-build-train-step` turns each one into step state: the train
+    step returns the value that the op reading it (`nn.batch_norm`) computes
+    as its update, the eval step only reads it.
+
+    Example:
+
+    ```mlir
+    %rv = nn.buffer "batch_norm0.running_var" init = constant(1.0) : tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NN_InitAttr:$init);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $name `init` `=` custom<Init>($init) attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
@@ -526,6 +552,99 @@ def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d"> {
     %p = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32> -> tensor<128x32x14x14xf32>
     ```
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormOp : NN_Op<"batch_norm", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["weight", "bias", "running_mean", "running_var"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface,
+                              ["isDifferentiableOperand"]>]> {
+  let summary = "Batch normalization with running statistics.";
+  let description = [{
+    PyTorch's `nn.BatchNorm1d/2d` (affine, tracking running statistics) over
+    `input` `[batch, channels, ...]`, per channel: `weight`, `bias`,
+    `running_mean` and `running_var` are `[channels]`.
+
+    With `training`, the statistics are the batch's: `mean` and the biased
+    `var` over every dimension but 1, `result = (input - mean) /
+    sqrt(var + eps) * weight + bias`; the other two results are the updated
+    running statistics, `(1 - momentum) * running + momentum * batch`, with
+    the unbiased variance (`var * n / (n - 1)`, `n` elements per channel).
+    Without `training` (the eval step), `result` uses `running_mean` and
+    `running_var`, which are returned unchanged.
+
+    ```mlir
+    %y, %rm2, %rv2 = nn.batch_norm %x, %w, %b, %rm, %rv momentum 1.000000e-01 eps 1.000000e-05 {training} : tensor<128x32x28x28xf32>, tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias, NN_FloatTensor:$running_mean,
+                       NN_FloatTensor:$running_var, F64Attr:$momentum,
+                       F64Attr:$eps, UnitAttr:$training);
+  let results = (outs NN_FloatTensor:$result,
+                      NN_FloatTensor:$new_running_mean,
+                      NN_FloatTensor:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var
+    `momentum` $momentum `eps` $eps attr-dict `:` type($input) `,`
+    type($weight)
+  }];
+}
+
+def NN_LayerNormOp : NN_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["weight", "bias"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Layer normalization over trailing dimensions.";
+  let description = [{
+    PyTorch's `nn.LayerNorm` with elementwise affine: normalizes `input`
+    over its trailing dimensions, those of `weight` and `bias`' shape
+    (`normalized_shape`): `(input - mean) / sqrt(var + eps) * weight + bias`
+    with the biased variance.
+
+    ```mlir
+    %y = nn.layer_norm %x, %w, %b eps 1.000000e-05 : tensor<128x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `eps` $eps attr-dict `:` type($input) `,`
+    type($weight)
+  }];
+}
+
+def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Dropout with a counter-based, per-step mask.";
+  let description = [{
+    With `training`, zeroes each element with probability `p` and scales
+    the others by `1 / (1 - p)`, as `F.dropout`; without it (the eval
+    step), the identity. The mask is a hash of (`seed`, `step`, the
+    element's row-major index), so it is the same whenever the same step is
+    replayed and needs no state: with `k = fmix32(seed + 0x9E3779B9 * step)`
+    (32-bit arithmetic, `fmix32` the MurmurHash3 finalizer), an element is
+    kept when `(fmix32(index ^ k) >> 8) * 2^-24 >= p`. `step` is the train
+    step's step counter (`nn-build-train-step` supplies it); without it the
+    step is 0.
+
+    ```mlir
+    %h = nn.dropout %x, %step p 5.000000e-01 seed 0 {training} : tensor<128x512xf32>, tensor<f64>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input,
+                       Optional<NN_ScalarFloatTensor>:$step, F64Attr:$p,
+                       I64Attr:$seed, UnitAttr:$training);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`,` $step^)? `p` $p `seed` $seed attr-dict `:` type($input)
+    (`,` type($step)^)?
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//

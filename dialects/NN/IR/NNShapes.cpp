@@ -342,3 +342,50 @@ mlir::nn::inferPool2dType(const ShapeDiag &diag, RankedTensorType input,
   }
   return RankedTensorType::get(shape, input.getElementType());
 }
+
+FailureOr<RankedTensorType>
+mlir::nn::inferBatchNormType(const ShapeDiag &diag, RankedTensorType input,
+                             ArrayRef<RankedTensorType> perChannel,
+                             double momentum, double eps) {
+  if (input.getRank() < 2)
+    return diag.emitError()
+           << "expects input [batch, channels, ...] of rank at least 2, got "
+           << diag.spell(input);
+  int64_t channels = input.getDimSize(1);
+  for (RankedTensorType t : perChannel) {
+    if (t.getRank() != 1 || t.getDimSize(0) != channels)
+      return diag.emitError()
+             << "expects weight, bias and running statistics of shape ["
+             << channels << "] for " << diag.spell(input) << ", got "
+             << diag.spell(t);
+    if (failed(checkSameElementType(diag, input, t)))
+      return failure();
+  }
+  if (!(eps > 0))
+    return diag.emitError() << "expects a positive eps, got " << eps;
+  if (!(momentum >= 0 && momentum <= 1))
+    return diag.emitError() << "expects a momentum in [0, 1], got " << momentum;
+  return input;
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferLayerNormType(const ShapeDiag &diag, RankedTensorType input,
+                             RankedTensorType weight, RankedTensorType bias,
+                             double eps) {
+  int64_t rank = weight.getRank();
+  if (rank == 0 || rank > input.getRank() ||
+      input.getShape().take_back(rank) != weight.getShape())
+    return diag.emitError()
+           << "expects a weight of the input's trailing dimensions, got "
+           << diag.spell(weight) << " for " << diag.spell(input);
+  if (bias.getShape() != weight.getShape())
+    return diag.emitError()
+           << "expects a bias of the weight's shape " << diag.spell(weight)
+           << ", got " << diag.spell(bias);
+  for (RankedTensorType t : {weight, bias})
+    if (failed(checkSameElementType(diag, input, t)))
+      return failure();
+  if (!(eps > 0))
+    return diag.emitError() << "expects a positive eps, got " << eps;
+  return input;
+}

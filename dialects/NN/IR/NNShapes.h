@@ -91,6 +91,19 @@ FailureOr<RankedTensorType> inferPool2dType(const ShapeDiag &diag,
                                             ArrayRef<int64_t> stride,
                                             ArrayRef<int64_t> padding);
 
+/// Batch normalization of `[batch, channels, ...]` with `[channels]`
+/// weight, bias and running statistics; returns the input's type.
+FailureOr<RankedTensorType>
+inferBatchNormType(const ShapeDiag &diag, RankedTensorType input,
+                   ArrayRef<RankedTensorType> perChannel, double momentum,
+                   double eps);
+
+/// Layer normalization of `input` over the trailing dimensions that
+/// `weight` and `bias` have; returns the input's type.
+FailureOr<RankedTensorType>
+inferLayerNormType(const ShapeDiag &diag, RankedTensorType input,
+                   RankedTensorType weight, RankedTensorType bias, double eps);
+
 /// Cross-entropy of `[batch, classes]` logits against `[batch]` labels.
 FailureOr<RankedTensorType> inferCrossEntropyType(const ShapeDiag &diag,
                                                   RankedTensorType logits,
