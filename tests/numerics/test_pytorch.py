@@ -467,7 +467,55 @@ def _small_cnn(P, x, conv1=None):
     return F.linear(h.flatten(1), P["dense0.weight"], P["dense0.bias"])
 
 
+def _norm_net(P, x, S, train, step, momentum=0.1, drop=True):
+    h = conv(P, "conv0", x, padding=1)
+    h = F.relu(F.batch_norm(h, S["batch_norm0.running_mean"], S["batch_norm0.running_var"],
+                            P["batch_norm0.weight"], P["batch_norm0.bias"], training=train, momentum=momentum))
+    h = F.layer_norm(F.max_pool2d(h, 2).flatten(1), (16,), P["layer_norm0.weight"], P["layer_norm0.bias"])
+    if train and drop:
+        h = h * torch.tensor(dropout_mask((4, 16), 0.2, 0, step), dtype=torch.float32) / 0.8
+    return F.linear(h, P["dense0.weight"], P["dense0.bias"])
+
+
+def dropout_mask(shape, p, seed, step):
+    """nn.dropout's documented mask (see tests/numerics/test_gradcheck.py)."""
+    m32 = 0xFFFFFFFF
+
+    def fmix(h):
+        h = h.astype(np.uint64)
+        h ^= h >> np.uint64(16)
+        h = (h * np.uint64(0x85ebca6b)) & np.uint64(m32)
+        h ^= h >> np.uint64(13)
+        h = (h * np.uint64(0xc2b2ae35)) & np.uint64(m32)
+        h ^= h >> np.uint64(16)
+        return h
+
+    key = fmix(np.array([(seed + 0x9E3779B9 * step) & m32], dtype=np.uint64))[0]
+    h = fmix(np.arange(int(np.prod(shape)), dtype=np.uint64) ^ key)
+    return ((h >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 >= p).reshape(shape)
+
+
 ARCH_CASES = [
+    # Running statistics after 3 steps and the eval step (running statistics,
+    # no dropout) are compared too; the mutant uses momentum 0.2. No bias
+    # before batch_norm with Adam: its gradient is 0 up to rounding, which
+    # Adam would turn into full steps in either library.
+    ArchCase("norm_dropout", (4, 3, 4, 4), 3,
+             """
+             h = relu(batch_norm(conv2d(x, 4, kernel = 3, padding = 1, bias = false)))
+             h = layer_norm(flatten(max_pool2d(h, 2)))
+             out = dense(dropout(h, p = 0.2), 3)
+             """,
+             _norm_net, lambda P, x, S, t, s: _norm_net(P, x, S, t, s, momentum=0.2),
+             "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
+    ArchCase("dropout_mask", (4, 3, 4, 4), 3,
+             """
+             h = relu(batch_norm(conv2d(x, 4, kernel = 3, padding = 1)))
+             h = layer_norm(flatten(max_pool2d(h, 2)))
+             out = dense(dropout(h, p = 0.2), 3)
+             """,
+             _norm_net, lambda P, x, S, t, s: _norm_net(P, x, S, t, s, drop=False),
+             "no dropout", ("sgd", {"lr": 0.1})),
     ArchCase("cnn_pool", (4, 2, 8, 8), 5,
              """
              h = max_pool2d(relu(conv2d(x, 4, kernel = 3, padding = same)), 2)
@@ -475,8 +523,8 @@ ARCH_CASES = [
              h = avg_pool2d(h, 2)
              out = dense(flatten(h), 5)
              """,
-             lambda P, x: _small_cnn(P, x),
-             lambda P, x: _small_cnn(P, x, lambda P, h: replicate_conv(P, "conv1", h, 1)),
+             lambda P, x, *_: _small_cnn(P, x),
+             lambda P, x, *_: _small_cnn(P, x, lambda P, h: replicate_conv(P, "conv1", h, 1)),
              "replicated instead of zero padding in conv1", ("adam", {"lr": 0.01})),
     ArchCase("cnn_strided_groups", (3, 4, 9, 9), 4,
              """
@@ -484,31 +532,40 @@ ARCH_CASES = [
              h = max_pool2d(h, 3, stride = 2, padding = 1)
              out = dense(global_avg_pool(conv2d(h, 8, kernel = 1)), 4)
              """,
-             lambda P, x: F.linear(conv(P, "conv1", F.max_pool2d(torch.tanh(
+             lambda P, x, *_: F.linear(conv(P, "conv1", F.max_pool2d(torch.tanh(
                  conv(P, "conv0", x, stride=2, groups=2, dilation=(1, 2), padding=(1, 2))), 3, stride=2, padding=1))
                  .mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"]),
-             lambda P, x: F.linear(conv(P, "conv1", F.avg_pool2d(torch.tanh(
+             lambda P, x, *_: F.linear(conv(P, "conv1", F.avg_pool2d(torch.tanh(
                  conv(P, "conv0", x, stride=2, groups=2, dilation=(1, 2), padding=(1, 2))), 3, stride=2, padding=1))
                  .mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"]),
              "average instead of max pooling", ("sgd", {"lr": 0.1, "momentum": 0.9})),
 ]
 
 
+def is_buffer(name):
+    return name.endswith(".running_mean") or name.endswith(".running_var")
+
+
 def torch_arch_run(case, params0, data, forward):
-    P = {k: torch.nn.Parameter(torch.tensor(v)) for k, v in params0.items()}
-    order = list(params0)
+    """forward(P, x, S, train, step): S holds the buffers (running
+    statistics), which a training forward updates in place."""
+    P = {k: torch.nn.Parameter(torch.tensor(v)) for k, v in params0.items() if not is_buffer(k)}
+    S = {k: torch.tensor(v) for k, v in params0.items() if is_buffer(k)}
+    order = [k for k in params0 if not is_buffer(k)]
     x, y = torch.tensor(data["x"]), torch.tensor(data["y"]).long()
     opt = torch_optimizer(case.opt, [P[k] for k in order])
     losses = []
-    for _ in range(STEPS):
+    for step in range(1, STEPS + 1):
         opt.zero_grad()
-        loss = F.cross_entropy(forward(P, x), y)
+        loss = F.cross_entropy(forward(P, x, S, True, step), y)
         loss.backward()
         opt.step()
         losses.append(float(loss))
     with torch.no_grad():
-        out = forward(P, x).numpy()
-    return losses, {k: P[k].detach().numpy().copy() for k in order}, out
+        out = forward(P, x, S, False, 0).numpy()
+    final = {k: P[k].detach().numpy().copy() for k in order}
+    final.update({k: v.numpy().copy() for k, v in S.items()})
+    return losses, final, out
 
 
 def check_arch_case(case):
@@ -616,6 +673,37 @@ class Api(unittest.TestCase):
                 np.testing.assert_array_equal(v, b.params()[k], err_msg=k)
             self.assertNotEqual(b.load(os.path.join(d, "missing.safetensors")), 0)
             self.assertIn("missing.safetensors", b.last_error())
+
+
+class Buffers(unittest.TestCase):
+    """Running statistics are state of the library, saved like PyTorch's
+    buffers."""
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+    def test_checkpoint_holds_running_stats(self):
+        case = next(c for c in ARCH_CASES if c.name == "norm_dropout")
+        lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+        a = lib.create(SEED)
+        self.assertTrue(np.all(a.params()["batch_norm0.running_var"] == 1))
+        self.assertTrue(np.all(a.params()["batch_norm0.running_mean"] == 0))
+        a.train_step(case.data())
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "p.safetensors")
+            self.assertEqual(a.save(path), 0, a.last_error())
+            with open(path, "rb") as f:
+                header = f.read(8 + int.from_bytes(f.read(8), "little"))
+            for name in ("batch_norm0.running_mean", "batch_norm0.running_var"):
+                self.assertIn(name.encode(), header)
+            b = lib.create(SEED)
+            self.assertEqual(b.load(path), 0, b.last_error())
+            for name in ("batch_norm0.running_mean", "batch_norm0.running_var"):
+                self.assertFalse(np.array_equal(b.params()[name], lib.create(SEED).params()[name]))
+                np.testing.assert_array_equal(a.params()[name], b.params()[name])
+            # The eval step reads the loaded statistics.
+            self.assertEqual(a.eval_step(case.data())[0], b.eval_step(case.data())[0])
 
 
 def print_summary():
