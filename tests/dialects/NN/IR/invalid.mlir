@@ -820,3 +820,63 @@ func.func @negative_avg_pool2d_grad_shape(%dy: tensor<1x4x4x4xf32>) -> tensor<1x
   %0 = nn.avg_pool2d_grad %dy kernel [3, 3] stride [3, 3] padding [0, 0] : tensor<1x4x4x4xf32> -> tensor<1x4x9x9xf32>
   return %0 : tensor<1x4x9x9xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// nn.buffer, nn.batch_norm, nn.layer_norm, nn.dropout
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @negative_buffer_empty_name() -> tensor<2xf32> {
+  // expected-error @below {{'nn.buffer' op expects a non-empty name}}
+  %0 = nn.buffer "" init = constant(0.0) : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_rank(%x: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects input [batch, channels, ...] of rank at least 2, got tensor<4xf32>}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 0.1 eps 1.0e-5 {training} : tensor<4xf32>, tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_channels(%x: tensor<2x3x4x4xf32>, %w: tensor<4xf32>) -> tensor<2x3x4x4xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects weight, bias and running statistics of shape [3] for tensor<2x3x4x4xf32>, got tensor<4xf32>}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 0.1 eps 1.0e-5 {training} : tensor<2x3x4x4xf32>, tensor<4xf32>
+  return %y : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_eps(%x: tensor<2x3xf32>, %w: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects a positive eps, got 0.000000e+00}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 0.1 eps 0.0 {training} : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_momentum(%x: tensor<2x3xf32>, %w: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects a momentum in [0, 1], got 1.500000e+00}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 1.5 eps 1.0e-5 {training} : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @negative_layer_norm_shape(%x: tensor<2x3x4xf32>, %w: tensor<3xf32>) -> tensor<2x3x4xf32> {
+  // expected-error @below {{'nn.layer_norm' op expects a weight of the input's trailing dimensions, got tensor<3xf32> for tensor<2x3x4xf32>}}
+  %y = nn.layer_norm %x, %w, %w eps 1.0e-5 : tensor<2x3x4xf32>, tensor<3xf32>
+  return %y : tensor<2x3x4xf32>
+}
+
+// -----
+
+func.func @negative_dropout_p(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @below {{'nn.dropout' op expects a drop probability in [0, 1), got 1.000000e+00}}
+  %y = nn.dropout %x p 1.0 seed 0 {training} : tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

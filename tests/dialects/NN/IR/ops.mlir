@@ -260,3 +260,25 @@ func.func @conv_and_pool_grads(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>,
   %da = nn.avg_pool2d_grad %dp kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
   return %dx, %dw, %dm, %da : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>
 }
+
+// CHECK-LABEL: func.func @normalization
+func.func @normalization(%x: tensor<4x3x5x5xf32>, %h: tensor<4x6xf32>, %step: tensor<f64>) -> (tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>) {
+  // CHECK: %[[W:.*]] = nn.param "bn.weight" init = constant(1.000000e+00) : tensor<3xf32>
+  %w = nn.param "bn.weight" init = constant(1.0) : tensor<3xf32>
+  // CHECK: %[[M:.*]] = nn.buffer "bn.running_mean" init = constant(0.000000e+00) : tensor<3xf32>
+  %m = nn.buffer "bn.running_mean" init = constant(0.0) : tensor<3xf32>
+  // CHECK: %[[V:.*]] = nn.buffer "bn.running_var" init = constant(1.000000e+00) : tensor<3xf32>
+  %v = nn.buffer "bn.running_var" init = constant(1.0) : tensor<3xf32>
+  // CHECK: nn.batch_norm %{{.*}}, %[[W]], %[[W]], %[[M]], %[[V]] momentum 1.000000e-01 eps 1.000000e-05 {training} : tensor<4x3x5x5xf32>, tensor<3xf32>
+  %y, %m2, %v2 = nn.batch_norm %x, %w, %w, %m, %v momentum 0.1 eps 1.0e-5 {training} : tensor<4x3x5x5xf32>, tensor<3xf32>
+  // CHECK: nn.batch_norm %{{.*}}, %[[W]], %[[W]], %[[M]], %[[V]] momentum 0.000000e+00 eps 1.000000e-03 : tensor<4x3x5x5xf32>, tensor<3xf32>
+  %e, %m3, %v3 = nn.batch_norm %x, %w, %w, %m, %v momentum 0.0 eps 1.0e-3 : tensor<4x3x5x5xf32>, tensor<3xf32>
+  %g = nn.param "ln.weight" init = constant(1.0) : tensor<6xf32>
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} eps 1.000000e-05 : tensor<4x6xf32>, tensor<6xf32>
+  %l = nn.layer_norm %h, %g, %g eps 1.0e-5 : tensor<4x6xf32>, tensor<6xf32>
+  // CHECK: nn.dropout %{{.*}}, %{{.*}} p 5.000000e-01 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
+  %d = nn.dropout %h, %step p 0.5 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
+  // CHECK: nn.dropout %{{.*}} p 2.500000e-01 seed 0 {training} : tensor<4x6xf32>
+  %d2 = nn.dropout %h p 0.25 seed 0 {training} : tensor<4x6xf32>
+  return %y, %m2, %v2, %e, %l, %d, %d2 : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>
+}
