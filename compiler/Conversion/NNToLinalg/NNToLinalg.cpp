@@ -446,47 +446,91 @@ struct Window {
   SmallVector<int64_t, 2> kernel, stride, padding, dilation;
 };
 
-/// An operand that only gives the kernel offsets `(i, j)` of a window their
-/// ranges, as upstream's pooling ops do: linalg derives every loop's range
-/// from some operand dimension.
-Value windowShape(OpBuilder &b, Location loc, const Window &w) {
-  return empty(
+/// The elements kernel offset `(i, j)` reads from `padded` (`[a, b, rows,
+/// columns]`, already padded): `[a, b, oh, ow]` with rows `i * d0 + oh * s0`
+/// and columns `j * d1 + ow * s1`. A strided view, so that ops reading it
+/// keep plain indexing maps, which linalg vectorizes; maps with strides or
+/// offsets in them it does not.
+Value windowView(OpBuilder &b, Location loc, Value padded, const Window &w,
+                 int64_t i, int64_t j, int64_t oh, int64_t ow) {
+  RankedTensorType type = tensorType(padded);
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(i * w.dilation[0]),
+                                       b.getIndexAttr(j * w.dilation[1])};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(type.getDimSize(0)),
+                                     b.getIndexAttr(type.getDimSize(1)),
+                                     b.getIndexAttr(oh), b.getIndexAttr(ow)};
+  SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       b.getIndexAttr(w.stride[0]),
+                                       b.getIndexAttr(w.stride[1])};
+  return tensor::ExtractSliceOp::create(
       b, loc,
-      RankedTensorType::get({w.kernel[0], w.kernel[1]}, b.getF32Type()));
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), oh, ow},
+                            type.getElementType()),
+      padded, offsets, sizes, strides);
 }
 
-/// im2col: `col[n, oh, ow, c, i, j] = x[n, c, oh * s0 + i * d0 - p0,
-/// ow * s1 + j * d1 - p1]`, and `padValue` outside `x`.
+/// A parallel generic over `type` whose inputs are read through `maps`
+/// (projected permutations); `body` gets one scalar per input.
+Value mapOver(OpBuilder &b, Location loc, RankedTensorType type,
+              ValueRange inputs, ArrayRef<AffineMap> maps, BodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> all(maps);
+  all.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, inputs, ValueRange{empty(b, loc, type)},
+             all, SmallVector<IteratorType>(rank, IteratorType::parallel),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc,
+                                       body(nb, nloc, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+/// Swaps dimensions 0 and 1 in a map of rank 4.
+AffineMap swapFirstTwo(MLIRContext *ctx) {
+  return AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx);
+}
+
+/// im2col, transposed: `col[c, i, j, n, oh, ow] = x[n, c, oh * s0 + i * d0
+/// - p0, ow * s1 + j * d1 - p1]`, and `padValue` outside `x`. Output columns
+/// innermost, so that the copies read rows of `x` and the matrix product
+/// `weight [out, c * kh * kw] x col [c * kh * kw, n * oh * ow]` needs no
+/// packing. One copy per kernel offset.
 Value im2col(OpBuilder &b, Location loc, Value x, const Window &w,
              double padValue) {
-  MLIRContext *ctx = b.getContext();
   RankedTensorType type = tensorType(x);
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1);
   int64_t oh = windowCount(type.getDimSize(2), w.kernel[0], w.stride[0],
                            w.padding[0], w.dilation[0]);
   int64_t ow = windowCount(type.getDimSize(3), w.kernel[1], w.stride[1],
                            w.padding[1], w.dilation[1]);
   Value padded =
       spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
-  auto colType =
-      RankedTensorType::get({type.getDimSize(0), oh, ow, type.getDimSize(1),
-                             w.kernel[0], w.kernel[1]},
-                            type.getElementType());
-  AffineExpr n, r, c, ch, i, j;
-  bindDims(ctx, n, r, c, ch, i, j);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(6, 0,
-                     {n, ch, r * w.stride[0] + i * w.dilation[0],
-                      c * w.stride[1] + j * w.dilation[1]},
-                     ctx),
-      AffineMap::getMultiDimIdentityMap(6, ctx)};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{colType}, ValueRange{padded},
-             ValueRange{empty(b, loc, colType)}, maps,
-             SmallVector<IteratorType>(6, IteratorType::parallel),
-             [](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(nb, nloc, args[0]);
-             })
-      .getResult(0);
+  Value col = empty(
+      b, loc,
+      RankedTensorType::get({c, w.kernel[0], w.kernel[1], n, oh, ow}, et));
+  auto blockType = RankedTensorType::get({c, n, oh, ow}, et);
+  for (int64_t i = 0; i < w.kernel[0]; ++i) {
+    for (int64_t j = 0; j < w.kernel[1]; ++j) {
+      Value block = mapOver(
+          b, loc, blockType, windowView(b, loc, padded, w, i, j, oh, ow),
+          swapFirstTwo(b.getContext()),
+          [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+      SmallVector<OpFoldResult> offsets = {
+          b.getIndexAttr(0), b.getIndexAttr(i), b.getIndexAttr(j),
+          b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {
+          b.getIndexAttr(c), b.getIndexAttr(1),  b.getIndexAttr(1),
+          b.getIndexAttr(n), b.getIndexAttr(oh), b.getIndexAttr(ow)};
+      SmallVector<OpFoldResult> strides(6, b.getIndexAttr(1));
+      col = tensor::InsertSliceOp::create(b, loc, block, col, offsets, sizes,
+                                          strides);
+    }
+  }
+  return col;
 }
 
 /// `x` with the rows of dimensions `dims` placed `strides[k]` apart, row
@@ -498,6 +542,9 @@ Value spreadInto(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
   RankedTensorType type = tensorType(x);
   int64_t rank = type.getRank();
   SmallVector<int64_t> shape(type.getShape()), kept(type.getShape());
+  for (auto [k, d] : llvm::enumerate(dims))
+    shape[d] = sizes[k];
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
   SmallVector<OpFoldResult> srcOffsets(rank, b.getIndexAttr(0)), srcSizes,
       dstOffsets(rank, b.getIndexAttr(0)), steps(rank, b.getIndexAttr(1)),
       ones(rank, b.getIndexAttr(1));
@@ -506,17 +553,7 @@ Value spreadInto(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
     int64_t first = off < 0 ? (-off + s - 1) / s : 0;
     int64_t last = std::min(type.getDimSize(d), (sizes[k] - 1 - off) / s + 1);
     if (last <= first)
-      return filled(b, loc,
-                    RankedTensorType::get(
-                        [&] {
-                          SmallVector<int64_t> r(type.getShape());
-                          for (auto [kk, dd] : llvm::enumerate(dims))
-                            r[dd] = sizes[kk];
-                          return r;
-                        }(),
-                        type.getElementType()),
-                    value);
-    shape[d] = sizes[k];
+      return filled(b, loc, resultType, value);
     kept[d] = last - first;
     srcOffsets[d] = b.getIndexAttr(first);
     dstOffsets[d] = b.getIndexAttr(first * s + off);
@@ -529,58 +566,73 @@ Value spreadInto(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
     rows = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get(kept, type.getElementType()), x,
         srcOffsets, srcSizes, ones);
-  Value result = filled(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), value);
-  return tensor::InsertSliceOp::create(b, loc, rows, result, dstOffsets,
-                                       srcSizes, steps);
+  return tensor::InsertSliceOp::create(b, loc, rows,
+                                       filled(b, loc, resultType, value),
+                                       dstOffsets, srcSizes, steps);
 }
 
-/// The adjoint of gathering windows: `dx[n, c, h, w]` accumulates `body` of
-/// the sources at every window `(oh, ow)` and kernel offset `(i, j)` that
-/// read `(h, w)`: `oh * s0 + i * d0 - p0 = h`, likewise `w`. Each source
-/// holds the window rows and columns in dimensions `windowDims`;
-/// `indices(n, c, q0, q1, fi, fj)` gives a source's indices, where the
-/// kernel offsets are flipped, `fi = kh - 1 - i`, and `(q0, q1)` index the
-/// sources as rearranged here. (Linalg tiles maps with constants or
-/// negative coefficients wrongly, so the maps have neither.)
+/// A view of a rearranged source for one kernel offset, and the map the
+/// scatter reads it with.
+using SourceView = std::pair<Value, AffineMap>;
+
+/// The adjoint of gathering windows: `dx[n, c, h, w]` is the sum of
+/// `contribution(sources, fi, fj)` over the kernel offsets, where each
+/// source is read at the window `(oh, ow)` that kernel offset `(i, j)` maps
+/// onto `(h, w)` (`oh * s0 + i * d0 - p0 = h`, likewise `w`; nothing if
+/// none). The offsets come flipped, `fi = kh - 1 - i`: each source is
+/// spread `stride` apart along its `windowDims` and shifted by
+/// `(kh - 1) d - p`, after which offset `fi` reads rows `h + fi * d`.
+/// `view(source, fi, fj)` cuts those rows out of a rearranged source.
+/// All reads are plain maps: the generic vectorizes along `w`.
 Value scatterWindows(
     OpBuilder &b, Location loc, ValueRange sources, ArrayRef<double> padValues,
     ArrayRef<int64_t> windowDims, RankedTensorType resultType, const Window &w,
-    function_ref<SmallVector<AffineExpr>(ArrayRef<AffineExpr>)> indices,
-    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
-  MLIRContext *ctx = b.getContext();
-  // With windows spread `stride` apart, window `oh` sits at `oh * s`, and
-  // `h = oh * s + i * d - p` becomes `oh * s = h + fi * d - (kh - 1) d + p`:
-  // shifting by `(kh - 1) d - p` leaves `h + fi * d`.
+    function_ref<SourceView(Value, int64_t, int64_t)> view,
+    function_ref<Value(Scalar &, ValueRange, int64_t, int64_t)> contribution) {
   SmallVector<int64_t> offsets, sizes;
   for (int64_t k = 0; k < 2; ++k) {
     int64_t extent = (w.kernel[k] - 1) * w.dilation[k];
     offsets.push_back(extent - w.padding[k]);
     sizes.push_back(resultType.getDimSize(2 + k) + extent);
   }
-  SmallVector<Value> operands;
+  SmallVector<Value> spread;
   for (auto [src, value] : llvm::zip(sources, padValues))
-    operands.push_back(
+    spread.push_back(
         spreadInto(b, loc, src, windowDims, w.stride, offsets, sizes, value));
-  AffineExpr n, c, h, x, i, j;
-  bindDims(ctx, n, c, h, x, i, j);
-  SmallVector<AffineExpr> srcIndices =
-      indices({n, c, h + i * w.dilation[0], x + j * w.dilation[1], i, j});
-  SmallVector<AffineMap> maps(operands.size(),
-                              AffineMap::get(6, 0, srcIndices, ctx));
-  operands.push_back(windowShape(b, loc, w));
-  maps.push_back(AffineMap::get(6, 0, {i, j}, ctx));
-  maps.push_back(AffineMap::get(6, 0, {n, c, h, x}, ctx));
-  SmallVector<IteratorType> iters(4, IteratorType::parallel);
-  iters.append(2, IteratorType::reduction);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{resultType}, operands,
-             ValueRange{filled(b, loc, resultType, 0.0)}, maps, iters,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nloc, body(nb, nloc, args.drop_back(2), args.back()));
-             })
-      .getResult(0);
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (int64_t fi = 0; fi < w.kernel[0]; ++fi)
+    for (int64_t fj = 0; fj < w.kernel[1]; ++fj)
+      for (Value src : spread) {
+        auto [v, map] = view(src, fi, fj);
+        inputs.push_back(v);
+        maps.push_back(map);
+      }
+  size_t perOffset = spread.size();
+  return mapOver(b, loc, resultType, inputs, maps,
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Scalar s{nb, nloc, resultType.getElementType()};
+                   Value total;
+                   for (int64_t fi = 0, k = 0; fi < w.kernel[0]; ++fi)
+                     for (int64_t fj = 0; fj < w.kernel[1]; ++fj, ++k) {
+                       Value c = contribution(
+                           s, args.slice(k * perOffset, perOffset), fi, fj);
+                       total = total ? s.add(total, c) : c;
+                     }
+                   return total;
+                 });
+}
+
+/// The view of a `[a, b, rows, columns]` source (rows and columns as
+/// scatterWindows rearranged them) for flipped offset `(fi, fj)`, the
+/// image's `[a, b, h, w]`.
+SourceView imageView(OpBuilder &b, Location loc, Value src, const Window &w,
+                     int64_t fi, int64_t fj, RankedTensorType resultType) {
+  Window shifted = w;
+  shifted.stride = {1, 1};
+  return {windowView(b, loc, src, shifted, fi, fj, resultType.getDimSize(2),
+                     resultType.getDimSize(3)),
+          AffineMap::getMultiDimIdentityMap(4, b.getContext())};
 }
 
 /// `w` with both kernel dimensions reversed: `[o, c, kh - 1 - i, kw - 1 - j]`
@@ -656,34 +708,28 @@ Value perGroup(OpBuilder &b, Location loc, int64_t groups, Value init,
   return result;
 }
 
-/// `[n, c, h, w]` as the matrix `[n * h * w, c]`, the layout of im2col rows.
-Value channelsLast(OpBuilder &b, Location loc, Value x) {
+/// Swaps the two leading dimensions: `[n, c, h, w]` to `[c, n, h, w]` and
+/// back; rows of `h * w` move as a whole.
+Value swapLeading(OpBuilder &b, Location loc, Value x) {
   RankedTensorType type = tensorType(x);
-  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
-          hw = type.getDimSize(2) * type.getDimSize(3);
-  Type et = type.getElementType();
-  Value flat = reshape(b, loc, x, RankedTensorType::get({n, c, hw}, et));
-  Value t =
-      linalg::TransposeOp::create(
-          b, loc, flat, empty(b, loc, RankedTensorType::get({n, hw, c}, et)),
-          ArrayRef<int64_t>{0, 2, 1})
-          .getResult()[0];
-  return reshape(b, loc, t, RankedTensorType::get({n * hw, c}, et));
+  SmallVector<int64_t> shape(type.getShape());
+  std::swap(shape[0], shape[1]);
+  return linalg::TransposeOp::create(
+             b, loc, x,
+             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
+             ArrayRef<int64_t>{1, 0, 2, 3})
+      .getResult()[0];
 }
 
-/// The inverse of channelsLast: `[n * h * w, c]` as `type`, `[n, c, h, w]`.
-Value channelsFirst(OpBuilder &b, Location loc, Value m,
-                    RankedTensorType type) {
-  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
-          hw = type.getDimSize(2) * type.getDimSize(3);
-  Type et = type.getElementType();
-  Value rows = reshape(b, loc, m, RankedTensorType::get({n, hw, c}, et));
-  Value t =
-      linalg::TransposeOp::create(
-          b, loc, rows, empty(b, loc, RankedTensorType::get({n, c, hw}, et)),
-          ArrayRef<int64_t>{0, 2, 1})
-          .getResult()[0];
-  return reshape(b, loc, t, type);
+/// `[n, c, h, w]` as the matrix `[c, n * h * w]`, the layout of im2col
+/// columns.
+Value channelRows(OpBuilder &b, Location loc, Value x) {
+  RankedTensorType type = tensorType(x);
+  return reshape(
+      b, loc, swapLeading(b, loc, x),
+      RankedTensorType::get(
+          {type.getDimSize(1), type.getNumElements() / type.getDimSize(1)},
+          type.getElementType()));
 }
 
 template <typename OpTy> Window convWindow(OpTy op, RankedTensorType weight) {
@@ -700,7 +746,7 @@ template <typename OpTy> Window poolWindow(OpTy op) {
                 {1, 1}};
 }
 
-/// The im2col matrix `[n * oh * ow, c * kh * kw]` of `x`.
+/// The im2col matrix `[c * kh * kw, n * oh * ow]` of `x`.
 Value im2colMatrix(OpBuilder &b, Location loc, Value x, const Window &w) {
   Value col = im2col(b, loc, x, w, 0.0);
   RankedTensorType type = tensorType(col);
@@ -721,8 +767,8 @@ Value weightMatrix(OpBuilder &b, Location loc, Value w) {
 }
 
 NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
-  // im2col, then one matrix product per group against the weight rows, as
-  // a dense layer: [n * oh * ow, c * kh * kw] x [out, c / g * kh * kw]^T.
+  // im2col, then one matrix product per group of the weight rows with the
+  // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
   auto type = cast<RankedTensorType>(op.getType());
   RankedTensorType wType = tensorType(a.getWeight());
   Window w = convWindow(op, wType);
@@ -731,45 +777,60 @@ NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
   int64_t k = wType.getNumElements() / out;
   Value col = im2colMatrix(b, loc, a.getInput(), w);
   Value weight = weightMatrix(b, loc, a.getWeight());
-  int64_t rows = tensorType(col).getDimSize(0);
-  auto outType = RankedTensorType::get({rows, out}, type.getElementType());
+  int64_t cols = tensorType(col).getDimSize(1);
+  auto outType = RankedTensorType::get({out, cols}, type.getElementType());
   Value init = a.getBias() ? linalg::BroadcastOp::create(b, loc, a.getBias(),
                                                          empty(b, loc, outType),
-                                                         ArrayRef<int64_t>{0})
+                                                         ArrayRef<int64_t>{1})
                                  .getResult()[0]
                            : filled(b, loc, outType, 0.0);
   Value product =
-      perGroup(b, loc, groups, init, 1, [&](int64_t g, Value blockInit) {
+      perGroup(b, loc, groups, init, 0, [&](int64_t g, Value blockInit) {
         return contraction(
-            b, loc, sliceMatrix(b, loc, col, 1, g * k, k),
+            b, loc,
             sliceMatrix(b, loc, weight, 0, g * outPerGroup, outPerGroup),
-            blockInit, false, true);
+            sliceMatrix(b, loc, col, 0, g * k, k), blockInit, false, false);
       });
-  return SmallVector<Value>{channelsFirst(b, loc, product, type)};
+  // [out, n, oh, ow] to [n, out, oh, ow].
+  Value cnhw =
+      reshape(b, loc, product,
+              RankedTensorType::get({out, type.getDimSize(0),
+                                     type.getDimSize(2), type.getDimSize(3)},
+                                    type.getElementType()));
+  return SmallVector<Value>{swapLeading(b, loc, cnhw)};
 }
 
 NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
-  // dW[o, k] = sum over rows of dy[row, o] * col[row, k], per group.
+  // dW^T[k, o] = sum over columns of col[k, col] * dy[o, col], per group:
+  // both operands are read along their rows; the small result is
+  // transposed at the end.
   auto type = cast<RankedTensorType>(op.getType());
+  Type et = type.getElementType();
   Window w = convWindow(op, type);
   int64_t groups = op.getGroups();
   int64_t out = type.getDimSize(0), outPerGroup = out / groups;
   int64_t k = type.getNumElements() / out;
   Value col = im2colMatrix(b, loc, a.getInput(), w);
-  Value dy = channelsLast(b, loc, a.getResultGrad());
-  auto matrixType = RankedTensorType::get({out, k}, type.getElementType());
+  Value dy = channelRows(b, loc, a.getResultGrad());
+  auto matrixType = RankedTensorType::get({out, k}, et);
   Value product = perGroup(
-      b, loc, groups, filled(b, loc, matrixType, 0.0), 0,
-      [&](int64_t g, Value blockInit) {
-        return contraction(
-            b, loc, sliceMatrix(b, loc, dy, 1, g * outPerGroup, outPerGroup),
-            sliceMatrix(b, loc, col, 1, g * k, k), blockInit, true, false);
+      b, loc, groups, empty(b, loc, matrixType), 0, [&](int64_t g, Value) {
+        auto blockType = RankedTensorType::get({k, outPerGroup}, et);
+        Value blockT = contraction(
+            b, loc, sliceMatrix(b, loc, col, 0, g * k, k),
+            sliceMatrix(b, loc, dy, 0, g * outPerGroup, outPerGroup),
+            filled(b, loc, blockType, 0.0), false, true);
+        return linalg::TransposeOp::create(
+                   b, loc, blockT,
+                   empty(b, loc, RankedTensorType::get({outPerGroup, k}, et)),
+                   ArrayRef<int64_t>{1, 0})
+            .getResult()[0];
       });
   return SmallVector<Value>{reshape(b, loc, product, type)};
 }
 
 NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
-  // dcol = dy W per group, then col2im adds each column entry back to the
+  // dcol = W^T dy per group, then col2im adds each im2col entry back to the
   // input element it was gathered from.
   auto type = cast<RankedTensorType>(op.getType());
   RankedTensorType wType = tensorType(a.getWeight());
@@ -779,75 +840,91 @@ NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;
   Type et = type.getElementType();
-  Value dy = channelsLast(b, loc, a.getResultGrad());
+  Value dy = channelRows(b, loc, a.getResultGrad());
   // Flipped kernel offsets, as scatterWindows indexes its sources.
   Value weight = weightMatrix(b, loc, flipKernel(b, loc, a.getWeight()));
-  int64_t rows = tensorType(dy).getDimSize(0);
-  auto colType = RankedTensorType::get({rows, k * groups}, et);
+  int64_t cols = tensorType(dy).getDimSize(1);
+  auto colType = RankedTensorType::get({k * groups, cols}, et);
   Value dcol = perGroup(
-      b, loc, groups, filled(b, loc, colType, 0.0), 1,
+      b, loc, groups, filled(b, loc, colType, 0.0), 0,
       [&](int64_t g, Value blockInit) {
         return contraction(
-            b, loc, sliceMatrix(b, loc, dy, 1, g * outPerGroup, outPerGroup),
+            b, loc,
             sliceMatrix(b, loc, weight, 0, g * outPerGroup, outPerGroup),
-            blockInit, false, false);
+            sliceMatrix(b, loc, dy, 0, g * outPerGroup, outPerGroup), blockInit,
+            true, false);
       });
-  Value col6 =
-      reshape(b, loc, dcol,
-              RankedTensorType::get({type.getDimSize(0), dyType.getDimSize(2),
-                                     dyType.getDimSize(3), type.getDimSize(1),
-                                     w.kernel[0], w.kernel[1]},
-                                    et));
+  Value col6 = reshape(
+      b, loc, dcol,
+      RankedTensorType::get({type.getDimSize(1), w.kernel[0], w.kernel[1],
+                             type.getDimSize(0), dyType.getDimSize(2),
+                             dyType.getDimSize(3)},
+                            et));
   return SmallVector<Value>{scatterWindows(
-      b, loc, col6, {0.0}, {1, 2}, type, w,
-      [](ArrayRef<AffineExpr> d) {
-        return SmallVector<AffineExpr>{d[0], d[2], d[3], d[1], d[4], d[5]};
+      b, loc, col6, {0.0}, {4, 5}, type, w,
+      [&](Value src, int64_t fi, int64_t fj) -> SourceView {
+        // col[c, fi, fj, n, h + fi * d0, w + fj * d1] as [c, n, h, w].
+        RankedTensorType srcType = tensorType(src);
+        SmallVector<OpFoldResult> offsets = {
+            b.getIndexAttr(0),
+            b.getIndexAttr(fi),
+            b.getIndexAttr(fj),
+            b.getIndexAttr(0),
+            b.getIndexAttr(fi * w.dilation[0]),
+            b.getIndexAttr(fj * w.dilation[1])};
+        int64_t c = srcType.getDimSize(0), n = srcType.getDimSize(3);
+        int64_t h = type.getDimSize(2), x = type.getDimSize(3);
+        SmallVector<OpFoldResult> sizes = {
+            b.getIndexAttr(c), b.getIndexAttr(1), b.getIndexAttr(1),
+            b.getIndexAttr(n), b.getIndexAttr(h), b.getIndexAttr(x)};
+        SmallVector<OpFoldResult> strides(6, b.getIndexAttr(1));
+        Value view = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({c, n, h, x}, et), src, offsets,
+            sizes, strides);
+        return {view, swapFirstTwo(b.getContext())};
       },
-      [&](OpBuilder &nb, Location nloc, ValueRange v, Value acc) {
-        return Scalar{nb, nloc, et}.add(acc, v[0]);
-      })};
+      [](Scalar &, ValueRange v, int64_t, int64_t) { return v[0]; })};
 }
 
-/// Reduces each pooling window of `x` (padded with `padValue`) with
-/// `combine`, starting from `init`.
-Value poolWindows(
-    OpBuilder &b, Location loc, Value x, const Window &w,
-    RankedTensorType resultType, double padValue,
-    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  MLIRContext *ctx = b.getContext();
+/// Combines the pooling windows of `x` (padded with `padValue`) elementwise
+/// over the kernel offsets in row-major order: `combine(acc, next)`.
+Value poolWindows(OpBuilder &b, Location loc, Value x, const Window &w,
+                  RankedTensorType resultType, double padValue,
+                  function_ref<Value(Scalar &, Value, Value)> combine) {
   Value padded =
       spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
-  AffineExpr n, c, r, col, i, j;
-  bindDims(ctx, n, c, r, col, i, j);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(6, 0, {n, c, r * w.stride[0] + i, col * w.stride[1] + j},
-                     ctx),
-      AffineMap::get(6, 0, {i, j}, ctx),
-      AffineMap::get(6, 0, {n, c, r, col}, ctx)};
-  SmallVector<IteratorType> iters(4, IteratorType::parallel);
-  iters.append(2, IteratorType::reduction);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{resultType},
-             ValueRange{padded, windowShape(b, loc, w)},
-             ValueRange{filled(b, loc, resultType, padValue)}, maps, iters,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(nb, nloc,
-                                       combine(nb, nloc, args[2], args[0]));
-             })
-      .getResult(0);
+  SmallVector<Value> views;
+  for (int64_t i = 0; i < w.kernel[0]; ++i)
+    for (int64_t j = 0; j < w.kernel[1]; ++j)
+      views.push_back(windowView(b, loc, padded, w, i, j,
+                                 resultType.getDimSize(2),
+                                 resultType.getDimSize(3)));
+  SmallVector<AffineMap> maps(
+      views.size(), AffineMap::getMultiDimIdentityMap(4, b.getContext()));
+  return mapOver(b, loc, resultType, views, maps,
+                 [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                   Scalar s{nb, nloc, resultType.getElementType()};
+                   Value acc = v[0];
+                   for (Value next : v.drop_front())
+                     acc = combine(s, acc, next);
+                   return acc;
+                 });
 }
 
 NNC_LOWERING(MaxPool2dLowering, nn::MaxPool2dOp) {
   auto type = cast<RankedTensorType>(op.getType());
   return SmallVector<Value>{
-      poolWindows(b, loc, a.getInput(), poolWindow(op), type, -INFINITY, maxf)};
+      poolWindows(b, loc, a.getInput(), poolWindow(op), type, -INFINITY,
+                  [](Scalar &s, Value acc, Value x) { return s.max(acc, x); })};
 }
 
 NNC_LOWERING(AvgPool2dLowering, nn::AvgPool2dOp) {
   auto type = cast<RankedTensorType>(op.getType());
   Window w = poolWindow(op);
-  Value sum = poolWindows(b, loc, a.getInput(), w, type, 0.0, addf);
   double count = w.kernel[0] * w.kernel[1];
+  Value sum =
+      poolWindows(b, loc, a.getInput(), w, type, 0.0,
+                  [](Scalar &s, Value acc, Value x) { return s.add(acc, x); });
   return SmallVector<Value>{elementwise(
       b, loc, type, sum, [&](OpBuilder &nb, Location nloc, ValueRange v) {
         Scalar s{nb, nloc, type.getElementType()};
@@ -859,15 +936,13 @@ NNC_LOWERING(AvgPool2dGradLowering, nn::AvgPool2dGradOp) {
   auto type = cast<RankedTensorType>(op.getType());
   Window w = poolWindow(op);
   double count = w.kernel[0] * w.kernel[1];
-  Type et = type.getElementType();
   return SmallVector<Value>{scatterWindows(
       b, loc, a.getResultGrad(), {0.0}, {2, 3}, type, w,
-      [](ArrayRef<AffineExpr> d) {
-        return SmallVector<AffineExpr>(d.take_front(4));
+      [&](Value src, int64_t fi, int64_t fj) {
+        return imageView(b, loc, src, w, fi, fj, type);
       },
-      [&](OpBuilder &nb, Location nloc, ValueRange v, Value acc) {
-        Scalar s{nb, nloc, et};
-        return s.add(acc, s.div(v[0], s.c(count)));
+      [&](Scalar &s, ValueRange v, int64_t, int64_t) {
+        return s.div(v[0], s.c(count));
       })};
 }
 
@@ -875,65 +950,49 @@ NNC_LOWERING(MaxPool2dGradLowering, nn::MaxPool2dGradOp) {
   // First the offset of each window's first maximum, as PyTorch picks it;
   // then each input element collects the cotangents of the windows whose
   // maximum it is.
-  MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(op.getType());
   RankedTensorType dyType = tensorType(a.getResultGrad());
   Type et = type.getElementType();
   Window w = poolWindow(op);
   Value padded = spreadAndPad(b, loc, a.getInput(), {2, 3}, w.padding,
                               w.padding, {1, 1}, -INFINITY);
+  SmallVector<Value> views;
+  for (int64_t i = 0; i < w.kernel[0]; ++i)
+    for (int64_t j = 0; j < w.kernel[1]; ++j)
+      views.push_back(windowView(b, loc, padded, w, i, j, dyType.getDimSize(2),
+                                 dyType.getDimSize(3)));
+  SmallVector<AffineMap> maps(
+      views.size(), AffineMap::getMultiDimIdentityMap(4, b.getContext()));
   auto indexType = RankedTensorType::get(dyType.getShape(), b.getI32Type());
-  AffineExpr n, c, r, col, i, j;
-  bindDims(ctx, n, c, r, col, i, j);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(6, 0, {n, c, r * w.stride[0] + i, col * w.stride[1] + j},
-                     ctx),
-      AffineMap::get(6, 0, {i, j}, ctx),
-      AffineMap::get(6, 0, {n, c, r, col}, ctx),
-      AffineMap::get(6, 0, {n, c, r, col}, ctx)};
-  SmallVector<IteratorType> iters(4, IteratorType::parallel);
-  iters.append(2, IteratorType::reduction);
-  int64_t kw = w.kernel[1];
-  auto offsetOf = [&](OpBuilder &nb, Location nloc, Value i, Value j) {
-    Value lin = arith::AddIOp::create(
-        nb, nloc,
-        arith::MulIOp::create(nb, nloc, i,
-                              arith::ConstantIndexOp::create(nb, nloc, kw)),
-        j);
-    return arith::IndexCastOp::create(nb, nloc, nb.getI32Type(), lin);
+  auto i32 = [](OpBuilder &nb, Location nloc, int64_t v) -> Value {
+    return arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(v));
   };
-  auto argmax = linalg::GenericOp::create(
-      b, loc, TypeRange{dyType, indexType},
-      ValueRange{padded, windowShape(b, loc, w)},
-      ValueRange{filled(b, loc, dyType, -INFINITY),
-                 filled(b, loc, indexType, -1)},
-      maps, iters, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Scalar s{nb, nloc, et};
-        Value take = s.gt(args[0], args[2]);
-        Value offset = offsetOf(nb, nloc, linalg::IndexOp::create(nb, nloc, 4),
-                                linalg::IndexOp::create(nb, nloc, 5));
-        linalg::YieldOp::create(nb, nloc,
-                                ValueRange{s.select(take, args[0], args[2]),
-                                           s.select(take, offset, args[3])});
-      });
+  Value argmax = mapOver(b, loc, indexType, views, maps,
+                         [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                           Scalar s{nb, nloc, et};
+                           Value best = v[0], index = i32(nb, nloc, 0);
+                           for (auto [k, x] : llvm::enumerate(v.drop_front())) {
+                             // Strictly greater: ties keep the first maximum.
+                             Value take = s.gt(x, best);
+                             best = s.select(take, x, best);
+                             index =
+                                 s.select(take, i32(nb, nloc, k + 1), index);
+                           }
+                           return index;
+                         });
+  int64_t kw = w.kernel[1];
   return SmallVector<Value>{scatterWindows(
-      b, loc, ValueRange{a.getResultGrad(), argmax.getResult(1)}, {0.0, -1.0},
-      {2, 3}, type, w,
-      [](ArrayRef<AffineExpr> d) {
-        return SmallVector<AffineExpr>(d.take_front(4));
+      b, loc, ValueRange{a.getResultGrad(), argmax}, {0.0, -1.0}, {2, 3}, type,
+      w,
+      [&](Value src, int64_t fi, int64_t fj) {
+        return imageView(b, loc, src, w, fi, fj, type);
       },
-      [&](OpBuilder &nb, Location nloc, ValueRange v, Value acc) {
-        Scalar s{nb, nloc, et};
-        auto unflip = [&](int64_t dim) -> Value {
-          return arith::SubIOp::create(
-              nb, nloc,
-              arith::ConstantIndexOp::create(nb, nloc, w.kernel[dim - 4] - 1),
-              linalg::IndexOp::create(nb, nloc, dim));
-        };
-        Value offset = offsetOf(nb, nloc, unflip(4), unflip(5));
-        Value hit = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq,
-                                          v[1], offset);
-        return s.add(acc, s.select(hit, v[0], s.c(0)));
+      [&](Scalar &s, ValueRange v, int64_t fi, int64_t fj) {
+        // Flipped offsets: (fi, fj) is kernel offset (kh - 1 - fi, ...).
+        int64_t offset = (w.kernel[0] - 1 - fi) * kw + (kw - 1 - fj);
+        Value hit = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::eq,
+                                          v[1], i32(s.b, s.loc, offset));
+        return s.select(hit, v[0], s.c(0));
       })};
 }
 
