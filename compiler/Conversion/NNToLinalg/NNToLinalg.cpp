@@ -1109,6 +1109,51 @@ NNC_LOWERING(BatchNormLowering, nn::BatchNormOp) {
   return SmallVector<Value>{result, newMean, newVar};
 }
 
+NNC_LOWERING(BatchNormGradLowering, nn::BatchNormGradOp) {
+  // The statistics as the forward lowering computes them (CSE shares them);
+  // then sum(dy) and sum(dy * xhat) in one pass, dx in another.
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType type = tensorType(a.getInput());
+  Type et = type.getElementType();
+  int64_t rank = type.getRank();
+  double n = type.getNumElements() / type.getDimSize(1);
+  auto [mean, var, invstd] =
+      moments(b, loc, a.getInput(), {1}, op.getEps().convertToDouble());
+  (void)var;
+  RankedTensorType statType = tensorType(mean);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap channel = projection(ctx, rank, {1});
+  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  iters[1] = IteratorType::parallel;
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange{statType, statType},
+      ValueRange{a.getInput(), a.getResultGrad(), mean, invstd},
+      ValueRange{filled(b, loc, statType, 0.0), filled(b, loc, statType, 0.0)},
+      SmallVector<AffineMap>{id, id, channel, channel, channel, channel}, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange v) {
+        Scalar s{nb, nloc, et};
+        Value xhat = s.mul(s.sub(v[0], v[2]), v[3]);
+        linalg::YieldOp::create(
+            nb, nloc,
+            ValueRange{s.add(v[4], v[1]), s.add(v[5], s.mul(v[1], xhat))});
+      });
+  Value sumDy = sums.getResult(0), sumDyXhat = sums.getResult(1);
+  SmallVector<int64_t> all;
+  for (int64_t i = 0; i < rank; ++i)
+    all.push_back(i);
+  SmallVector<SmallVector<int64_t>> dims = {all, {1}, {1}, {1}, {1}, {1}};
+  Value dx = normGeneric(
+      b, loc, a.getInput(),
+      {a.getResultGrad(), mean, invstd, a.getWeight(), sumDy, sumDyXhat}, dims,
+      all, [&](Scalar &s, ValueRange v, Value) {
+        Value xhat = s.mul(s.sub(v[0], v[2]), v[3]);
+        Value centered = s.sub(v[1], s.div(v[5], s.c(n)));
+        Value projected = s.mul(xhat, s.div(v[6], s.c(n)));
+        return s.mul(s.mul(v[4], v[3]), s.sub(centered, projected));
+      });
+  return SmallVector<Value>{dx, sumDyXhat, sumDy};
+}
+
 NNC_LOWERING(LayerNormLowering, nn::LayerNormOp) {
   RankedTensorType type = tensorType(a.getInput());
   int64_t rank = type.getRank();
@@ -1638,15 +1683,16 @@ struct ConvertNNToLinalgPass
                            func::FuncDialect>();
     RewritePatternSet patterns(ctx);
     populateElementwise(patterns);
-    patterns.add<
-        DenseLowering, MatmulLowering, TransposeLowering, ReshapeLowering,
-        BroadcastLowering, ConcatLowering, SumLowering, MeanLowering,
-        SoftmaxLowering, LogSoftmaxLowering, OneHotLowering,
-        CrossEntropyLowering, MseLowering, BceLowering, ClipGradNormLowering,
-        SgdUpdateLowering, AdamUpdateLowering, Conv2dLowering,
-        Conv2dGradInputLowering, Conv2dGradWeightLowering, MaxPool2dLowering,
-        MaxPool2dGradLowering, AvgPool2dLowering, AvgPool2dGradLowering,
-        BatchNormLowering, LayerNormLowering, DropoutLowering>(ctx);
+    patterns
+        .add<DenseLowering, MatmulLowering, TransposeLowering, ReshapeLowering,
+             BroadcastLowering, ConcatLowering, SumLowering, MeanLowering,
+             SoftmaxLowering, LogSoftmaxLowering, OneHotLowering,
+             CrossEntropyLowering, MseLowering, BceLowering,
+             ClipGradNormLowering, SgdUpdateLowering, AdamUpdateLowering,
+             Conv2dLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering,
+             MaxPool2dLowering, MaxPool2dGradLowering, AvgPool2dLowering,
+             AvgPool2dGradLowering, BatchNormLowering, BatchNormGradLowering,
+             LayerNormLowering, DropoutLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

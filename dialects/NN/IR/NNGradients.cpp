@@ -373,8 +373,16 @@ static Value normalizedInputGrad(Rule &r, Value g, Value xhat, Value invstd,
 LogicalResult BatchNormOp::buildGradient(OpBuilder &b, Location loc,
                                          ValueRange dy,
                                          SmallVectorImpl<Value> &dx) {
-  // The statistics are recomputed from the forward input; the cotangents
-  // of the running-statistics results do not flow back (they are state).
+  // The cotangents of the running-statistics results do not flow back
+  // (they are state). In training mode one op computes all three
+  // cotangents, the batch statistics recomputed from the forward input.
+  if (getTraining()) {
+    auto grad = BatchNormGradOp::create(b, loc, getInput(), getWeight(), dy[0],
+                                        getEpsAttr());
+    dx.append({grad.getInputGrad(), grad.getWeightGrad(), grad.getBiasGrad(),
+               Value(), Value()});
+    return success();
+  }
   Rule r{b, loc};
   Value x = getInput();
   auto type = cast<RankedTensorType>(x.getType());

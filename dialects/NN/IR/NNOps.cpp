@@ -438,6 +438,14 @@ bool BatchNormOp::isDifferentiableOperand(unsigned index) {
   return index < 3;
 }
 
+LogicalResult BatchNormGradOp::verify() {
+  auto emit = [&]() -> InFlightDiagnostic { return emitOpError(); };
+  auto weight = cast<RankedTensorType>(getWeight().getType());
+  return inferBatchNormType(ShapeDiag{emit, spellMLIRType},
+                            cast<RankedTensorType>(getInput().getType()),
+                            {weight}, 0.0, getEps().convertToDouble());
+}
+
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,

@@ -884,6 +884,36 @@ def NN_AvgPool2dGradOp : NN_Op<"avg_pool2d_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_BatchNormGradOp : NN_Op<"batch_norm_grad", [Pure,
+    AllTypesMatch<["input", "result_grad", "input_grad"]>,
+    AllTypesMatch<["weight", "weight_grad", "bias_grad"]>]> {
+  let summary = "Cotangents of a training-mode batch normalization.";
+  let description = [{
+    The vector-Jacobian product of `nn.batch_norm {training}` with respect
+    to its input, weight and bias, given the forward `input`, `weight` and
+    `eps` and the cotangent `result_grad` (`dy`) of its first result. With
+    the batch statistics recomputed from `input` (`xhat = (input - mean) *
+    invstd`, reductions over every dimension but 1, `n` elements each):
+    `input_grad = weight * invstd * (dy - sum(dy) / n - xhat * sum(dy *
+    xhat) / n)`, `weight_grad = sum(dy * xhat)`, `bias_grad = sum(dy)`. One
+    op, so that the lowering needs two passes over the input besides the
+    statistics, which it shares with the forward op.
+
+    ```mlir
+    %dx, %dw, %db = nn.batch_norm_grad %x, %w, %dy eps 1.000000e-05 : tensor<128x32x28x28xf32>, tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$result_grad, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$input_grad, NN_FloatTensor:$weight_grad,
+                      NN_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $result_grad `eps` $eps attr-dict `:` type($input)
+    `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [Pure, InferTypeOpAdaptor]> {
   let summary = "Scales gradients down to a maximum global norm.";
   let description = [{

@@ -60,3 +60,16 @@ func.func @dropout_eval(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
   %y = nn.dropout %x p 0.25 seed 5 : tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// batch_norm_grad: the statistics (shared with the forward op through CSE),
+// one generic reducing sum(dy) and sum(dy * xhat) together, one computing
+// dx.
+// CHECK-LABEL: func.func @batch_norm_grad
+// CHECK-COUNT-2: linalg.generic {indexing_maps = [#[[$X]], {{.*}}], iterator_types = ["reduction", "parallel"]}
+// CHECK: %[[SUMS:.*]]:2 = linalg.generic {indexing_maps = [#[[$X]], #[[$X]], #[[$C]], #[[$C]], #[[$C]], #[[$C]]], iterator_types = ["reduction", "parallel"]}
+// CHECK: %[[DX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: return %[[DX]], %[[SUMS]]#1, %[[SUMS]]#0
+func.func @batch_norm_grad(%x: tensor<4x3xf32>, %w: tensor<3xf32>, %dy: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batch_norm_grad %x, %w, %dy eps 0.5 : tensor<4x3xf32>, tensor<3xf32>
+  return %dx, %dw, %db : tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>
+}

@@ -880,3 +880,11 @@ func.func @negative_dropout_p(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %y = nn.dropout %x p 1.0 seed 0 {training} : tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
+
+// -----
+
+func.func @negative_batch_norm_grad_channels(%x: tensor<2x3x4x4xf32>, %w: tensor<4xf32>) -> tensor<2x3x4x4xf32> {
+  // expected-error @below {{'nn.batch_norm_grad' op expects weight, bias and running statistics of shape [3] for tensor<2x3x4x4xf32>, got tensor<4xf32>}}
+  %dx, %dw, %db = nn.batch_norm_grad %x, %w, %x eps 1.0e-5 : tensor<2x3x4x4xf32>, tensor<4xf32>
+  return %dx : tensor<2x3x4x4xf32>
+}

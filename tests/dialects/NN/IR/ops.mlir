@@ -282,3 +282,10 @@ func.func @normalization(%x: tensor<4x3x5x5xf32>, %h: tensor<4x6xf32>, %step: te
   %d2 = nn.dropout %h p 0.25 seed 0 {training} : tensor<4x6xf32>
   return %y, %m2, %v2, %e, %l, %d, %d2 : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>
 }
+
+// CHECK-LABEL: func.func @batch_norm_grad
+// CHECK: nn.batch_norm_grad %{{.*}}, %{{.*}}, %{{.*}} eps 1.000000e-05 : tensor<4x3x5x5xf32>, tensor<3xf32>
+func.func @batch_norm_grad(%x: tensor<4x3x5x5xf32>, %w: tensor<3xf32>, %dy: tensor<4x3x5x5xf32>) -> (tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batch_norm_grad %x, %w, %dy eps 1.0e-5 : tensor<4x3x5x5xf32>, tensor<3xf32>
+  return %dx, %dw, %db : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>
+}

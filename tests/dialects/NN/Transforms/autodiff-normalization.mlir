@@ -3,35 +3,16 @@
 // Gradient rules of batch_norm, layer_norm and dropout, with
 // `loss = sum(op(params) * t)` so that the cotangent reaching the op is %t.
 
-// Training-mode batch_norm recomputes the batch statistics over every
-// dimension but 1 from the forward input; with g = t * weight,
-// dx = invstd * (g - mean(g) - xhat * mean(g * xhat)), dweight = sum(t * xhat),
-// dbias = sum(t). The buffers get no gradient.
+// Training-mode batch_norm: one nn.batch_norm_grad computes the input,
+// weight and bias cotangents from the forward input and weight. The
+// buffers get no gradient.
 // CHECK-LABEL: func.func @batch_norm_grad
 // CHECK-SAME: (%[[T:.*]]: tensor<2x3xf32>)
 // CHECK-SAME: -> (tensor<f32>, tensor<2x3xf32> {nn.grad_of = "x"}, tensor<3xf32> {nn.grad_of = "w"}, tensor<3xf32> {nn.grad_of = "b"})
-// CHECK-DAG: %[[EPS:.*]] = arith.constant dense<5.000000e-01> : tensor<3xf32>
-// CHECK-DAG: %[[ONE:.*]] = arith.constant dense<1.000000e+00> : tensor<3xf32>
 // CHECK: %[[X:.*]] = nn.param "x"
 // CHECK: %[[W:.*]] = nn.param "w"
-// CHECK: %[[MEAN:.*]] = nn.mean %[[X]] dims [0] : tensor<2x3xf32> -> tensor<3xf32>
-// CHECK: %[[MEANB:.*]] = nn.broadcast %[[MEAN]] dims [1]
-// CHECK: %[[XC:.*]] = nn.sub %[[X]], %[[MEANB]]
-// CHECK: %[[SQ:.*]] = nn.mul %[[XC]], %[[XC]]
-// CHECK: %[[VAR:.*]] = nn.mean %[[SQ]] dims [0]
-// CHECK: %[[VE:.*]] = nn.add %[[VAR]], %[[EPS]]
-// CHECK: %[[SD:.*]] = nn.sqrt %[[VE]]
-// CHECK: %[[INV:.*]] = nn.div %[[ONE]], %[[SD]]
-// CHECK: %[[INVB:.*]] = nn.broadcast %[[INV]] dims [1]
-// CHECK: %[[XHAT:.*]] = nn.mul %[[XC]], %[[INVB]]
-// CHECK: %[[WB:.*]] = nn.broadcast %[[W]] dims [1]
-// CHECK: %[[G:.*]] = nn.mul %[[T]], %[[WB]]
-// CHECK: %[[GM:.*]] = nn.mean %[[G]] dims [0]
-// CHECK: %[[DX:.*]] = nn.mul %[[INVB]], %{{.*}}
-// CHECK: %[[TX:.*]] = nn.mul %[[T]], %[[XHAT]]
-// CHECK: %[[DW:.*]] = nn.sum %[[TX]] dims [0]
-// CHECK: %[[DB:.*]] = nn.sum %[[T]] dims [0]
-// CHECK: return %{{.*}}, %[[DX]], %[[DW]], %[[DB]]
+// CHECK: %[[DX:.*]], %[[DW:.*]], %[[DB:.*]] = nn.batch_norm_grad %[[X]], %[[W]], %[[T]] eps 5.000000e-01 : tensor<2x3xf32>, tensor<3xf32>
+// CHECK-NEXT: return %{{.*}}, %[[DX]], %[[DW]], %[[DB]]
 func.func @batch_norm(%t: tensor<2x3xf32>) -> tensor<f32> attributes {nn.model} {
   %x = nn.param "x" init = constant(1.0) : tensor<2x3xf32>
   %w = nn.param "w" init = constant(1.0) : tensor<3xf32>
