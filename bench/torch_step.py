@@ -2,6 +2,7 @@
 
 The architectures mirror the .nn files; the step is the same: forward,
 cross-entropy, backward, gradient clipping where the model clips, Adam.
+Convolutional models take [batch, 1, 28, 28] images.
 Prints the ms/step of `steps` steps after a warm-up.
 """
 import sys
@@ -10,10 +11,40 @@ import time
 import torch
 
 MODELS = {
+    "cnn": dict(batch=128, image=True, clip=None),
+    "resnet": dict(batch=128, image=True, clip=None),
     "mlp": dict(batch=128, widths=[784, 512, 256, 10], act="relu", clip=1.0),
     "sigmoid20": dict(batch=128, widths=[256] * 21 + [10], act="sigmoid", clip=None),
     "narrow": dict(batch=16, widths=[32, 64, 64, 10], act="relu", clip=None),
 }
+
+
+class Residual(torch.nn.Module):
+    """conv-bn-relu-conv-bn plus the identity, then relu (resnet.nn)."""
+
+    def __init__(self, c):
+        super().__init__()
+        nn = torch.nn
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+                                  nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return torch.relu(x + self.body(x))
+
+
+def build_image(name):
+    nn = torch.nn
+    if name == "cnn":
+        return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    def cbr(i, o, stride=1):
+        return [nn.Conv2d(i, o, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+    layers = cbr(1, 16) + [Residual(16) for _ in range(3)] + cbr(16, 32, 2) + [Residual(32) for _ in range(3)]
+    layers += cbr(32, 64, 2) + [Residual(64) for _ in range(2)]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
 
 
 def build(spec):
@@ -30,9 +61,11 @@ def main():
     name, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.set_num_threads(threads)
     spec = MODELS[name]
-    model = build(spec)
+    model = build_image(name) if spec.get("image") else build(spec)
+    model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(spec["batch"], spec["widths"][0])
+    x = (torch.rand(spec["batch"], 1, 28, 28) if spec.get("image")
+         else torch.rand(spec["batch"], spec["widths"][0]))
     y = torch.randint(0, 10, (spec["batch"],))
 
     def step():

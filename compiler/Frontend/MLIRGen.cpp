@@ -173,7 +173,8 @@ enum class ArgKind {
   String,
   Initializer,
   Optimizer,
-  Dims, ///< An integer or a list of integers.
+  Dims,    ///< An integer or a list of integers.
+  Padding, ///< Dims, or `same` / `valid` (bare words or strings).
 };
 
 /// A parameter of a builtin, with its default. Parameters without a default
@@ -267,6 +268,12 @@ public:
                                    StringRef suffix, RankedTensorType type,
                                    const Value &init, int64_t fanIn,
                                    int64_t fanOut);
+  /// Makes non-trainable state `<layer>.<suffix>` filled with `value`.
+  FailureOr<mlir::Value> makeBuffer(Location loc, StringRef layer,
+                                    StringRef suffix, RankedTensorType type,
+                                    double value);
+  /// A seed for the next dropout layer: distinct layers draw distinct masks.
+  int64_t nextDropoutSeed() { return dropoutSeeds++; }
 
 private:
   LogicalResult runModel(const ModelDef &model, const TrainDef *train);
@@ -305,6 +312,7 @@ private:
   /// cannot make compilation run away.
   size_t work = 0;
   static constexpr size_t kMaxWork = 2000000;
+  int64_t dropoutSeeds = 0;
   LogicalResult countWork(LocationAttr loc);
 };
 
@@ -415,6 +423,25 @@ FailureOr<mlir::Value> Generator::makeParam(Location loc, StringRef layer,
     return failure();
   return nn::ParamOp::create(builder, loc, type, builder.getStringAttr(name),
                              *attr)
+      .getResult();
+}
+
+FailureOr<mlir::Value> Generator::makeBuffer(Location loc, StringRef layer,
+                                             StringRef suffix,
+                                             RankedTensorType type,
+                                             double value) {
+  std::string name = (layer + "." + suffix).str();
+  auto [it, inserted] = paramNames.try_emplace(name, loc);
+  if (!inserted) {
+    InFlightDiagnostic diag = error(loc) << "parameter '" << name
+                                         << "' is already defined";
+    diag.attachNote(it->second) << "previous definition is here";
+    return failure();
+  }
+  auto init = nn::InitAttr::get(builder.getContext(), nn::InitKind::Constant,
+                                value, 0.0);
+  return nn::BufferOp::create(builder, loc, type, builder.getStringAttr(name),
+                              init)
       .getResult();
 }
 
@@ -691,6 +718,13 @@ LogicalResult Generator::checkKind(const ParamSpec &spec, const Value &v,
          (v.kind == Value::Kind::List && llvm::all_of(v.elements, isInt));
     what = "an integer or a list of integers";
     break;
+  case ArgKind::Padding:
+    ok = isInt(v) ||
+         (v.kind == Value::Kind::List && llvm::all_of(v.elements, isInt)) ||
+         (v.kind == Value::Kind::String &&
+          (v.text == "same" || v.text == "valid"));
+    what = "an integer, a list of integers, same or valid";
+    break;
   }
   if (ok)
     return success();
@@ -708,7 +742,39 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
   size_t nextPositional = 0;
   bool sawNamed = false;
   for (const Arg &arg : call.args) {
-    FailureOr<Value> value = eval(*arg.value);
+    // `padding = same` names a mode, not a variable: a bare `same` or
+    // `valid` given for a padding parameter is that word.
+    const ParamSpec *target = nullptr;
+    if (!arg.name.empty()) {
+      auto it = llvm::find_if(builtin.params, [&](const ParamSpec &p) {
+        return arg.name == p.name;
+      });
+      if (it != builtin.params.end())
+        target = &*it;
+    } else if (!builtin.variadicTensors &&
+               nextPositional < builtin.params.size()) {
+      target = &builtin.params[nextPositional];
+    }
+    FailureOr<Value> value = failure();
+    const Expr &expr = *arg.value;
+    bool paddingWord =
+        target && target->kind == ArgKind::Padding &&
+        expr.kind == Expr::Kind::Identifier &&
+        (variables.empty() || !variables.back().count(expr.text));
+    if (paddingWord && expr.text != "same" && expr.text != "valid")
+      return error(expr.loc)
+             << name << " expects '" << target->name
+             << "' as an integer, [rows, columns], same or valid, got '"
+             << expr.text << "'";
+    if (paddingWord) {
+      Value word;
+      word.kind = Value::Kind::String;
+      word.text = expr.text;
+      word.loc = expr.loc;
+      value = word;
+    } else {
+      value = eval(expr);
+    }
     if (failed(value))
       return failure();
     if (arg.name.empty()) {
@@ -789,7 +855,8 @@ FailureOr<Value> Generator::callBuiltin(StringRef name, const Builtin &builtin,
       Value v = Value::makeNumber(*spec.number,
                                   spec.kind == ArgKind::Integer ||
                                       spec.kind == ArgKind::PositiveInteger ||
-                                      spec.kind == ArgKind::Dims,
+                                      spec.kind == ArgKind::Dims ||
+                                      spec.kind == ArgKind::Padding,
                                   LocationAttr());
       if (spec.kind == ArgKind::Bool)
         v.kind = Value::Kind::Bool;
@@ -1525,6 +1592,288 @@ FailureOr<Value> flattenHandler(Generator &gen, Location loc,
   return reshapeTo(gen, loc, args.loc("start_dim"), "flatten", x, dims);
 }
 
+/// Reads a `[rows, columns]` argument given as one integer (both) or a list
+/// of two, each at least `min`.
+FailureOr<SmallVector<int64_t, 2>> pairArg(Generator &gen, StringRef what,
+                                           const Args &args, StringRef name,
+                                           int64_t min) {
+  const Value *v = args.get(name);
+  SmallVector<int64_t, 2> pair;
+  if (v->kind == Value::Kind::List) {
+    if (v->elements.size() != 2)
+      return gen.error(args.loc(name))
+             << what << " expects '" << name
+             << "' as one integer or [rows, columns], got a list of "
+             << v->elements.size();
+    for (const Value &e : v->elements)
+      pair.push_back(static_cast<int64_t>(e.number));
+  } else {
+    pair.assign(2, static_cast<int64_t>(v->number));
+  }
+  for (int64_t p : pair)
+    if (p < min || p > (int64_t(1) << 20))
+      return gen.error(args.loc(name))
+             << what << " expects '" << name << "' in [" << min
+             << ", 2^20], got " << p;
+  return pair;
+}
+
+FailureOr<Value> conv2dHandler(Generator &gen, Location loc, const Args &args) {
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getRank() != 4)
+    return gen.error(args.loc("x"))
+           << "conv2d expects 4-D input [batch, channels, height, width], got "
+           << spellType(xType);
+  FailureOr<SmallVector<int64_t, 2>> kernel =
+      pairArg(gen, "conv2d", args, "kernel", 1);
+  if (failed(kernel))
+    return failure();
+  FailureOr<SmallVector<int64_t, 2>> stride =
+      pairArg(gen, "conv2d", args, "stride", 1);
+  if (failed(stride))
+    return failure();
+  FailureOr<SmallVector<int64_t, 2>> dilation =
+      pairArg(gen, "conv2d", args, "dilation", 1);
+  if (failed(dilation))
+    return failure();
+  SmallVector<int64_t, 2> padding;
+  if (args.get("padding")->kind == Value::Kind::String) {
+    // As PyTorch: `same` keeps the size at stride 1; `valid` pads nothing.
+    for (int64_t i = 0; i < 2; ++i) {
+      int64_t total = (*dilation)[i] * ((*kernel)[i] - 1);
+      if (args.string("padding") == "valid") {
+        padding.push_back(0);
+        continue;
+      }
+      if ((*stride)[i] != 1)
+        return gen.error(args.loc("padding"))
+               << "conv2d: padding = same needs stride 1, got stride "
+               << (*stride)[i];
+      if (total % 2 != 0)
+        return gen.error(args.loc("padding"))
+               << "conv2d: padding = same needs an odd kernel extent, got "
+               << total + 1;
+      padding.push_back(total / 2);
+    }
+  } else {
+    FailureOr<SmallVector<int64_t, 2>> p =
+        pairArg(gen, "conv2d", args, "padding", 0);
+    if (failed(p))
+      return failure();
+    padding = *p;
+  }
+  int64_t in = xType.getDimSize(1), out = args.integer("out");
+  int64_t groups = args.integer("groups");
+  if (in % groups != 0 || out % groups != 0)
+    return gen.error(args.loc("groups"))
+           << "conv2d expects groups dividing both " << in << " input and "
+           << out << " output channels, got " << groups;
+  int64_t receptive = (*kernel)[0] * (*kernel)[1];
+  if (double(out) * double(in / groups) * double(receptive) > double(1ll << 34))
+    return gen.error(args.loc("out"))
+           << "conv2d: a weight of " << out << " x " << in / groups << " x "
+           << (*kernel)[0] << " x " << (*kernel)[1] << " elements is too large";
+  Type element = xType.getElementType();
+  auto wType = RankedTensorType::get(
+      {out, in / groups, (*kernel)[0], (*kernel)[1]}, element);
+  // Check the geometry before any parameter exists.
+  FailureOr<RankedTensorType> type =
+      gen.shape(loc, "conv2d", [&](const nn::ShapeDiag &d) {
+        return nn::inferConv2dType(d, xType, wType, RankedTensorType(), *stride,
+                                   padding, *dilation, groups);
+      });
+  if (failed(type))
+    return failure();
+  // PyTorch's fans: fan_in = in / groups * kh * kw, fan_out = out * kh * kw.
+  int64_t fanIn = in / groups * receptive, fanOut = out * receptive;
+  std::string layer = gen.layerName("conv", args.get("name"));
+  FailureOr<mlir::Value> w = gen.makeParam(loc, layer, "weight", wType,
+                                           *args.get("init"), fanIn, fanOut);
+  if (failed(w))
+    return failure();
+  mlir::Value bias;
+  if (args.boolean("bias")) {
+    FailureOr<mlir::Value> b =
+        gen.makeParam(loc, layer, "bias", RankedTensorType::get({out}, element),
+                      *args.get("bias_init"), fanIn, fanOut);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  OpBuilder &b = gen.b();
+  return Value::makeTensor(
+      nn::Conv2dOp::create(b, loc, x, *w, bias, b.getDenseI64ArrayAttr(*stride),
+                           b.getDenseI64ArrayAttr(padding),
+                           b.getDenseI64ArrayAttr(*dilation),
+                           b.getI64IntegerAttr(groups)),
+      loc);
+}
+
+/// `max_pool2d` and `avg_pool2d`: the stride defaults to the kernel.
+template <typename OpTy> Builtin pool2d(StringRef what) {
+  return Builtin{
+      BuiltinKind::Tensor,
+      {{"x", K::FloatTensor},
+       {"kernel", K::Dims},
+       {"stride", K::Dims, std::nullopt, nullptr, /*optional=*/true},
+       {"padding", K::Dims, 0}},
+      [what](Generator &gen, Location loc,
+             const Args &args) -> FailureOr<Value> {
+        mlir::Value x = args.tensor("x");
+        auto xType = cast<RankedTensorType>(x.getType());
+        if (xType.getRank() != 4)
+          return gen.error(args.loc("x"))
+                 << what
+                 << " expects 4-D input [batch, channels, height, width], got "
+                 << spellType(xType);
+        FailureOr<SmallVector<int64_t, 2>> kernel =
+            pairArg(gen, what, args, "kernel", 1);
+        if (failed(kernel))
+          return failure();
+        SmallVector<int64_t, 2> stride = *kernel;
+        if (args.has("stride")) {
+          FailureOr<SmallVector<int64_t, 2>> s =
+              pairArg(gen, what, args, "stride", 1);
+          if (failed(s))
+            return failure();
+          stride = *s;
+        }
+        FailureOr<SmallVector<int64_t, 2>> padding =
+            pairArg(gen, what, args, "padding", 0);
+        if (failed(padding))
+          return failure();
+        FailureOr<RankedTensorType> type =
+            gen.shape(loc, what, [&](const nn::ShapeDiag &d) {
+              return nn::inferPool2dType(d, xType, *kernel, stride, *padding);
+            });
+        if (failed(type))
+          return failure();
+        OpBuilder &b = gen.b();
+        return Value::makeTensor(OpTy::create(b, loc, x,
+                                              b.getDenseI64ArrayAttr(*kernel),
+                                              b.getDenseI64ArrayAttr(stride),
+                                              b.getDenseI64ArrayAttr(*padding)),
+                                 loc);
+      }};
+}
+
+FailureOr<Value> globalAvgPoolHandler(Generator &gen, Location loc,
+                                      const Args &args) {
+  // The mean over height and width: nn.mean already is that op.
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getRank() != 4)
+    return gen.error(args.loc("x")) << "global_avg_pool expects 4-D input "
+                                       "[batch, channels, height, width], got "
+                                    << spellType(xType);
+  OpBuilder &b = gen.b();
+  return Value::makeTensor(
+      nn::MeanOp::create(b, loc, x, b.getDenseI64ArrayAttr({2, 3}), UnitAttr()),
+      loc);
+}
+
+FailureOr<Value> batchNormHandler(Generator &gen, Location loc,
+                                  const Args &args) {
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getRank() < 2)
+    return gen.error(args.loc("x"))
+           << "batch_norm expects input [batch, channels, ...] of rank at "
+              "least 2, got "
+           << spellType(xType);
+  double momentum = args.number("momentum"), eps = args.number("eps");
+  if (!(momentum >= 0 && momentum <= 1))
+    return gen.error(args.loc("momentum"))
+           << "batch_norm expects a momentum in [0, 1], got "
+           << formatNumber(momentum);
+  if (!(eps > 0))
+    return gen.error(args.loc("eps"))
+           << "batch_norm expects a positive eps, got " << formatNumber(eps);
+  auto type =
+      RankedTensorType::get({xType.getDimSize(1)}, xType.getElementType());
+  std::string layer = gen.layerName("batch_norm", args.get("name"));
+  // PyTorch's initial values: weight 1, bias 0, mean 0, variance 1.
+  Value ones, zeros;
+  ones.kind = zeros.kind = Value::Kind::Initializer;
+  ones.text = "ones";
+  zeros.text = "zeros";
+  FailureOr<mlir::Value> w =
+      gen.makeParam(loc, layer, "weight", type, ones, type.getDimSize(0), 1);
+  if (failed(w))
+    return failure();
+  FailureOr<mlir::Value> b =
+      gen.makeParam(loc, layer, "bias", type, zeros, type.getDimSize(0), 1);
+  if (failed(b))
+    return failure();
+  FailureOr<mlir::Value> mean =
+      gen.makeBuffer(loc, layer, "running_mean", type, 0.0);
+  if (failed(mean))
+    return failure();
+  FailureOr<mlir::Value> var =
+      gen.makeBuffer(loc, layer, "running_var", type, 1.0);
+  if (failed(var))
+    return failure();
+  OpBuilder &builder = gen.b();
+  auto op = nn::BatchNormOp::create(
+      builder, loc, x, *w, *b, *mean, *var, builder.getF64FloatAttr(momentum),
+      builder.getF64FloatAttr(eps), builder.getUnitAttr());
+  return Value::makeTensor(op.getResult(), loc);
+}
+
+FailureOr<Value> layerNormHandler(Generator &gen, Location loc,
+                                  const Args &args) {
+  mlir::Value x = args.tensor("x");
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t dims = args.integer("dims");
+  if (dims > xType.getRank())
+    return gen.error(args.loc("dims"))
+           << "layer_norm expects at most " << xType.getRank()
+           << " trailing dimensions for " << spellType(xType) << ", got "
+           << dims;
+  double eps = args.number("eps");
+  if (!(eps > 0))
+    return gen.error(args.loc("eps"))
+           << "layer_norm expects a positive eps, got " << formatNumber(eps);
+  auto type = RankedTensorType::get(xType.getShape().take_back(dims),
+                                    xType.getElementType());
+  std::string layer = gen.layerName("layer_norm", args.get("name"));
+  Value ones, zeros;
+  ones.kind = zeros.kind = Value::Kind::Initializer;
+  ones.text = "ones";
+  zeros.text = "zeros";
+  FailureOr<mlir::Value> w =
+      gen.makeParam(loc, layer, "weight", type, ones, type.getNumElements(), 1);
+  if (failed(w))
+    return failure();
+  FailureOr<mlir::Value> b =
+      gen.makeParam(loc, layer, "bias", type, zeros, type.getNumElements(), 1);
+  if (failed(b))
+    return failure();
+  return Value::makeTensor(
+      nn::LayerNormOp::create(gen.b(), loc, x, *w, *b,
+                              gen.b().getF64FloatAttr(eps)),
+      loc);
+}
+
+FailureOr<Value> dropoutHandler(Generator &gen, Location loc,
+                                const Args &args) {
+  double p = args.number("p");
+  if (!(p >= 0 && p < 1))
+    return gen.error(args.loc("p"))
+           << "dropout expects a probability p in [0, 1), got "
+           << formatNumber(p);
+  int64_t seed = gen.nextDropoutSeed();
+  if (args.has("seed"))
+    seed = args.integer("seed");
+  OpBuilder &b = gen.b();
+  return Value::makeTensor(
+      nn::DropoutOp::create(b, loc, args.tensor("x"), mlir::Value(),
+                            b.getF64FloatAttr(p), b.getI64IntegerAttr(seed),
+                            b.getUnitAttr()),
+      loc);
+}
+
 FailureOr<Value> concatHandler(Generator &gen, Location loc, const Args &args) {
   SmallVector<mlir::Value> inputs;
   SmallVector<RankedTensorType> types;
@@ -1671,6 +2020,42 @@ const llvm::StringMap<Builtin> &builtins() {
     t["flatten"] = Builtin{BuiltinKind::Tensor,
                            {{"x", K::AnyTensor}, {"start_dim", K::Integer, 1}},
                            flattenHandler};
+    t["conv2d"] = Builtin{BuiltinKind::Tensor,
+                          {{"x", K::FloatTensor},
+                           {"out", K::PositiveInteger},
+                           {"kernel", K::Dims},
+                           {"stride", K::Dims, 1},
+                           {"padding", K::Padding, 0},
+                           {"dilation", K::Dims, 1},
+                           {"groups", K::PositiveInteger, 1},
+                           {"bias", K::Bool, 1},
+                           {"init", K::Initializer, std::nullopt, "torch"},
+                           {"bias_init", K::Initializer, std::nullopt, "torch"},
+                           {"name", K::String, std::nullopt, nullptr, true}},
+                          conv2dHandler};
+    t["batch_norm"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"x", K::FloatTensor},
+                 {"momentum", K::Number, 0.1},
+                 {"eps", K::Number, 1e-5},
+                 {"name", K::String, std::nullopt, nullptr, true}},
+                batchNormHandler};
+    t["layer_norm"] =
+        Builtin{BuiltinKind::Tensor,
+                {{"x", K::FloatTensor},
+                 {"dims", K::PositiveInteger, 1},
+                 {"eps", K::Number, 1e-5},
+                 {"name", K::String, std::nullopt, nullptr, true}},
+                layerNormHandler};
+    t["dropout"] = Builtin{BuiltinKind::Tensor,
+                           {{"x", K::FloatTensor},
+                            {"p", K::Number, 0.5},
+                            {"seed", K::Integer, std::nullopt, nullptr, true}},
+                           dropoutHandler};
+    t["max_pool2d"] = pool2d<nn::MaxPool2dOp>("max_pool2d");
+    t["avg_pool2d"] = pool2d<nn::AvgPool2dOp>("avg_pool2d");
+    t["global_avg_pool"] = Builtin{
+        BuiltinKind::Tensor, {{"x", K::FloatTensor}}, globalAvgPoolHandler};
     t["concat"] = Builtin{BuiltinKind::Tensor,
                           {{"x", K::FloatTensor}, {"dim", K::Integer, -1}},
                           concatHandler,

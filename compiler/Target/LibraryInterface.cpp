@@ -45,7 +45,7 @@ static FailureOr<TensorInfo> describe(Location loc, Type type,
                              "tensors, got "
                           << type;
   if (attrs) {
-    for (StringRef key : {"nn.param", "nn.state", "nn.name"})
+    for (StringRef key : {"nn.param", "nn.buffer", "nn.state", "nn.name"})
       if (auto name = attrs.getAs<StringAttr>(key))
         info.name = name.str();
     info.init = attrs.getAs<nn::InitAttr>("nn.init");
@@ -79,7 +79,9 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
     FailureOr<TensorInfo> info = describe(train.getLoc(), type, attrs);
     if (failed(info))
       return failure();
-    if (attrs && attrs.get("nn.param"))
+    // Buffers (running statistics) are stored, initialized, listed and
+    // checkpointed like parameters; they follow them in both steps.
+    if (attrs && (attrs.get("nn.param") || attrs.get("nn.buffer")))
       lib.params.push_back(*info);
     else if (attrs && attrs.get("nn.state"))
       lib.state.push_back(*info);

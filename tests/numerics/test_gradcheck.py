@@ -71,11 +71,16 @@ SUMMARY = {}
 # ---------------------------------------------------------------------------
 
 class Case:
-    def __init__(self, name, decls, body, ref, op=None):
+    def __init__(self, name, decls, body, ref, op=None, train_mode=False, eval_ref=None):
         """decls: list of (kind, name, dtype, shape, gen) with kind 'input'
         or 'label', gen 'randn', 'prob' (uniform in [0, 1]) or an int C
-        (class labels in [0, C))."""
+        (class labels in [0, C)). train_mode: the op behaves differently in
+        the train step (batch statistics, dropout), so the loss is read
+        from the first train step of a fresh state (see check_train_mode);
+        eval_ref then computes the eval-step loss."""
         self.name = name
+        self.train_mode = train_mode
+        self.eval_ref = eval_ref
         self.op = op or name
         self.decls = decls
         self.body = body
@@ -409,6 +414,187 @@ add(Case("mean_keepdim_single",
          op="mean"))
 
 
+# --- convolution and pooling ---------------------------------------------------
+# Two layers, so that the second one's input gradient reaches the first.
+
+def conv(P, name, x, **kw):
+    return F.conv2d(x, P[name + ".weight"], P.get(name + ".bias"), **kw)
+
+
+add(Case("conv2d",
+         [("input", "x", "f64", (2, 3, 6, 5), "randn"), ("label", "t", "f64", (2, 2, 7, 7), "randn")],
+         """
+         h = tanh(conv2d(x, 4, kernel = 3))
+         loss = mse(conv2d(h, 2, kernel = [2, 3], padding = [2, 3]), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"])), padding=(2, 3)), D["t"]),
+         op="conv2d"))
+add(Case("conv2d_stride_dilation",
+         [("input", "x", "f64", (2, 2, 9, 8), "randn"), ("label", "t", "f64", (2, 3, 3, 5), "randn")],
+         """
+         h = tanh(conv2d(x, 3, kernel = 2, stride = [2, 1], dilation = [1, 2], padding = 1))
+         loss = mse(conv2d(h, 3, kernel = [3, 2], stride = [1, 2], dilation = 2, padding = [1, 2]), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(
+             conv(P, "conv0", D["x"], stride=(2, 1), dilation=(1, 2), padding=1)),
+             stride=(1, 2), dilation=2, padding=(1, 2)), D["t"]),
+         op="conv2d"))
+add(Case("conv2d_groups_nobias",
+         [("input", "x", "f64", (2, 4, 5, 5), "randn"), ("label", "t", "f64", (2, 6, 5, 5), "randn")],
+         """
+         h = tanh(conv2d(x, 4, kernel = 3, padding = same, groups = 2))
+         loss = mse(conv2d(h, 6, kernel = 3, padding = same, groups = 2, bias = false), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"], padding=1, groups=2)),
+                                      padding=1, groups=2), D["t"]),
+         op="conv2d"))
+add(Case("conv2d_stride_exceeds_kernel",
+         [("input", "x", "f64", (2, 2, 7, 7), "randn"), ("label", "t", "f64", (2, 2, 3, 3), "randn")],
+         """
+         h = tanh(conv2d(x, 3, kernel = 2))
+         loss = mse(conv2d(h, 2, kernel = 1, stride = 3, padding = 1), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"])), stride=3, padding=1),
+                                 D["t"]),
+         op="conv2d"))
+add(Case("max_pool2d",
+         [("input", "x", "f64", (2, 2, 6, 6), "randn"), ("label", "t", "f64", (2, 3, 3, 3), "randn")],
+         """
+         h = max_pool2d(conv2d(x, 3, kernel = 3, padding = 1), 2)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.max_pool2d(conv(P, "conv0", D["x"], padding=1), 2), D["t"]),
+         op="max_pool2d"))
+add(Case("max_pool2d_overlap_padding",
+         [("input", "x", "f64", (2, 2, 7, 6), "randn"), ("label", "t", "f64", (2, 3, 4, 3), "randn")],
+         """
+         h = max_pool2d(tanh(conv2d(x, 3, kernel = 2, padding = 1)), [3, 2], stride = [2, 3], padding = 1)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.max_pool2d(torch.tanh(conv(P, "conv0", D["x"], padding=1)), (3, 2),
+                                              stride=(2, 3), padding=1), D["t"]),
+         op="max_pool2d"))
+add(Case("avg_pool2d",
+         [("input", "x", "f64", (2, 2, 6, 6), "randn"), ("label", "t", "f64", (2, 3, 3, 3), "randn")],
+         """
+         h = avg_pool2d(tanh(conv2d(x, 3, kernel = 3, padding = 1)), 2)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.avg_pool2d(torch.tanh(conv(P, "conv0", D["x"], padding=1)), 2), D["t"]),
+         op="avg_pool2d"))
+add(Case("avg_pool2d_overlap_padding",
+         [("input", "x", "f64", (2, 2, 7, 6), "randn"), ("label", "t", "f64", (2, 3, 4, 3), "randn")],
+         """
+         h = avg_pool2d(tanh(conv2d(x, 3, kernel = 2, padding = 1)), [3, 2], stride = [2, 3], padding = 1)
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.avg_pool2d(torch.tanh(conv(P, "conv0", D["x"], padding=1)), (3, 2),
+                                              stride=(2, 3), padding=1), D["t"]),
+         op="avg_pool2d"))
+add(Case("global_avg_pool",
+         [("input", "x", "f64", (3, 2, 4, 5), "randn"), ("label", "y", "i32", (3,), 3)],
+         """
+         h = global_avg_pool(tanh(conv2d(x, 4, kernel = 3)))
+         loss = cross_entropy(dense(h, 3), y)
+         """,
+         lambda P, D: F.cross_entropy(dense(P, "dense0", torch.tanh(conv(P, "conv0", D["x"])).mean(dim=(2, 3))),
+                                      D["y"].long()),
+         op="global_avg_pool"))
+
+
+# --- normalization and dropout ---------------------------------------------------
+# batch_norm and dropout act differently in the train step: these cases read
+# the loss of the first train step (train_mode). The layers before
+# batch_norm have no bias, which batch_norm would cancel (zero gradient).
+
+def dropout_mask(shape, p, seed, step):
+    """The mask nn.dropout documents: fmix32 of (index ^ fmix32(seed +
+    0x9E3779B9 * step)), kept when its top 24 bits / 2^24 >= p."""
+    m32 = 0xFFFFFFFF
+
+    def fmix(h):
+        h = h.astype(np.uint64)
+        h ^= h >> np.uint64(16)
+        h = (h * np.uint64(0x85ebca6b)) & np.uint64(m32)
+        h ^= h >> np.uint64(13)
+        h = (h * np.uint64(0xc2b2ae35)) & np.uint64(m32)
+        h ^= h >> np.uint64(16)
+        return h
+
+    key = fmix(np.array([(seed + 0x9E3779B9 * step) & m32], dtype=np.uint64))[0]
+    h = fmix(np.arange(int(np.prod(shape)), dtype=np.uint64) ^ key)
+    return ((h >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 >= p).reshape(shape)
+
+
+def batch_norm(P, name, x, training):
+    c = x.shape[1]
+    rm, rv = torch.zeros(c, dtype=x.dtype), torch.ones(c, dtype=x.dtype)
+    return F.batch_norm(x, rm, rv, P[name + ".weight"], P[name + ".bias"], training=training)
+
+
+def _bn_conv(training):
+    return lambda P, D: F.mse_loss(torch.tanh(batch_norm(P, "batch_norm0", conv(P, "conv0", D["x"]), training)),
+                                   D["t"])
+
+
+add(Case("batch_norm_2d",
+         [("input", "x", "f64", (3, 2, 4, 4), "randn"), ("label", "t", "f64", (3, 3, 3, 3), "randn")],
+         """
+         h = batch_norm(conv2d(x, 3, kernel = 2, bias = false))
+         loss = mse(tanh(h), t)
+         """,
+         _bn_conv(True), op="batch_norm", train_mode=True, eval_ref=_bn_conv(False)))
+
+
+def _bn_dense(training):
+    return lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(batch_norm(
+        P, "batch_norm0", dense(P, "dense0", D["x"]), training))), D["t"])
+
+
+add(Case("batch_norm_1d",
+         [("input", "x", "f64", (5, 3), "randn"), ("label", "t", "f64", (5, 2), "randn")],
+         """
+         h = batch_norm(dense(x, 4, bias = false), eps = 0.01)
+         loss = mse(dense(tanh(h), 2), t)
+         """,
+         lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(F.batch_norm(
+             dense(P, "dense0", D["x"]), torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64),
+             P["batch_norm0.weight"], P["batch_norm0.bias"], training=True, eps=0.01))), D["t"]),
+         op="batch_norm", train_mode=True,
+         eval_ref=lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(F.batch_norm(
+             dense(P, "dense0", D["x"]), torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64),
+             P["batch_norm0.weight"], P["batch_norm0.bias"], training=False, eps=0.01))), D["t"])))
+add(Case("layer_norm",
+         [("input", "x", "f64", (4, 3), "randn"), ("label", "t", "f64", (4, 2), "randn")],
+         """
+         h = layer_norm(dense(x, 5))
+         loss = mse(dense(tanh(h), 2), t)
+         """,
+         lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(F.layer_norm(
+             dense(P, "dense0", D["x"]), (5,), P["layer_norm0.weight"], P["layer_norm0.bias"]))), D["t"]),
+         op="layer_norm"))
+add(Case("layer_norm_two_dims",
+         [("input", "x", "f64", (3, 4), "randn"), ("label", "t", "f64", (3, 2, 3), "randn")],
+         """
+         h = reshape(dense(x, 6), [3, 2, 3])
+         loss = mse(tanh(layer_norm(h, dims = 2, eps = 0.1)), t)
+         """,
+         lambda P, D: F.mse_loss(torch.tanh(F.layer_norm(
+             dense(P, "dense0", D["x"]).reshape(3, 2, 3), (2, 3), P["layer_norm0.weight"], P["layer_norm0.bias"],
+             eps=0.1)), D["t"]),
+         op="layer_norm"))
+add(Case("dropout",
+         [("input", "x", "f64", (4, 3), "randn"), ("label", "t", "f64", (4, 2), "randn")],
+         """
+         h = dropout(tanh(dense(x, 8)), p = 0.25)
+         loss = mse(dense(h, 2), t)
+         """,
+         lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(dense(P, "dense0", D["x"]))
+                                       * torch.tensor(dropout_mask((4, 8), 0.25, 0, 1)) / 0.75), D["t"]),
+         op="dropout", train_mode=True,
+         eval_ref=lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(dense(P, "dense0", D["x"]))), D["t"])))
+
+
 # --- losses -------------------------------------------------------------------
 
 def _ce(name, ldt):
@@ -585,6 +771,62 @@ def check_case(case):
     return problems
 
 
+def is_buffer(name):
+    return name.endswith(".running_mean") or name.endswith(".running_var")
+
+
+def check_train_mode(case):
+    """check_case for ops that act differently in the train step: the loss
+    as a function of the parameters is the first train_step's of a fresh
+    state (step 1, batch statistics); the gradient comes from that step."""
+    lib = compiled(case)
+    data = case.data()
+    problems = []
+
+    def first_step(params):
+        state = lib.create(case.seed())
+        state.set_params(params)
+        loss = state.train_step(data)
+        after = state.param_copies()
+        state.destroy()
+        return loss, after
+
+    state = lib.create(case.seed())
+    p0 = state.param_copies()
+    eval_loss, _ = state.eval_step(data)
+    state.destroy()
+    trainable = [k for k in p0 if not is_buffer(k)]
+    loss0, p1 = first_step(p0)
+    grads = {k: p0[k] - p1[k] for k in trainable}
+    fd = {}
+    for k in trainable:
+        g = np.zeros(p0[k].shape)
+        for i in range(g.size):
+            params = {n: v.copy() for n, v in p0.items()}
+            params[k].reshape(-1)[i] += FD_STEP
+            lp, _ = first_step(params)
+            params[k].reshape(-1)[i] -= 2 * FD_STEP
+            lm, _ = first_step(params)
+            g.reshape(-1)[i] = (lp - lm) / (2 * FD_STEP)
+        if not np.linalg.norm(g) > 1e-6:
+            problems.append("%s: degenerate case, d loss / d %s is ~0" % (case.name, k))
+        fd[k] = g
+    problems += compare_grads(case.name, grads, fd, FD_TOL, "finite differences")
+    if HAVE_TORCH:
+        t_loss, t_grads = torch_loss_and_grads(case, {k: p0[k] for k in trainable}, data)
+        if not abs(loss0 - t_loss) <= LOSS_RTOL * max(1.0, abs(t_loss)):
+            problems.append("%s: train-step loss %.17g, PyTorch %.17g" % (case.name, loss0, t_loss))
+        problems += compare_grads(case.name, grads, t_grads, TORCH_GRAD_TOL, "torch autograd")
+        P = {k: torch.tensor(p0[k]) for k in trainable}
+        D = {k: torch.tensor(v) for k, v in data.items()}
+        e_loss = float(case.eval_ref(P, D))
+        if not abs(eval_loss - e_loss) <= LOSS_RTOL * max(1.0, abs(e_loss)):
+            problems.append("%s: eval-step loss %.17g, PyTorch (eval mode) %.17g" % (case.name, eval_loss, e_loss))
+        if abs(eval_loss - loss0) <= 1e-9 * abs(loss0):
+            problems.append("%s: eval and train losses agree; the case cannot tell the modes apart" % case.name)
+    return problems
+
+
 class GradCheck(unittest.TestCase):
     maxDiff = None
 
@@ -592,7 +834,7 @@ class GradCheck(unittest.TestCase):
 def _make_test(case):
     def test(self):
         try:
-            problems = check_case(case)
+            problems = check_train_mode(case) if case.train_mode else check_case(case)
         except Exception as e:
             SUMMARY[case.name] = (case.op, "ERROR", nnclib.first_error_line(e))
             raise

@@ -22,6 +22,9 @@ setting changed or dropped (no momentum, no Nesterov, no weight decay, Adam
 instead of AdamW, no clipping, ...) and requires it to differ from nnc by
 more than the tolerance, so the check demonstrably sees that setting.
 
+Small convolutional networks (conv2d, pooling, global_avg_pool) are
+compared the same way (ARCH_CASES), each with a mutant PyTorch forward.
+
 A few f64 models are also compared with PyTorch in float64, where the
 tolerance is much tighter (see UPDATE_RTOL_F64 below).
 
@@ -421,6 +424,205 @@ for _c in F64_CASES:
     setattr(PyTorchComparisonF64, "test_" + _c.name, _make_test_f64(_c))
 
 
+# --- convolutional models -------------------------------------------------------
+# Whole small CNNs trained STEPS steps against PyTorch float32, as above. Each
+# case also has a mutant PyTorch forward (same shapes, one layer's semantics
+# changed) that must differ from nnc by more than the tolerance.
+
+class ArchCase:
+    def __init__(self, name, x_shape, classes, body, forward, mutant, mutant_what, opt):
+        self.name, self.x_shape, self.classes = name, x_shape, classes
+        self.body, self.forward, self.mutant, self.mutant_what = body, forward, mutant, mutant_what
+        self.opt = opt
+
+    def source(self):
+        lines = ["model %s {" % self.name,
+                 "  input x: f32[%s]" % ", ".join(map(str, self.x_shape)),
+                 "  label y: i32[%d]" % self.x_shape[0]]
+        lines += ["  " + l.strip() for l in self.body.strip().splitlines()]
+        lines += ["  loss = cross_entropy(out, y)", "  output out", "}",
+                  "train {\n  optimizer = %s\n}" % nnc_optimizer(self.opt)]
+        return "\n".join(lines) + "\n"
+
+    def data(self):
+        rng = np.random.RandomState(SEED)
+        return {"x": rng.randn(*self.x_shape).astype(np.float32),
+                "y": rng.randint(0, self.classes, size=(self.x_shape[0],)).astype(np.int32)}
+
+
+def conv(P, name, x, **kw):
+    return F.conv2d(x, P[name + ".weight"], P.get(name + ".bias"), **kw)
+
+
+def replicate_conv(P, name, x, padding):
+    """The same convolution with replicated instead of zero padding."""
+    return conv(P, name, F.pad(x, (padding, padding, padding, padding), mode="replicate"))
+
+
+def _small_cnn(P, x, conv1=None):
+    h = F.max_pool2d(F.relu(conv(P, "conv0", x, padding=1)), 2)
+    h = conv1(P, h) if conv1 else conv(P, "conv1", h, padding=1)
+    h = F.relu(h)
+    h = F.avg_pool2d(h, 2)
+    return F.linear(h.flatten(1), P["dense0.weight"], P["dense0.bias"])
+
+
+def _norm_net(P, x, S, train, step, momentum=0.1, drop=True):
+    h = conv(P, "conv0", x, padding=1)
+    h = F.relu(F.batch_norm(h, S["batch_norm0.running_mean"], S["batch_norm0.running_var"],
+                            P["batch_norm0.weight"], P["batch_norm0.bias"], training=train, momentum=momentum))
+    h = F.layer_norm(F.max_pool2d(h, 2).flatten(1), (16,), P["layer_norm0.weight"], P["layer_norm0.bias"])
+    if train and drop:
+        h = h * torch.tensor(dropout_mask((4, 16), 0.2, 0, step), dtype=torch.float32) / 0.8
+    return F.linear(h, P["dense0.weight"], P["dense0.bias"])
+
+
+def dropout_mask(shape, p, seed, step):
+    """nn.dropout's documented mask (see tests/numerics/test_gradcheck.py)."""
+    m32 = 0xFFFFFFFF
+
+    def fmix(h):
+        h = h.astype(np.uint64)
+        h ^= h >> np.uint64(16)
+        h = (h * np.uint64(0x85ebca6b)) & np.uint64(m32)
+        h ^= h >> np.uint64(13)
+        h = (h * np.uint64(0xc2b2ae35)) & np.uint64(m32)
+        h ^= h >> np.uint64(16)
+        return h
+
+    key = fmix(np.array([(seed + 0x9E3779B9 * step) & m32], dtype=np.uint64))[0]
+    h = fmix(np.arange(int(np.prod(shape)), dtype=np.uint64) ^ key)
+    return ((h >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 >= p).reshape(shape)
+
+
+ARCH_CASES = [
+    # Running statistics after 3 steps and the eval step (running statistics,
+    # no dropout) are compared too; the mutant uses momentum 0.2. No bias
+    # before batch_norm with Adam: its gradient is 0 up to rounding, which
+    # Adam would turn into full steps in either library.
+    ArchCase("norm_dropout", (4, 3, 4, 4), 3,
+             """
+             h = relu(batch_norm(conv2d(x, 4, kernel = 3, padding = 1, bias = false)))
+             h = layer_norm(flatten(max_pool2d(h, 2)))
+             out = dense(dropout(h, p = 0.2), 3)
+             """,
+             _norm_net, lambda P, x, S, t, s: _norm_net(P, x, S, t, s, momentum=0.2),
+             "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
+    ArchCase("dropout_mask", (4, 3, 4, 4), 3,
+             """
+             h = relu(batch_norm(conv2d(x, 4, kernel = 3, padding = 1)))
+             h = layer_norm(flatten(max_pool2d(h, 2)))
+             out = dense(dropout(h, p = 0.2), 3)
+             """,
+             _norm_net, lambda P, x, S, t, s: _norm_net(P, x, S, t, s, drop=False),
+             "no dropout", ("sgd", {"lr": 0.1})),
+    ArchCase("cnn_pool", (4, 2, 8, 8), 5,
+             """
+             h = max_pool2d(relu(conv2d(x, 4, kernel = 3, padding = same)), 2)
+             h = relu(conv2d(h, 6, kernel = 3, padding = 1))
+             h = avg_pool2d(h, 2)
+             out = dense(flatten(h), 5)
+             """,
+             lambda P, x, *_: _small_cnn(P, x),
+             lambda P, x, *_: _small_cnn(P, x, lambda P, h: replicate_conv(P, "conv1", h, 1)),
+             "replicated instead of zero padding in conv1", ("adam", {"lr": 0.01})),
+    ArchCase("cnn_strided_groups", (3, 4, 9, 9), 4,
+             """
+             h = tanh(conv2d(x, 6, kernel = 3, stride = 2, groups = 2, dilation = [1, 2], padding = [1, 2]))
+             h = max_pool2d(h, 3, stride = 2, padding = 1)
+             out = dense(global_avg_pool(conv2d(h, 8, kernel = 1)), 4)
+             """,
+             lambda P, x, *_: F.linear(conv(P, "conv1", F.max_pool2d(torch.tanh(
+                 conv(P, "conv0", x, stride=2, groups=2, dilation=(1, 2), padding=(1, 2))), 3, stride=2, padding=1))
+                 .mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"]),
+             lambda P, x, *_: F.linear(conv(P, "conv1", F.avg_pool2d(torch.tanh(
+                 conv(P, "conv0", x, stride=2, groups=2, dilation=(1, 2), padding=(1, 2))), 3, stride=2, padding=1))
+                 .mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"]),
+             "average instead of max pooling", ("sgd", {"lr": 0.1, "momentum": 0.9})),
+]
+
+
+def is_buffer(name):
+    return name.endswith(".running_mean") or name.endswith(".running_var")
+
+
+def torch_arch_run(case, params0, data, forward):
+    """forward(P, x, S, train, step): S holds the buffers (running
+    statistics), which a training forward updates in place."""
+    P = {k: torch.nn.Parameter(torch.tensor(v)) for k, v in params0.items() if not is_buffer(k)}
+    S = {k: torch.tensor(v) for k, v in params0.items() if is_buffer(k)}
+    order = [k for k in params0 if not is_buffer(k)]
+    x, y = torch.tensor(data["x"]), torch.tensor(data["y"]).long()
+    opt = torch_optimizer(case.opt, [P[k] for k in order])
+    losses = []
+    for step in range(1, STEPS + 1):
+        opt.zero_grad()
+        loss = F.cross_entropy(forward(P, x, S, True, step), y)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    with torch.no_grad():
+        out = forward(P, x, S, False, 0).numpy()
+    final = {k: P[k].detach().numpy().copy() for k in order}
+    final.update({k: v.numpy().copy() for k, v in S.items()})
+    return losses, final, out
+
+
+def check_arch_case(case):
+    lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+    state = lib.create(SEED)
+    data = case.data()
+    p0 = state.param_copies()
+    losses = [state.train_step(data) for _ in range(STEPS)]
+    p_nnc = state.param_copies()
+    _, outs = state.eval_step(data)
+    state.destroy()
+    t_losses, p_torch, out_torch = torch_arch_run(case, p0, data, case.forward)
+    problems = []
+    if not np.allclose(losses, t_losses, rtol=LOSS_RTOL, atol=LOSS_ATOL):
+        problems.append("losses nnc %r, PyTorch %r" % (losses, t_losses))
+    for k in p0:
+        if not within_tol(p_nnc[k], p_torch[k]):
+            problems.append("%s after %d steps: max |diff| %.3g" % (k, STEPS, np.max(np.abs(p_nnc[k] - p_torch[k]))))
+    if not within_tol(outs["out"], out_torch):
+        problems.append("eval outputs after training: max |diff| %.3g" % np.max(np.abs(outs["out"] - out_torch)))
+    moved = max(max_rel_diff(p_torch[k], p0[k]) for k in p0)
+    if not moved > 100 * PARAM_RTOL:
+        problems.append("test setup: the parameters barely move (%.3g)" % moved)
+    if not problems:
+        _, p_mut, _ = torch_arch_run(case, p0, data, case.mutant)
+        if all(within_tol(p_nnc[k], p_mut[k]) for k in p0):
+            problems.append("test setup: a PyTorch reference with %s also matches nnc" % case.mutant_what)
+    return problems
+
+
+class PyTorchComparisonArch(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+
+def _make_test_arch(case):
+    def test(self):
+        what = "%s + %s" % (case.name, nnc_optimizer(case.opt))
+        try:
+            problems = check_arch_case(case)
+        except Exception as e:
+            SUMMARY[case.name] = (what, "ERROR", nnclib.first_error_line(e))
+            raise
+        SUMMARY[case.name] = (what, "FAIL" if problems else "ok", problems[0] if problems else "")
+        if problems:
+            self.fail("mismatch with PyTorch for %s:\n  %s\n--- model ---\n%s"
+                      % (case.name, "\n  ".join(problems), case.source()))
+    return test
+
+
+for _c in ARCH_CASES:
+    setattr(PyTorchComparisonArch, "test_" + _c.name, _make_test_arch(_c))
+
+
 class Api(unittest.TestCase):
     """Library API round trips used by the checks above."""
 
@@ -471,6 +673,37 @@ class Api(unittest.TestCase):
                 np.testing.assert_array_equal(v, b.params()[k], err_msg=k)
             self.assertNotEqual(b.load(os.path.join(d, "missing.safetensors")), 0)
             self.assertIn("missing.safetensors", b.last_error())
+
+
+class Buffers(unittest.TestCase):
+    """Running statistics are state of the library, saved like PyTorch's
+    buffers."""
+
+    def setUp(self):
+        if not HAVE_TORCH:
+            raise unittest.SkipTest(TORCH_MISSING)
+
+    def test_checkpoint_holds_running_stats(self):
+        case = next(c for c in ARCH_CASES if c.name == "norm_dropout")
+        lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+        a = lib.create(SEED)
+        self.assertTrue(np.all(a.params()["batch_norm0.running_var"] == 1))
+        self.assertTrue(np.all(a.params()["batch_norm0.running_mean"] == 0))
+        a.train_step(case.data())
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "p.safetensors")
+            self.assertEqual(a.save(path), 0, a.last_error())
+            with open(path, "rb") as f:
+                header = f.read(8 + int.from_bytes(f.read(8), "little"))
+            for name in ("batch_norm0.running_mean", "batch_norm0.running_var"):
+                self.assertIn(name.encode(), header)
+            b = lib.create(SEED)
+            self.assertEqual(b.load(path), 0, b.last_error())
+            for name in ("batch_norm0.running_mean", "batch_norm0.running_var"):
+                self.assertFalse(np.array_equal(b.params()[name], lib.create(SEED).params()[name]))
+                np.testing.assert_array_equal(a.params()[name], b.params()[name])
+            # The eval step reads the loaded statistics.
+            self.assertEqual(a.eval_step(case.data())[0], b.eval_step(case.data())[0])
 
 
 def print_summary():

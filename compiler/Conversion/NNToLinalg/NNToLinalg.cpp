@@ -157,6 +157,13 @@ Value castTo(OpBuilder &b, Location loc, Value x, Type type) {
 }
 
 /// Scalar math used by several ops.
+struct Scalar;
+Value invStdOf(OpBuilder &b, Location loc, Value var, double eps);
+SmallVector<Value> elementwiseMulti(OpBuilder &b, Location loc,
+                                    RankedTensorType type, ValueRange inputs,
+                                    unsigned numResults, MultiBodyFn body);
+
+/// Scalar math used by several ops.
 struct Scalar {
   OpBuilder &b;
   Location loc;
@@ -192,6 +199,15 @@ struct Scalar {
     return mul(c(0.5), add(c(1), erf(mul(x, c(1 / llvm::numbers::sqrt2)))));
   }
 };
+
+/// `1 / sqrt(var + eps)` elementwise.
+Value invStdOf(OpBuilder &b, Location loc, Value var, double eps) {
+  return elementwise(b, loc, tensorType(var), var,
+                     [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                       Scalar s{nb, nloc, tensorType(var).getElementType()};
+                       return s.div(s.c(1), s.sqrt(s.add(v[0], s.c(eps))));
+                     });
+}
 
 //===----------------------------------------------------------------------===//
 // Patterns
@@ -388,6 +404,845 @@ NNC_LOWERING(ConcatLowering, nn::ConcatOp) {
                                            sizes, strides);
   }
   return SmallVector<Value>{result};
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// `x` with dimension `dims[i]` spread `strides[i]` apart (zeros between)
+/// and padded by `low[i]` / `high[i]` elements of `value` on either side.
+Value spreadAndPad(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                   ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                   ArrayRef<int64_t> strides, double value) {
+  RankedTensorType type = tensorType(x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+      steps(rank, b.getIndexAttr(1));
+  for (int64_t d : type.getShape())
+    sizes.push_back(b.getIndexAttr(d));
+  bool identity = true;
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    shape[d] = (shape[d] - 1) * strides[i] + 1 + low[i] + high[i];
+    offsets[d] = b.getIndexAttr(low[i]);
+    steps[d] = b.getIndexAttr(strides[i]);
+    identity &= low[i] == 0 && high[i] == 0 && strides[i] == 1;
+  }
+  if (identity)
+    return x;
+  Value result = filled(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value);
+  return tensor::InsertSliceOp::create(b, loc, x, result, offsets, sizes,
+                                       steps);
+}
+
+/// The output size of a window along one dimension.
+int64_t windowCount(int64_t size, int64_t kernel, int64_t stride,
+                    int64_t padding, int64_t dilation) {
+  return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+/// Window geometry of a conv or pool op, `[rows, columns]` each.
+struct Window {
+  SmallVector<int64_t, 2> kernel, stride, padding, dilation;
+};
+
+/// The elements kernel offset `(i, j)` reads from `padded` (`[a, b, rows,
+/// columns]`, already padded): `[a, b, oh, ow]` with rows `i * d0 + oh * s0`
+/// and columns `j * d1 + ow * s1`. A strided view, so that ops reading it
+/// keep plain indexing maps, which linalg vectorizes; maps with strides or
+/// offsets in them it does not.
+Value windowView(OpBuilder &b, Location loc, Value padded, const Window &w,
+                 int64_t i, int64_t j, int64_t oh, int64_t ow) {
+  RankedTensorType type = tensorType(padded);
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(i * w.dilation[0]),
+                                       b.getIndexAttr(j * w.dilation[1])};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(type.getDimSize(0)),
+                                     b.getIndexAttr(type.getDimSize(1)),
+                                     b.getIndexAttr(oh), b.getIndexAttr(ow)};
+  SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       b.getIndexAttr(w.stride[0]),
+                                       b.getIndexAttr(w.stride[1])};
+  return tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), oh, ow},
+                            type.getElementType()),
+      padded, offsets, sizes, strides);
+}
+
+/// A parallel generic over `type` whose inputs are read through `maps`
+/// (projected permutations); `body` gets one scalar per input.
+Value mapOver(OpBuilder &b, Location loc, RankedTensorType type,
+              ValueRange inputs, ArrayRef<AffineMap> maps, BodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> all(maps);
+  all.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, inputs, ValueRange{empty(b, loc, type)},
+             all, SmallVector<IteratorType>(rank, IteratorType::parallel),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc,
+                                       body(nb, nloc, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+/// Swaps dimensions 0 and 1 in a map of rank 4.
+AffineMap swapFirstTwo(MLIRContext *ctx) {
+  return AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx);
+}
+
+/// im2col, transposed: `col[c, i, j, n, oh, ow] = x[n, c, oh * s0 + i * d0
+/// - p0, ow * s1 + j * d1 - p1]`, and `padValue` outside `x`. Output columns
+/// innermost, so that the copies read rows of `x` and the matrix product
+/// `weight [out, c * kh * kw] x col [c * kh * kw, n * oh * ow]` needs no
+/// packing. One copy per kernel offset.
+Value im2col(OpBuilder &b, Location loc, Value x, const Window &w,
+             double padValue) {
+  RankedTensorType type = tensorType(x);
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1);
+  int64_t oh = windowCount(type.getDimSize(2), w.kernel[0], w.stride[0],
+                           w.padding[0], w.dilation[0]);
+  int64_t ow = windowCount(type.getDimSize(3), w.kernel[1], w.stride[1],
+                           w.padding[1], w.dilation[1]);
+  Value padded =
+      spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
+  Value col = empty(
+      b, loc,
+      RankedTensorType::get({c, w.kernel[0], w.kernel[1], n, oh, ow}, et));
+  auto blockType = RankedTensorType::get({c, n, oh, ow}, et);
+  for (int64_t i = 0; i < w.kernel[0]; ++i) {
+    for (int64_t j = 0; j < w.kernel[1]; ++j) {
+      Value block = mapOver(
+          b, loc, blockType, windowView(b, loc, padded, w, i, j, oh, ow),
+          swapFirstTwo(b.getContext()),
+          [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+      SmallVector<OpFoldResult> offsets = {
+          b.getIndexAttr(0), b.getIndexAttr(i), b.getIndexAttr(j),
+          b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {
+          b.getIndexAttr(c), b.getIndexAttr(1),  b.getIndexAttr(1),
+          b.getIndexAttr(n), b.getIndexAttr(oh), b.getIndexAttr(ow)};
+      SmallVector<OpFoldResult> strides(6, b.getIndexAttr(1));
+      col = tensor::InsertSliceOp::create(b, loc, block, col, offsets, sizes,
+                                          strides);
+    }
+  }
+  return col;
+}
+
+/// `x` with the rows of dimensions `dims` placed `strides[k]` apart, row
+/// `r` at `r * strides[k] + offsets[k]` of a dimension of `sizes[k]`
+/// (offsets may be negative: leading rows fall off), `value` elsewhere.
+Value spreadInto(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                 ArrayRef<int64_t> strides, ArrayRef<int64_t> offsets,
+                 ArrayRef<int64_t> sizes, double value) {
+  RankedTensorType type = tensorType(x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape()), kept(type.getShape());
+  for (auto [k, d] : llvm::enumerate(dims))
+    shape[d] = sizes[k];
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<OpFoldResult> srcOffsets(rank, b.getIndexAttr(0)), srcSizes,
+      dstOffsets(rank, b.getIndexAttr(0)), steps(rank, b.getIndexAttr(1)),
+      ones(rank, b.getIndexAttr(1));
+  for (auto [k, d] : llvm::enumerate(dims)) {
+    int64_t s = strides[k], off = offsets[k];
+    int64_t first = off < 0 ? (-off + s - 1) / s : 0;
+    int64_t last = std::min(type.getDimSize(d), (sizes[k] - 1 - off) / s + 1);
+    if (last <= first)
+      return filled(b, loc, resultType, value);
+    kept[d] = last - first;
+    srcOffsets[d] = b.getIndexAttr(first);
+    dstOffsets[d] = b.getIndexAttr(first * s + off);
+    steps[d] = b.getIndexAttr(s);
+  }
+  for (int64_t d : kept)
+    srcSizes.push_back(b.getIndexAttr(d));
+  Value rows = x;
+  if (kept != SmallVector<int64_t>(type.getShape()))
+    rows = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(kept, type.getElementType()), x,
+        srcOffsets, srcSizes, ones);
+  return tensor::InsertSliceOp::create(b, loc, rows,
+                                       filled(b, loc, resultType, value),
+                                       dstOffsets, srcSizes, steps);
+}
+
+/// A view of a rearranged source for one kernel offset, and the map the
+/// scatter reads it with.
+using SourceView = std::pair<Value, AffineMap>;
+
+/// The adjoint of gathering windows: `dx[n, c, h, w]` is the sum of
+/// `contribution(sources, fi, fj)` over the kernel offsets, where each
+/// source is read at the window `(oh, ow)` that kernel offset `(i, j)` maps
+/// onto `(h, w)` (`oh * s0 + i * d0 - p0 = h`, likewise `w`; nothing if
+/// none). The offsets come flipped, `fi = kh - 1 - i`: each source is
+/// spread `stride` apart along its `windowDims` and shifted by
+/// `(kh - 1) d - p`, after which offset `fi` reads rows `h + fi * d`.
+/// `view(source, fi, fj)` cuts those rows out of a rearranged source.
+/// All reads are plain maps: the generic vectorizes along `w`.
+Value scatterWindows(
+    OpBuilder &b, Location loc, ValueRange sources, ArrayRef<double> padValues,
+    ArrayRef<int64_t> windowDims, RankedTensorType resultType, const Window &w,
+    function_ref<SourceView(Value, int64_t, int64_t)> view,
+    function_ref<Value(Scalar &, ValueRange, int64_t, int64_t)> contribution) {
+  SmallVector<int64_t> offsets, sizes;
+  for (int64_t k = 0; k < 2; ++k) {
+    int64_t extent = (w.kernel[k] - 1) * w.dilation[k];
+    offsets.push_back(extent - w.padding[k]);
+    sizes.push_back(resultType.getDimSize(2 + k) + extent);
+  }
+  SmallVector<Value> spread;
+  for (auto [src, value] : llvm::zip(sources, padValues))
+    spread.push_back(
+        spreadInto(b, loc, src, windowDims, w.stride, offsets, sizes, value));
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (int64_t fi = 0; fi < w.kernel[0]; ++fi)
+    for (int64_t fj = 0; fj < w.kernel[1]; ++fj)
+      for (Value src : spread) {
+        auto [v, map] = view(src, fi, fj);
+        inputs.push_back(v);
+        maps.push_back(map);
+      }
+  size_t perOffset = spread.size();
+  return mapOver(b, loc, resultType, inputs, maps,
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Scalar s{nb, nloc, resultType.getElementType()};
+                   Value total;
+                   for (int64_t fi = 0, k = 0; fi < w.kernel[0]; ++fi)
+                     for (int64_t fj = 0; fj < w.kernel[1]; ++fj, ++k) {
+                       Value c = contribution(
+                           s, args.slice(k * perOffset, perOffset), fi, fj);
+                       total = total ? s.add(total, c) : c;
+                     }
+                   return total;
+                 });
+}
+
+/// The view of a `[a, b, rows, columns]` source (rows and columns as
+/// scatterWindows rearranged them) for flipped offset `(fi, fj)`, the
+/// image's `[a, b, h, w]`.
+SourceView imageView(OpBuilder &b, Location loc, Value src, const Window &w,
+                     int64_t fi, int64_t fj, RankedTensorType resultType) {
+  Window shifted = w;
+  shifted.stride = {1, 1};
+  return {windowView(b, loc, src, shifted, fi, fj, resultType.getDimSize(2),
+                     resultType.getDimSize(3)),
+          AffineMap::getMultiDimIdentityMap(4, b.getContext())};
+}
+
+/// `w` with both kernel dimensions reversed: `[o, c, kh - 1 - i, kw - 1 - j]`
+/// at `[o, c, i, j]`. A gather, so that no indexing map needs a constant;
+/// weights are small.
+Value flipKernel(OpBuilder &b, Location loc, Value w) {
+  RankedTensorType type = tensorType(w);
+  MLIRContext *ctx = b.getContext();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{},
+             ValueRange{empty(b, loc, type)},
+             SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(4, ctx)},
+             SmallVector<IteratorType>(4, IteratorType::parallel),
+             [&](OpBuilder &nb, Location nloc, ValueRange) {
+               SmallVector<Value> idx;
+               for (int64_t d = 0; d < 4; ++d) {
+                 Value v = linalg::IndexOp::create(nb, nloc, d);
+                 if (d >= 2)
+                   v = arith::SubIOp::create(
+                       nb, nloc,
+                       arith::ConstantIndexOp::create(nb, nloc,
+                                                      type.getDimSize(d) - 1),
+                       v);
+                 idx.push_back(v);
+               }
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   ValueRange{tensor::ExtractOp::create(nb, nloc, w, idx)});
+             })
+      .getResult(0);
+}
+
+/// Columns (`dim` 1) or rows (`dim` 0) `[offset, offset + size)` of a
+/// matrix.
+Value sliceMatrix(OpBuilder &b, Location loc, Value m, int64_t dim,
+                  int64_t offset, int64_t size) {
+  RankedTensorType type = tensorType(m);
+  if (offset == 0 && size == type.getDimSize(dim))
+    return m;
+  SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
+      sizes = {b.getIndexAttr(type.getDimSize(0)),
+               b.getIndexAttr(type.getDimSize(1))},
+      strides(2, b.getIndexAttr(1));
+  offsets[dim] = b.getIndexAttr(offset);
+  sizes[dim] = b.getIndexAttr(size);
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] = size;
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), m, offsets,
+      sizes, strides);
+}
+
+/// Runs one matrix product per group: `product(g, init)` computes the block
+/// of `init` that group `g` owns (columns or rows, by `dim`) from that
+/// block's initial value.
+Value perGroup(OpBuilder &b, Location loc, int64_t groups, Value init,
+               int64_t dim, function_ref<Value(int64_t, Value)> product) {
+  if (groups == 1)
+    return product(0, init);
+  RankedTensorType type = tensorType(init);
+  int64_t size = type.getDimSize(dim) / groups;
+  Value result = init;
+  for (int64_t g = 0; g < groups; ++g) {
+    Value block = product(g, sliceMatrix(b, loc, init, dim, g * size, size));
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
+        sizes = {b.getIndexAttr(tensorType(block).getDimSize(0)),
+                 b.getIndexAttr(tensorType(block).getDimSize(1))},
+        strides(2, b.getIndexAttr(1));
+    offsets[dim] = b.getIndexAttr(g * size);
+    result = tensor::InsertSliceOp::create(b, loc, block, result, offsets,
+                                           sizes, strides);
+  }
+  return result;
+}
+
+/// Swaps the two leading dimensions: `[n, c, h, w]` to `[c, n, h, w]` and
+/// back; rows of `h * w` move as a whole.
+Value swapLeading(OpBuilder &b, Location loc, Value x) {
+  RankedTensorType type = tensorType(x);
+  SmallVector<int64_t> shape(type.getShape());
+  std::swap(shape[0], shape[1]);
+  return linalg::TransposeOp::create(
+             b, loc, x,
+             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
+             ArrayRef<int64_t>{1, 0, 2, 3})
+      .getResult()[0];
+}
+
+/// `[n, c, h, w]` as the matrix `[c, n * h * w]`, the layout of im2col
+/// columns.
+Value channelRows(OpBuilder &b, Location loc, Value x) {
+  RankedTensorType type = tensorType(x);
+  return reshape(
+      b, loc, swapLeading(b, loc, x),
+      RankedTensorType::get(
+          {type.getDimSize(1), type.getNumElements() / type.getDimSize(1)},
+          type.getElementType()));
+}
+
+template <typename OpTy> Window convWindow(OpTy op, RankedTensorType weight) {
+  return Window{{weight.getDimSize(2), weight.getDimSize(3)},
+                SmallVector<int64_t, 2>(op.getStride()),
+                SmallVector<int64_t, 2>(op.getPadding()),
+                SmallVector<int64_t, 2>(op.getDilation())};
+}
+
+template <typename OpTy> Window poolWindow(OpTy op) {
+  return Window{SmallVector<int64_t, 2>(op.getKernel()),
+                SmallVector<int64_t, 2>(op.getStride()),
+                SmallVector<int64_t, 2>(op.getPadding()),
+                {1, 1}};
+}
+
+/// The im2col matrix `[c * kh * kw, n * oh * ow]` of `x`.
+Value im2colMatrix(OpBuilder &b, Location loc, Value x, const Window &w) {
+  Value col = im2col(b, loc, x, w, 0.0);
+  RankedTensorType type = tensorType(col);
+  int64_t rows = type.getDimSize(0) * type.getDimSize(1) * type.getDimSize(2);
+  int64_t cols = type.getDimSize(3) * type.getDimSize(4) * type.getDimSize(5);
+  return reshape(b, loc, col,
+                 RankedTensorType::get({rows, cols}, type.getElementType()));
+}
+
+/// `[out, in / groups, kh, kw]` as `[out, in / groups * kh * kw]`.
+Value weightMatrix(OpBuilder &b, Location loc, Value w) {
+  RankedTensorType type = tensorType(w);
+  return reshape(
+      b, loc, w,
+      RankedTensorType::get(
+          {type.getDimSize(0), type.getNumElements() / type.getDimSize(0)},
+          type.getElementType()));
+}
+
+NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
+  // im2col, then one matrix product per group of the weight rows with the
+  // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
+  auto type = cast<RankedTensorType>(op.getType());
+  RankedTensorType wType = tensorType(a.getWeight());
+  Window w = convWindow(op, wType);
+  int64_t groups = op.getGroups();
+  int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
+  int64_t k = wType.getNumElements() / out;
+  Value col = im2colMatrix(b, loc, a.getInput(), w);
+  Value weight = weightMatrix(b, loc, a.getWeight());
+  int64_t cols = tensorType(col).getDimSize(1);
+  auto outType = RankedTensorType::get({out, cols}, type.getElementType());
+  Value init = a.getBias() ? linalg::BroadcastOp::create(b, loc, a.getBias(),
+                                                         empty(b, loc, outType),
+                                                         ArrayRef<int64_t>{1})
+                                 .getResult()[0]
+                           : filled(b, loc, outType, 0.0);
+  Value product =
+      perGroup(b, loc, groups, init, 0, [&](int64_t g, Value blockInit) {
+        return contraction(
+            b, loc,
+            sliceMatrix(b, loc, weight, 0, g * outPerGroup, outPerGroup),
+            sliceMatrix(b, loc, col, 0, g * k, k), blockInit, false, false);
+      });
+  // [out, n, oh, ow] to [n, out, oh, ow].
+  Value cnhw =
+      reshape(b, loc, product,
+              RankedTensorType::get({out, type.getDimSize(0),
+                                     type.getDimSize(2), type.getDimSize(3)},
+                                    type.getElementType()));
+  return SmallVector<Value>{swapLeading(b, loc, cnhw)};
+}
+
+NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
+  // dW^T[k, o] = sum over columns of col[k, col] * dy[o, col], per group:
+  // both operands are read along their rows; the small result is
+  // transposed at the end.
+  auto type = cast<RankedTensorType>(op.getType());
+  Type et = type.getElementType();
+  Window w = convWindow(op, type);
+  int64_t groups = op.getGroups();
+  int64_t out = type.getDimSize(0), outPerGroup = out / groups;
+  int64_t k = type.getNumElements() / out;
+  Value col = im2colMatrix(b, loc, a.getInput(), w);
+  Value dy = channelRows(b, loc, a.getResultGrad());
+  auto matrixType = RankedTensorType::get({out, k}, et);
+  Value product = perGroup(
+      b, loc, groups, empty(b, loc, matrixType), 0, [&](int64_t g, Value) {
+        auto blockType = RankedTensorType::get({k, outPerGroup}, et);
+        Value blockT = contraction(
+            b, loc, sliceMatrix(b, loc, col, 0, g * k, k),
+            sliceMatrix(b, loc, dy, 0, g * outPerGroup, outPerGroup),
+            filled(b, loc, blockType, 0.0), false, true);
+        return linalg::TransposeOp::create(
+                   b, loc, blockT,
+                   empty(b, loc, RankedTensorType::get({outPerGroup, k}, et)),
+                   ArrayRef<int64_t>{1, 0})
+            .getResult()[0];
+      });
+  return SmallVector<Value>{reshape(b, loc, product, type)};
+}
+
+NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
+  // dcol = W^T dy per group, then col2im adds each im2col entry back to the
+  // input element it was gathered from.
+  auto type = cast<RankedTensorType>(op.getType());
+  RankedTensorType wType = tensorType(a.getWeight());
+  RankedTensorType dyType = tensorType(a.getResultGrad());
+  Window w = convWindow(op, wType);
+  int64_t groups = op.getGroups();
+  int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
+  int64_t k = wType.getNumElements() / out;
+  Type et = type.getElementType();
+  Value dy = channelRows(b, loc, a.getResultGrad());
+  // Flipped kernel offsets, as scatterWindows indexes its sources.
+  Value weight = weightMatrix(b, loc, flipKernel(b, loc, a.getWeight()));
+  int64_t cols = tensorType(dy).getDimSize(1);
+  auto colType = RankedTensorType::get({k * groups, cols}, et);
+  Value dcol = perGroup(
+      b, loc, groups, filled(b, loc, colType, 0.0), 0,
+      [&](int64_t g, Value blockInit) {
+        return contraction(
+            b, loc,
+            sliceMatrix(b, loc, weight, 0, g * outPerGroup, outPerGroup),
+            sliceMatrix(b, loc, dy, 0, g * outPerGroup, outPerGroup), blockInit,
+            true, false);
+      });
+  Value col6 = reshape(
+      b, loc, dcol,
+      RankedTensorType::get({type.getDimSize(1), w.kernel[0], w.kernel[1],
+                             type.getDimSize(0), dyType.getDimSize(2),
+                             dyType.getDimSize(3)},
+                            et));
+  return SmallVector<Value>{scatterWindows(
+      b, loc, col6, {0.0}, {4, 5}, type, w,
+      [&](Value src, int64_t fi, int64_t fj) -> SourceView {
+        // col[c, fi, fj, n, h + fi * d0, w + fj * d1] as [c, n, h, w].
+        RankedTensorType srcType = tensorType(src);
+        SmallVector<OpFoldResult> offsets = {
+            b.getIndexAttr(0),
+            b.getIndexAttr(fi),
+            b.getIndexAttr(fj),
+            b.getIndexAttr(0),
+            b.getIndexAttr(fi * w.dilation[0]),
+            b.getIndexAttr(fj * w.dilation[1])};
+        int64_t c = srcType.getDimSize(0), n = srcType.getDimSize(3);
+        int64_t h = type.getDimSize(2), x = type.getDimSize(3);
+        SmallVector<OpFoldResult> sizes = {
+            b.getIndexAttr(c), b.getIndexAttr(1), b.getIndexAttr(1),
+            b.getIndexAttr(n), b.getIndexAttr(h), b.getIndexAttr(x)};
+        SmallVector<OpFoldResult> strides(6, b.getIndexAttr(1));
+        Value view = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({c, n, h, x}, et), src, offsets,
+            sizes, strides);
+        return {view, swapFirstTwo(b.getContext())};
+      },
+      [](Scalar &, ValueRange v, int64_t, int64_t) { return v[0]; })};
+}
+
+/// Combines the pooling windows of `x` (padded with `padValue`) elementwise
+/// over the kernel offsets in row-major order: `combine(acc, next)`.
+Value poolWindows(OpBuilder &b, Location loc, Value x, const Window &w,
+                  RankedTensorType resultType, double padValue,
+                  function_ref<Value(Scalar &, Value, Value)> combine) {
+  Value padded =
+      spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
+  SmallVector<Value> views;
+  for (int64_t i = 0; i < w.kernel[0]; ++i)
+    for (int64_t j = 0; j < w.kernel[1]; ++j)
+      views.push_back(windowView(b, loc, padded, w, i, j,
+                                 resultType.getDimSize(2),
+                                 resultType.getDimSize(3)));
+  SmallVector<AffineMap> maps(
+      views.size(), AffineMap::getMultiDimIdentityMap(4, b.getContext()));
+  return mapOver(b, loc, resultType, views, maps,
+                 [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                   Scalar s{nb, nloc, resultType.getElementType()};
+                   Value acc = v[0];
+                   for (Value next : v.drop_front())
+                     acc = combine(s, acc, next);
+                   return acc;
+                 });
+}
+
+NNC_LOWERING(MaxPool2dLowering, nn::MaxPool2dOp) {
+  auto type = cast<RankedTensorType>(op.getType());
+  return SmallVector<Value>{
+      poolWindows(b, loc, a.getInput(), poolWindow(op), type, -INFINITY,
+                  [](Scalar &s, Value acc, Value x) { return s.max(acc, x); })};
+}
+
+NNC_LOWERING(AvgPool2dLowering, nn::AvgPool2dOp) {
+  auto type = cast<RankedTensorType>(op.getType());
+  Window w = poolWindow(op);
+  double count = w.kernel[0] * w.kernel[1];
+  Value sum =
+      poolWindows(b, loc, a.getInput(), w, type, 0.0,
+                  [](Scalar &s, Value acc, Value x) { return s.add(acc, x); });
+  return SmallVector<Value>{elementwise(
+      b, loc, type, sum, [&](OpBuilder &nb, Location nloc, ValueRange v) {
+        Scalar s{nb, nloc, type.getElementType()};
+        return s.div(v[0], s.c(count));
+      })};
+}
+
+NNC_LOWERING(AvgPool2dGradLowering, nn::AvgPool2dGradOp) {
+  auto type = cast<RankedTensorType>(op.getType());
+  Window w = poolWindow(op);
+  double count = w.kernel[0] * w.kernel[1];
+  return SmallVector<Value>{scatterWindows(
+      b, loc, a.getResultGrad(), {0.0}, {2, 3}, type, w,
+      [&](Value src, int64_t fi, int64_t fj) {
+        return imageView(b, loc, src, w, fi, fj, type);
+      },
+      [&](Scalar &s, ValueRange v, int64_t, int64_t) {
+        return s.div(v[0], s.c(count));
+      })};
+}
+
+NNC_LOWERING(MaxPool2dGradLowering, nn::MaxPool2dGradOp) {
+  // First the offset of each window's first maximum, as PyTorch picks it;
+  // then each input element collects the cotangents of the windows whose
+  // maximum it is.
+  auto type = cast<RankedTensorType>(op.getType());
+  RankedTensorType dyType = tensorType(a.getResultGrad());
+  Type et = type.getElementType();
+  Window w = poolWindow(op);
+  Value padded = spreadAndPad(b, loc, a.getInput(), {2, 3}, w.padding,
+                              w.padding, {1, 1}, -INFINITY);
+  SmallVector<Value> views;
+  for (int64_t i = 0; i < w.kernel[0]; ++i)
+    for (int64_t j = 0; j < w.kernel[1]; ++j)
+      views.push_back(windowView(b, loc, padded, w, i, j, dyType.getDimSize(2),
+                                 dyType.getDimSize(3)));
+  SmallVector<AffineMap> maps(
+      views.size(), AffineMap::getMultiDimIdentityMap(4, b.getContext()));
+  auto indexType = RankedTensorType::get(dyType.getShape(), b.getI32Type());
+  auto i32 = [](OpBuilder &nb, Location nloc, int64_t v) -> Value {
+    return arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(v));
+  };
+  Value argmax = mapOver(b, loc, indexType, views, maps,
+                         [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                           Scalar s{nb, nloc, et};
+                           Value best = v[0], index = i32(nb, nloc, 0);
+                           for (auto [k, x] : llvm::enumerate(v.drop_front())) {
+                             // Strictly greater: ties keep the first maximum.
+                             Value take = s.gt(x, best);
+                             best = s.select(take, x, best);
+                             index =
+                                 s.select(take, i32(nb, nloc, k + 1), index);
+                           }
+                           return index;
+                         });
+  int64_t kw = w.kernel[1];
+  return SmallVector<Value>{scatterWindows(
+      b, loc, ValueRange{a.getResultGrad(), argmax}, {0.0, -1.0}, {2, 3}, type,
+      w,
+      [&](Value src, int64_t fi, int64_t fj) {
+        return imageView(b, loc, src, w, fi, fj, type);
+      },
+      [&](Scalar &s, ValueRange v, int64_t fi, int64_t fj) {
+        // Flipped offsets: (fi, fj) is kernel offset (kh - 1 - fi, ...).
+        int64_t offset = (w.kernel[0] - 1 - fi) * kw + (kw - 1 - fj);
+        Value hit = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::eq,
+                                          v[1], i32(s.b, s.loc, offset));
+        return s.select(hit, v[0], s.c(0));
+      })};
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+/// A generic over `x`'s iteration space that reads `x` and `perDim` (each at
+/// its dimensions `perDimDims[i]`) and writes a tensor indexed by `outDims`
+/// of the iteration space: the other dimensions are reduced, starting from
+/// zero. `body(args, acc)` gets x's element, the `perDim` elements and the
+/// accumulator (or the unused output element for a map).
+Value normGeneric(OpBuilder &b, Location loc, Value x, ValueRange perDim,
+                  ArrayRef<SmallVector<int64_t>> perDimDims,
+                  ArrayRef<int64_t> outDims,
+                  function_ref<Value(Scalar &, ValueRange, Value)> body) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType type = tensorType(x);
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  for (ArrayRef<int64_t> dims : perDimDims)
+    maps.push_back(projection(ctx, rank, dims));
+  maps.push_back(projection(ctx, rank, outDims));
+  SmallVector<int64_t> shape;
+  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  for (int64_t d : outDims) {
+    shape.push_back(type.getDimSize(d));
+    iters[d] = IteratorType::parallel;
+  }
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  bool reduces = static_cast<int64_t>(outDims.size()) < rank;
+  SmallVector<Value> inputs = {x};
+  inputs.append(perDim.begin(), perDim.end());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType}, inputs,
+             ValueRange{reduces ? filled(b, loc, resultType, 0.0)
+                                : empty(b, loc, resultType)},
+             maps, iters,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Scalar s{nb, nloc, type.getElementType()};
+               linalg::YieldOp::create(nb, nloc,
+                                       body(s, args.drop_back(), args.back()));
+             })
+      .getResult(0);
+}
+
+/// Mean and `1 / sqrt(var + eps)` of `x` over all dimensions but `kept`,
+/// with the biased variance; also returns the variance.
+std::tuple<Value, Value, Value> moments(OpBuilder &b, Location loc, Value x,
+                                        ArrayRef<int64_t> kept, double eps) {
+  RankedTensorType type = tensorType(x);
+  double n = type.getNumElements();
+  for (int64_t d : kept)
+    n /= type.getDimSize(d);
+  SmallVector<int64_t> keptDims(kept);
+  Value sum = normGeneric(
+      b, loc, x, {}, {}, kept,
+      [](Scalar &s, ValueRange v, Value acc) { return s.add(acc, v[0]); });
+  Value mean = elementwise(b, loc, tensorType(sum), sum,
+                           [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                             Scalar s{nb, nloc, type.getElementType()};
+                             return s.div(v[0], s.c(n));
+                           });
+  Value sq = normGeneric(b, loc, x, mean, {keptDims}, kept,
+                         [](Scalar &s, ValueRange v, Value acc) {
+                           Value d = s.sub(v[0], v[1]);
+                           return s.add(acc, s.mul(d, d));
+                         });
+  Value var = elementwise(b, loc, tensorType(sq), sq,
+                          [&](OpBuilder &nb, Location nloc, ValueRange v) {
+                            Scalar s{nb, nloc, type.getElementType()};
+                            return s.div(v[0], s.c(n));
+                          });
+  return {mean, var, invStdOf(b, loc, var, eps)};
+}
+
+NNC_LOWERING(BatchNormLowering, nn::BatchNormOp) {
+  RankedTensorType type = tensorType(a.getInput());
+  int64_t rank = type.getRank();
+  double eps = op.getEps().convertToDouble();
+  double momentum = op.getMomentum().convertToDouble();
+  Value mean = a.getRunningMean(), var = a.getRunningVar(), invstd;
+  Value newMean = mean, newVar = var;
+  if (op.getTraining()) {
+    std::tie(mean, var, invstd) = moments(b, loc, a.getInput(), {1}, eps);
+    double n = type.getNumElements() / type.getDimSize(1);
+    // PyTorch keeps the unbiased variance; one element has none (it
+    // divides by zero too).
+    double unbias = n / (n - 1);
+    SmallVector<Value> updated = elementwiseMulti(
+        b, loc, tensorType(mean),
+        ValueRange{a.getRunningMean(), a.getRunningVar(), mean, var}, 2,
+        [&](OpBuilder &nb, Location nloc, ValueRange v) {
+          Scalar s{nb, nloc, type.getElementType()};
+          Value keep = s.c(1 - momentum), take = s.c(momentum);
+          return SmallVector<Value>{
+              s.add(s.mul(keep, v[0]), s.mul(take, v[2])),
+              s.add(s.mul(keep, v[1]), s.mul(take, s.mul(v[3], s.c(unbias))))};
+        });
+    newMean = updated[0];
+    newVar = updated[1];
+  } else {
+    invstd = invStdOf(b, loc, var, eps);
+  }
+  SmallVector<int64_t> all;
+  for (int64_t i = 0; i < rank; ++i)
+    all.push_back(i);
+  SmallVector<SmallVector<int64_t>> channel(4, SmallVector<int64_t>{1});
+  Value result = normGeneric(
+      b, loc, a.getInput(), {mean, invstd, a.getWeight(), a.getBias()}, channel,
+      all, [](Scalar &s, ValueRange v, Value) {
+        return s.add(s.mul(s.mul(s.sub(v[0], v[1]), v[2]), v[3]), v[4]);
+      });
+  return SmallVector<Value>{result, newMean, newVar};
+}
+
+NNC_LOWERING(BatchNormGradLowering, nn::BatchNormGradOp) {
+  // The statistics as the forward lowering computes them (CSE shares them);
+  // then sum(dy) and sum(dy * xhat) in one pass, dx in another.
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType type = tensorType(a.getInput());
+  Type et = type.getElementType();
+  int64_t rank = type.getRank();
+  double n = type.getNumElements() / type.getDimSize(1);
+  auto [mean, var, invstd] =
+      moments(b, loc, a.getInput(), {1}, op.getEps().convertToDouble());
+  (void)var;
+  RankedTensorType statType = tensorType(mean);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap channel = projection(ctx, rank, {1});
+  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  iters[1] = IteratorType::parallel;
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange{statType, statType},
+      ValueRange{a.getInput(), a.getResultGrad(), mean, invstd},
+      ValueRange{filled(b, loc, statType, 0.0), filled(b, loc, statType, 0.0)},
+      SmallVector<AffineMap>{id, id, channel, channel, channel, channel}, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange v) {
+        Scalar s{nb, nloc, et};
+        Value xhat = s.mul(s.sub(v[0], v[2]), v[3]);
+        linalg::YieldOp::create(
+            nb, nloc,
+            ValueRange{s.add(v[4], v[1]), s.add(v[5], s.mul(v[1], xhat))});
+      });
+  Value sumDy = sums.getResult(0), sumDyXhat = sums.getResult(1);
+  SmallVector<int64_t> all;
+  for (int64_t i = 0; i < rank; ++i)
+    all.push_back(i);
+  SmallVector<SmallVector<int64_t>> dims = {all, {1}, {1}, {1}, {1}, {1}};
+  Value dx = normGeneric(
+      b, loc, a.getInput(),
+      {a.getResultGrad(), mean, invstd, a.getWeight(), sumDy, sumDyXhat}, dims,
+      all, [&](Scalar &s, ValueRange v, Value) {
+        Value xhat = s.mul(s.sub(v[0], v[2]), v[3]);
+        Value centered = s.sub(v[1], s.div(v[5], s.c(n)));
+        Value projected = s.mul(xhat, s.div(v[6], s.c(n)));
+        return s.mul(s.mul(v[4], v[3]), s.sub(centered, projected));
+      });
+  return SmallVector<Value>{dx, sumDyXhat, sumDy};
+}
+
+NNC_LOWERING(LayerNormLowering, nn::LayerNormOp) {
+  RankedTensorType type = tensorType(a.getInput());
+  int64_t rank = type.getRank();
+  int64_t lead = rank - tensorType(a.getWeight()).getRank();
+  SmallVector<int64_t> leading, trailing, all;
+  for (int64_t i = 0; i < rank; ++i) {
+    (i < lead ? leading : trailing).push_back(i);
+    all.push_back(i);
+  }
+  auto [mean, var, invstd] =
+      moments(b, loc, a.getInput(), leading, op.getEps().convertToDouble());
+  (void)var;
+  Value result = normGeneric(
+      b, loc, a.getInput(), {mean, invstd, a.getWeight(), a.getBias()},
+      {leading, leading, trailing, trailing}, all,
+      [](Scalar &s, ValueRange v, Value) {
+        return s.add(s.mul(s.mul(s.sub(v[0], v[1]), v[2]), v[3]), v[4]);
+      });
+  return SmallVector<Value>{result};
+}
+
+/// MurmurHash3's 32-bit finalizer.
+Value fmix32(OpBuilder &b, Location loc, Value h) {
+  auto c = [&](uint32_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  };
+  auto shiftXor = [&](Value x, uint32_t k) {
+    return arith::XOrIOp::create(b, loc, x,
+                                 arith::ShRUIOp::create(b, loc, x, c(k)));
+  };
+  h = shiftXor(h, 16);
+  h = arith::MulIOp::create(b, loc, h, c(0x85ebca6bu));
+  h = shiftXor(h, 13);
+  h = arith::MulIOp::create(b, loc, h, c(0xc2b2ae35u));
+  return shiftXor(h, 16);
+}
+
+NNC_LOWERING(DropoutLowering, nn::DropoutOp) {
+  // The dropout folder leaves only training-mode ops with p > 0 here.
+  RankedTensorType type = tensorType(a.getInput());
+  Type et = type.getElementType();
+  double p = op.getP().convertToDouble();
+  Type i32 = b.getI32Type();
+  Value step = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  if (a.getStep())
+    step = arith::FPToUIOp::create(b, loc, i32, scalarOf(b, loc, a.getStep()));
+  // key = fmix32(seed + 0x9E3779B9 * step), once per step.
+  Value seed = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<uint32_t>(op.getSeed())));
+  Value key = fmix32(b, loc,
+                     arith::AddIOp::create(
+                         b, loc, seed,
+                         arith::MulIOp::create(
+                             b, loc, step,
+                             arith::ConstantOp::create(
+                                 b, loc, b.getI32IntegerAttr(0x9E3779B9u)))));
+  int64_t rank = type.getRank();
+  return SmallVector<Value>{elementwise(
+      b, loc, type, a.getInput(),
+      [&](OpBuilder &nb, Location nloc, ValueRange v) {
+        // The row-major index of the element, in 32 bits.
+        Value index = arith::ConstantIndexOp::create(nb, nloc, 0);
+        for (int64_t d = 0; d < rank; ++d) {
+          index = arith::MulIOp::create(
+              nb, nloc, index,
+              arith::ConstantIndexOp::create(nb, nloc, type.getDimSize(d)));
+          index = arith::AddIOp::create(nb, nloc, index,
+                                        linalg::IndexOp::create(nb, nloc, d));
+        }
+        Value h =
+            fmix32(nb, nloc,
+                   arith::XOrIOp::create(nb, nloc,
+                                         arith::IndexCastUIOp::create(
+                                             nb, nloc, nb.getI32Type(), index),
+                                         key));
+        Value bits = arith::ShRUIOp::create(
+            nb, nloc, h,
+            arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(8)));
+        Scalar f{nb, nloc, nb.getF32Type()};
+        Value u =
+            f.mul(arith::UIToFPOp::create(nb, nloc, nb.getF32Type(), bits),
+                  f.c(1.0 / (1 << 24)));
+        Value keep = arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OGE,
+                                           u, f.c(p));
+        Scalar s{nb, nloc, et};
+        return s.select(keep, s.mul(v[0], s.c(1 / (1 - p))), s.c(0));
+      })};
 }
 
 template <typename OpTy>
@@ -851,12 +1706,16 @@ struct ConvertNNToLinalgPass
                            func::FuncDialect>();
     RewritePatternSet patterns(ctx);
     populateElementwise(patterns);
-    patterns.add<DenseLowering, MatmulLowering, TransposeLowering,
-                 ReshapeLowering, BroadcastLowering, ConcatLowering,
-                 SumLowering, MeanLowering, SoftmaxLowering, LogSoftmaxLowering,
-                 OneHotLowering, CrossEntropyLowering, MseLowering, BceLowering,
-                 ClipGradNormLowering, GradientRmsLowering, SgdUpdateLowering,
-                 AdamUpdateLowering>(ctx);
+    patterns
+        .add<DenseLowering, MatmulLowering, TransposeLowering, ReshapeLowering,
+             BroadcastLowering, ConcatLowering, SumLowering, MeanLowering,
+             SoftmaxLowering, LogSoftmaxLowering, OneHotLowering,
+             CrossEntropyLowering, MseLowering, BceLowering,
+             ClipGradNormLowering, GradientRmsLowering, SgdUpdateLowering, AdamUpdateLowering,
+             Conv2dLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering,
+             MaxPool2dLowering, MaxPool2dGradLowering, AvgPool2dLowering,
+             AvgPool2dGradLowering, BatchNormLowering, BatchNormGradLowering,
+             LayerNormLowering, DropoutLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

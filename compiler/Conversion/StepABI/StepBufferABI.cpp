@@ -29,11 +29,13 @@ MemRefType memrefFor(Type type) {
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
 }
 
-/// For a train step, result i < #params + #state updates argument i.
+/// For a train step, result i < #params + #buffers + #state updates
+/// argument i.
 unsigned numInPlaceResults(func::FuncOp step) {
   unsigned n = 0;
   for (unsigned i = 0, e = step.getNumArguments(); i < e; ++i)
-    if (step.getArgAttr(i, "nn.param") || step.getArgAttr(i, "nn.state"))
+    if (step.getArgAttr(i, "nn.param") || step.getArgAttr(i, "nn.buffer") ||
+        step.getArgAttr(i, "nn.state"))
       ++n;
   auto kind = step->getAttrOfType<StringAttr>("nn.step");
   return kind && kind.getValue() == "train" ? n : 0;

@@ -27,11 +27,20 @@ double fanOut(Operation *op, unsigned i) {
              std::max<int64_t>(1, numElements(op->getOperand(i))));
 }
 
+/// The examples of a batch among `count` elements of `v` summed together:
+/// its leading dimension, for tensors of rank 2 or more.
+double examplesAmong(Value v, double count) {
+  auto type = cast<ShapedType>(v.getType());
+  if (type.getRank() < 2)
+    return count;
+  return std::min<double>(count, type.getShape()[0]);
+}
+
 /// The gradient reaching operand `i` of an elementwise op whose result
 /// gradient is `dy`: summed where the operand is broadcast.
 FlowGradient toOperand(Operation *op, unsigned i, const FlowGradient &dy) {
   double n = fanOut(op, i);
-  return n > 1 ? dy.summedOver(n) : dy;
+  return n > 1 ? dy.summedOver(n, examplesAmong(op->getResult(0), n)) : dy;
 }
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
@@ -478,12 +487,13 @@ FlowGradient dataGradient(const FlowGradient &dy, const FlowMoments &w,
 }
 
 /// The gradient of the weight `w` of a product with the data `x`: each
-/// element sums `count` products g * x over the batch, whose shared parts
-/// add coherently.
+/// element sums `count` products g * x over `examples` examples of the
+/// batch (and count / examples positions), whose shared parts add
+/// coherently between examples at the same position.
 FlowGradient weightGradient(const FlowGradient &dy, const FlowMoments &x,
-                            double count) {
+                            double count, double examples) {
   double ms = count * dy.meanSquare * x.meanSquare +
-              count * (count - 1) * dy.shared * x.sharedSquare();
+              count * (examples - 1) * dy.shared * x.sharedSquare();
   return {ms, ms};
 }
 } // namespace
@@ -500,7 +510,8 @@ void DenseOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
                                     SmallVectorImpl<FlowGradient> &dx) {
   int64_t k = cast<ShapedType>(getInput().getType()).getShape().back();
   dx.push_back(dataGradient(dy[0], x[1], terms(*this, 0, k)));
-  dx.push_back(weightGradient(dy[0], x[0], terms(*this, 1, k)));
+  double t = terms(*this, 1, k);
+  dx.push_back(weightGradient(dy[0], x[0], t, t));
   if (getBias())
     dx.push_back(toOperand(*this, 2, dy[0]));
 }
@@ -519,7 +530,8 @@ void MatmulOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
   auto lhs = cast<ShapedType>(getLhs().getType()).getShape();
   int64_t k = getTransposeLhs() ? lhs[0] : lhs[1];
   dx.push_back(dataGradient(dy[0], x[1], terms(*this, 0, k)));
-  dx.push_back(weightGradient(dy[0], x[0], terms(*this, 1, k)));
+  double t = terms(*this, 1, k);
+  dx.push_back(weightGradient(dy[0], x[0], t, t));
 }
 
 //===----------------------------------------------------------------------===//
@@ -666,4 +678,211 @@ void BceWithLogitsOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
   double scale = dy[0].meanSquare / (n * n);
   dx.push_back({e * scale, std::max(0.0, shared) * scale});
   dx.push_back({x[0].meanSquare * scale, x[0].sharedSquare() * scale});
+}
+
+//===----------------------------------------------------------------------===//
+// Convolutional networks and normalization
+//===----------------------------------------------------------------------===//
+
+void BufferOp::inferFlowMoments(ArrayRef<FlowMoments>,
+                                SmallVectorImpl<FlowMoments> &results) {
+  double variance = getInit().getVariance();
+  results.push_back(
+      FlowMoments::fromMeanVariance(getInit().getMean(), variance, variance));
+}
+
+void BufferOp::propagateFlowGradient(ArrayRef<FlowMoments>,
+                                     ArrayRef<FlowMoments>,
+                                     ArrayRef<FlowGradient>,
+                                     SmallVectorImpl<FlowGradient> &) {}
+
+namespace {
+/// The contraction size of a convolution: input channels per group times
+/// the kernel's taps. Zero padding at the borders is not discounted.
+int64_t convTaps(Conv2dOp op) {
+  auto weight = cast<ShapedType>(op.getWeight().getType());
+  return weight.getNumElements() / weight.getShape()[0];
+}
+
+/// Elements per channel of an NCHW tensor over which statistics are shared.
+double perChannel(Value v) {
+  auto type = cast<ShapedType>(v.getType());
+  return static_cast<double>(type.getNumElements()) / type.getShape()[1];
+}
+} // namespace
+
+void Conv2dOp::inferFlowMoments(ArrayRef<FlowMoments> x,
+                                SmallVectorImpl<FlowMoments> &results) {
+  results.push_back(
+      contraction(convTaps(*this), x[0], x[1], getBias() ? &x[2] : nullptr));
+}
+
+// As a matrix product over the kernel's taps: the channel plays the role
+// of the feature, whose offset every example and position shares.
+void Conv2dOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
+                                     ArrayRef<FlowMoments>,
+                                     ArrayRef<FlowGradient> dy,
+                                     SmallVectorImpl<FlowGradient> &dx) {
+  int64_t k = convTaps(*this);
+  dx.push_back(dataGradient(dy[0], x[1], terms(*this, 0, k)));
+  double t = terms(*this, 1, k);
+  dx.push_back(weightGradient(dy[0], x[0], t, examplesAmong(getInput(), t)));
+  if (getBias())
+    dx.push_back(toOperand(*this, 2, dy[0]));
+}
+
+namespace {
+int64_t windowSize(ArrayRef<int64_t> kernel) { return kernel[0] * kernel[1]; }
+
+/// The fraction of input elements per output element.
+double outputsPerInput(Operation *op) { return 1.0 / fanOut(op, 0); }
+} // namespace
+
+// The maximum of n window elements: the shared channel offset passes
+// unchanged, the rest follows the order statistic of n Gaussians (windows
+// are taken to be independent, which overstates the maximum of correlated
+// neighbours).
+void MaxPool2dOp::inferFlowMoments(ArrayRef<FlowMoments> x,
+                                   SmallVectorImpl<FlowMoments> &results) {
+  double n = windowSize(getKernel());
+  double sd = std::sqrt(x[0].individual());
+  auto density = [n](double z) {
+    return n * std::pow(0.5 * std::erfc(-z / M_SQRT2), n - 1);
+  };
+  double m1 = expectUnderNormal(0, 1, [&](double z) { return z * density(z); });
+  double m2 =
+      expectUnderNormal(0, 1, [&](double z) { return z * z * density(z); });
+  double mean = x[0].mean + sd * m1;
+  double individual = sd * sd * std::max(0.0, m2 - m1 * m1);
+  double shared = x[0].sharedVariance();
+  results.push_back(
+      FlowMoments::fromMeanVariance(mean, individual + shared, shared));
+}
+
+// Each output's gradient goes to the one input that won.
+void MaxPool2dOp::propagateFlowGradient(ArrayRef<FlowMoments>,
+                                        ArrayRef<FlowMoments>,
+                                        ArrayRef<FlowGradient> dy,
+                                        SmallVectorImpl<FlowGradient> &dx) {
+  double r = outputsPerInput(*this);
+  dx.push_back({dy[0].meanSquare * r, dy[0].shared * r});
+}
+
+void AvgPool2dOp::inferFlowMoments(ArrayRef<FlowMoments> x,
+                                   SmallVectorImpl<FlowMoments> &results) {
+  double n = windowSize(getKernel());
+  double shared = x[0].sharedVariance();
+  results.push_back(FlowMoments::fromMeanVariance(
+      x[0].mean, x[0].individual() / n + shared, shared));
+}
+
+// Each input meets r * n windows, from each of which it gets g / n.
+void AvgPool2dOp::propagateFlowGradient(ArrayRef<FlowMoments>,
+                                        ArrayRef<FlowMoments>,
+                                        ArrayRef<FlowGradient> dy,
+                                        SmallVectorImpl<FlowGradient> &dx) {
+  double n = windowSize(getKernel());
+  double r = outputsPerInput(*this);
+  dx.push_back({dy[0].meanSquare * r / n, dy[0].shared * r * r});
+}
+
+// Training: each channel is standardized over the batch, which removes its
+// shared offset; the output is x_hat * weight + bias. Evaluation uses the
+// running statistics instead.
+void BatchNormOp::inferFlowMoments(ArrayRef<FlowMoments> x,
+                                   SmallVectorImpl<FlowMoments> &results) {
+  const FlowMoments &in = x[0], &weight = x[1], &bias = x[2];
+  if (getTraining()) {
+    results.push_back(
+        {bias.mean, weight.meanSquare + bias.meanSquare, bias.variance()});
+  } else {
+    double scale = weight.meanSquare / (x[4].mean + getEps().convertToDouble());
+    double centred = in.meanSquare + x[3].meanSquare - 2 * in.mean * x[3].mean;
+    double mean = weight.mean * (in.mean - x[3].mean) /
+                      std::sqrt(x[4].mean + getEps().convertToDouble()) +
+                  bias.mean;
+    results.push_back({mean, scale * centred + bias.meanSquare,
+                       scale * in.sharedVariance() + bias.variance()});
+  }
+  results.push_back(x[3]);
+  results.push_back(x[4]);
+}
+
+void BatchNormOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
+                                        ArrayRef<FlowMoments>,
+                                        ArrayRef<FlowGradient> dy,
+                                        SmallVectorImpl<FlowGradient> &dx) {
+  const FlowMoments &in = x[0], &weight = x[1];
+  double eps = getEps().convertToDouble();
+  double t = perChannel(getInput());
+  double examples = examplesAmong(getInput(), t);
+  if (getTraining()) {
+    // dx = weight / sigma * (g - mean(g) - x_hat mean(g x_hat)): the batch
+    // mean of the gradient, its shared part, is removed.
+    // Removing the mean leaves (t - 1) / t of what differs between
+    // examples, and gradients that sum to zero over the batch: their
+    // covariance across examples is -E[g^2] / (t - 1), which cancels what a
+    // constant input offset would otherwise add to the weight gradients.
+    double sigma2 = in.individual() + eps;
+    double channelMean = (dy[0].meanSquare + (examples - 1) * dy[0].shared) / t;
+    double centred = std::max(0.0, dy[0].meanSquare - channelMean);
+    double ms = weight.meanSquare / sigma2 * centred;
+    dx.push_back({ms, examples > 1 ? -ms / (examples - 1) : 0.0});
+    double w = t * dy[0].meanSquare;
+    dx.push_back({w, w});
+  } else {
+    double scale = weight.meanSquare / (x[4].mean + eps);
+    dx.push_back(dy[0].scaled(scale));
+    double centred = in.meanSquare + x[3].meanSquare - 2 * in.mean * x[3].mean;
+    double w = t * dy[0].meanSquare * centred / (x[4].mean + eps);
+    dx.push_back({w, w});
+  }
+  dx.push_back(dy[0].summedOver(t, examples));
+  dx.append({FlowGradient(), FlowGradient()});
+}
+
+// Each example is standardized over its features: the shared per-feature
+// offsets survive, scaled like the rest.
+void LayerNormOp::inferFlowMoments(ArrayRef<FlowMoments> x,
+                                   SmallVectorImpl<FlowMoments> &results) {
+  const FlowMoments &weight = x[1], &bias = x[2];
+  results.push_back(
+      {bias.mean, weight.meanSquare + bias.meanSquare,
+       weight.meanSquare * sharedFraction(x[0]) + bias.variance()});
+}
+
+void LayerNormOp::propagateFlowGradient(ArrayRef<FlowMoments> x,
+                                        ArrayRef<FlowMoments>,
+                                        ArrayRef<FlowGradient> dy,
+                                        SmallVectorImpl<FlowGradient> &dx) {
+  const FlowMoments &in = x[0], &weight = x[1];
+  double var = in.variance() + getEps().convertToDouble();
+  dx.push_back(dy[0].scaled(weight.meanSquare / var));
+  double t = fanOut(*this, 1);
+  double examples = examplesAmong(getInput(), t);
+  FlowMoments normalized{0.0, 1.0, sharedFraction(in)};
+  dx.push_back(weightGradient(dy[0], normalized, t, examples));
+  dx.push_back(dy[0].summedOver(t, examples));
+}
+
+// Kept elements are scaled by 1 / (1 - p): the second moment grows by that
+// factor, the mean and the shared offsets stay.
+void DropoutOp::inferFlowMoments(ArrayRef<FlowMoments> x,
+                                 SmallVectorImpl<FlowMoments> &results) {
+  if (!getTraining()) {
+    results.push_back(x[0]);
+    return;
+  }
+  double keep = 1 - getP().convertToDouble();
+  results.push_back({x[0].mean, x[0].meanSquare / keep, x[0].shared});
+}
+
+void DropoutOp::propagateFlowGradient(ArrayRef<FlowMoments>,
+                                      ArrayRef<FlowMoments>,
+                                      ArrayRef<FlowGradient> dy,
+                                      SmallVectorImpl<FlowGradient> &dx) {
+  double keep = getTraining() ? 1 - getP().convertToDouble() : 1.0;
+  dx.push_back({dy[0].meanSquare / keep, dy[0].shared});
+  if (getStep())
+    dx.push_back({});
 }

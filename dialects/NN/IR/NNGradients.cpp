@@ -9,6 +9,7 @@
 
 #include "dialects/NN/IR/NNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -41,6 +42,24 @@ struct Rule {
   /// Multiplies `x` by the scalar cotangent `dy` (a 0-d tensor).
   Value timesScalar(Value x, Value dy) {
     return mul(x, broadcast(dy, x.getType(), {}));
+  }
+  /// A constant tensor of `type` filled with `value`.
+  Value splat(Type type, double value) {
+    auto tensor = cast<RankedTensorType>(type);
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(tensor,
+                               b.getFloatAttr(tensor.getElementType(), value)));
+  }
+  /// Mean of `x` over `dims` (which must not be empty).
+  Value mean(Value x, ArrayRef<int64_t> dims) {
+    return MeanOp::create(b, loc, x, b.getDenseI64ArrayAttr(dims), UnitAttr());
+  }
+  /// `1 / sqrt(var + eps)`.
+  Value invStd(Value var, double eps) {
+    Type type = var.getType();
+    return div(splat(type, 1.0),
+               SqrtOp::create(b, loc, add(var, splat(type, eps))));
   }
   /// Undoes a reduction along `dim` of `like`: `x` lacks that dimension.
   Value expandAlong(Value x, Value like, int64_t dim) {
@@ -295,6 +314,132 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
     dx.push_back(tensor::ExtractSliceOp::create(b, loc, inputType, dy[0],
                                                 offsets, sizes, strides));
   }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2dOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
+                                      SmallVectorImpl<Value> &dx) {
+  // Both cotangents are convolutions themselves; dedicated ops keep the
+  // forward geometry so the lowering can reuse the forward's im2col layout.
+  dx.push_back(Conv2dGradInputOp::create(
+      b, loc, getInput().getType(), dy[0], getWeight(), getStrideAttr(),
+      getPaddingAttr(), getDilationAttr(), getGroupsAttr()));
+  dx.push_back(Conv2dGradWeightOp::create(
+      b, loc, getWeight().getType(), dy[0], getInput(), getStrideAttr(),
+      getPaddingAttr(), getDilationAttr(), getGroupsAttr()));
+  if (getBias())
+    dx.push_back(Rule{b, loc}.sum(dy[0], {0, 2, 3}));
+  return success();
+}
+
+LogicalResult MaxPool2dOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  dx.push_back(MaxPool2dGradOp::create(b, loc, getInput(), dy[0],
+                                       getKernelAttr(), getStrideAttr(),
+                                       getPaddingAttr()));
+  return success();
+}
+
+LogicalResult AvgPool2dOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  dx.push_back(AvgPool2dGradOp::create(b, loc, getInput().getType(), dy[0],
+                                       getKernelAttr(), getStrideAttr(),
+                                       getPaddingAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+/// The input cotangent of a normalization `xhat = (x - mean) * invstd` over
+/// `dims` whose statistics depend on `x`: with `g = dy * weight`,
+/// `dx = invstd * (g - mean(g) - xhat * mean(g * xhat))`, the means over
+/// `dims` and `expand` broadcasting statistics back.
+static Value normalizedInputGrad(Rule &r, Value g, Value xhat, Value invstd,
+                                 ArrayRef<int64_t> dims,
+                                 function_ref<Value(Value)> expand) {
+  Value centered = r.sub(g, expand(r.mean(g, dims)));
+  Value projected = r.mul(xhat, expand(r.mean(r.mul(g, xhat), dims)));
+  return r.mul(expand(invstd), r.sub(centered, projected));
+}
+
+LogicalResult BatchNormOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  // The cotangents of the running-statistics results do not flow back
+  // (they are state). In training mode one op computes all three
+  // cotangents, the batch statistics recomputed from the forward input.
+  if (getTraining()) {
+    auto grad = BatchNormGradOp::create(b, loc, getInput(), getWeight(), dy[0],
+                                        getEpsAttr());
+    dx.append({grad.getInputGrad(), grad.getWeightGrad(), grad.getBiasGrad(),
+               Value(), Value()});
+    return success();
+  }
+  Rule r{b, loc};
+  Value x = getInput();
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> dims = {0};
+  for (int64_t i = 2; i < type.getRank(); ++i)
+    dims.push_back(i);
+  auto expand = [&](Value v) { return r.broadcast(v, type, {1}); };
+  Value mean = getTraining() ? r.mean(x, dims) : getRunningMean();
+  Value centered = r.sub(x, expand(mean));
+  Value var =
+      getTraining() ? r.mean(r.mul(centered, centered), dims) : getRunningVar();
+  Value invstd = r.invStd(var, getEps().convertToDouble());
+  Value xhat = r.mul(centered, expand(invstd));
+  Value g = r.mul(dy[0], expand(getWeight()));
+  Value dInput = getTraining()
+                     ? normalizedInputGrad(r, g, xhat, invstd, dims, expand)
+                     : r.mul(g, expand(invstd));
+  dx.append({dInput, r.sum(r.mul(dy[0], xhat), dims), r.sum(dy[0], dims),
+             Value(), Value()});
+  return success();
+}
+
+LogicalResult LayerNormOp::buildGradient(OpBuilder &b, Location loc,
+                                         ValueRange dy,
+                                         SmallVectorImpl<Value> &dx) {
+  Rule r{b, loc};
+  Value x = getInput();
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  int64_t lead = rank - cast<RankedTensorType>(getWeight().getType()).getRank();
+  SmallVector<int64_t> leading, trailing;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < lead ? leading : trailing).push_back(i);
+  auto expand = [&](Value v) { return r.broadcast(v, type, leading); };
+  // Over the leading dimensions; with none, nothing is reduced.
+  auto sumLeading = [&](Value v) {
+    return leading.empty() ? v : r.sum(v, leading);
+  };
+  Value centered = r.sub(x, expand(r.mean(x, trailing)));
+  Value var = r.mean(r.mul(centered, centered), trailing);
+  Value invstd = r.invStd(var, getEps().convertToDouble());
+  Value xhat = r.mul(centered, expand(invstd));
+  Value g = r.mul(dy[0], r.broadcast(getWeight(), type, trailing));
+  dx.append({normalizedInputGrad(r, g, xhat, invstd, trailing, expand),
+             sumLeading(r.mul(dy[0], xhat)), sumLeading(dy[0])});
+  return success();
+}
+
+LogicalResult DropoutOp::buildGradient(OpBuilder &b, Location loc,
+                                       ValueRange dy,
+                                       SmallVectorImpl<Value> &dx) {
+  // Dropout is linear for a fixed mask: the same mask (same seed, step and
+  // indices) applied to the cotangent. The step has no gradient.
+  dx.push_back(DropoutOp::create(b, loc, dy[0], getStep(), getPAttr(),
+                                 getSeedAttr(), getTrainingAttr()));
+  if (getStep())
+    dx.push_back(Value());
   return success();
 }
 

@@ -84,6 +84,23 @@ LogicalResult ParamOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// BufferOp
+//===----------------------------------------------------------------------===//
+
+void BufferOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  std::string name;
+  for (char c : getName())
+    name.push_back(llvm::isAlnum(c) || c == '.' || c == '_' ? c : '_');
+  setNameFn(getResult(), name);
+}
+
+LogicalResult BufferOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "expects a non-empty name";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
 
@@ -301,6 +318,156 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
     return inferConcatType(d, inputs, adaptor.getDim());
   });
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferConv2dType(
+        d, tensorType(adaptor.getInput()), tensorType(adaptor.getWeight()),
+        tensorType(adaptor.getBias()), adaptor.getStride(),
+        adaptor.getPadding(), adaptor.getDilation(), adaptor.getGroups());
+  });
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferPool2dType(d, tensorType(adaptor.getInput()),
+                           adaptor.getKernel(), adaptor.getStride(),
+                           adaptor.getPadding());
+  });
+}
+
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferPool2dType(d, tensorType(adaptor.getInput()),
+                           adaptor.getKernel(), adaptor.getStride(),
+                           adaptor.getPadding());
+  });
+}
+
+/// Checks that the forward op the attributes describe, applied to `input`
+/// (and `weight`), yields `resultGrad`'s type: the contract of the backward
+/// ops, which take the forward attributes.
+static LogicalResult verifyForwardType(
+    Operation *op, RankedTensorType resultGrad,
+    function_ref<FailureOr<RankedTensorType>(const ShapeDiag &)> rule) {
+  auto emit = [&]() -> InFlightDiagnostic { return op->emitOpError(); };
+  FailureOr<RankedTensorType> forward = rule(ShapeDiag{emit, spellMLIRType});
+  if (failed(forward))
+    return failure();
+  if (*forward != resultGrad)
+    return op->emitOpError()
+           << "expects a result gradient of the forward result type "
+           << *forward << ", got " << resultGrad;
+  return success();
+}
+
+LogicalResult Conv2dGradInputOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferConv2dType(d, tensorType(getResult()),
+                               tensorType(getWeight()), RankedTensorType(),
+                               getStride(), getPadding(), getDilation(),
+                               getGroups());
+      });
+}
+
+LogicalResult Conv2dGradWeightOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferConv2dType(d, tensorType(getInput()),
+                               tensorType(getResult()), RankedTensorType(),
+                               getStride(), getPadding(), getDilation(),
+                               getGroups());
+      });
+}
+
+LogicalResult MaxPool2dGradOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferPool2dType(d, tensorType(getInput()), getKernel(),
+                               getStride(), getPadding());
+      });
+}
+
+LogicalResult AvgPool2dGradOp::verify() {
+  return verifyForwardType(
+      *this, tensorType(getResultGrad()), [&](const ShapeDiag &d) {
+        return inferPool2dType(d, tensorType(getResult()), getKernel(),
+                               getStride(), getPadding());
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  RankedTensorType weight = tensorType(adaptor.getWeight());
+  if (failed(inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+        return inferBatchNormType(d, tensorType(adaptor.getInput()),
+                                  {weight, tensorType(adaptor.getBias()),
+                                   tensorType(adaptor.getRunningMean()),
+                                   tensorType(adaptor.getRunningVar())},
+                                  adaptor.getMomentum().convertToDouble(),
+                                  adaptor.getEps().convertToDouble());
+      })))
+    return failure();
+  types.append({weight, weight});
+  return success();
+}
+
+bool BatchNormOp::isDifferentiableOperand(unsigned index) {
+  // Running statistics are state, not functions of the parameters.
+  return index < 3;
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  auto emit = [&]() -> InFlightDiagnostic { return emitOpError(); };
+  auto weight = cast<RankedTensorType>(getWeight().getType());
+  return inferBatchNormType(ShapeDiag{emit, spellMLIRType},
+                            cast<RankedTensorType>(getInput().getType()),
+                            {weight}, 0.0, getEps().convertToDouble());
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferWith(loc, getOperationName(), types, [&](const ShapeDiag &d) {
+    return inferLayerNormType(
+        d, tensorType(adaptor.getInput()), tensorType(adaptor.getWeight()),
+        tensorType(adaptor.getBias()), adaptor.getEps().convertToDouble());
+  });
+}
+
+LogicalResult DropoutOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0 && p < 1))
+    return emitOpError() << "expects a drop probability in [0, 1), got " << p;
+  return success();
+}
+
+OpFoldResult DropoutOp::fold(FoldAdaptor) {
+  if (!getTraining() || getP().convertToDouble() == 0)
+    return getInput();
+  return {};
 }
 
 //===----------------------------------------------------------------------===//

@@ -54,6 +54,33 @@ def NN_ParamOp : NN_Op<"param", [Pure,
   let hasVerifier = 1;
 }
 
+def NN_BufferOp : NN_Op<"buffer", [Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
+  let summary = "Non-trainable state of a model.";
+  let description = [{
+    Declares state that the training step updates without a gradient, as
+    PyTorch's buffers: batch normalization's running statistics. Like
+    `nn.param` it has a stable name (used in checkpoints and the C API), a
+    shape and an initial value; inside a model the op stands for its current
+    value. `nn-build-train-step` turns each one into step state: the train
+    step returns the value that the op reading it (`nn.batch_norm`) computes
+    as its update, the eval step only reads it.
+
+    Example:
+
+    ```mlir
+    %rv = nn.buffer "batch_norm0.running_var" init = constant(1.0) : tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NN_InitAttr:$init);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $name `init` `=` custom<Init>($init) attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
@@ -478,6 +505,176 @@ def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor,
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+def NN_Conv2dOp : NN_Op<"conv2d", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
+  let summary = "2-D convolution over NCHW images.";
+  let description = [{
+    PyTorch's `nn.Conv2d`: `input` is `[batch, in, height, width]`, `weight`
+    is `[out, in / groups, kh, kw]`, the optional `bias` is `[out]`, and the
+    result is `[batch, out, oh, ow]` with
+    `oh = (height + 2 * padding[0] - dilation[0] * (kh - 1) - 1) / stride[0] + 1`
+    (likewise `ow`). `stride`, `padding` (zeros on both sides) and `dilation`
+    are `[rows, columns]`; `groups` divides both `in` and `out`, and output
+    channel `o` sees the input channels of group `o / (out / groups)`.
+
+    ```mlir
+    %y = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<128x1x28x28xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<128x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       Optional<NN_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
+    `dilation` $dilation `groups` $groups attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+}
+
+class NN_Pool2dOp<string mnemonic> : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `stride` $stride `padding` $padding attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
+def NN_MaxPool2dOp : NN_Pool2dOp<"max_pool2d"> {
+  let summary = "2-D max pooling over NCHW images.";
+  let description = [{
+    PyTorch's `nn.MaxPool2d`: the maximum of each `kernel` window, windows
+    `stride` apart, the input padded by `padding` on both sides (padding
+    never wins). `kernel`, `stride` and `padding` are `[rows, columns]`;
+    padding is at most half the kernel, so every window holds an input
+    element. The result is `[batch, channels, oh, ow]` with
+    `oh = (height + 2 * padding[0] - kernel[0]) / stride[0] + 1`.
+
+    ```mlir
+    %p = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32> -> tensor<128x32x14x14xf32>
+    ```
+  }];
+}
+
+def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d"> {
+  let summary = "2-D average pooling over NCHW images.";
+  let description = [{
+    PyTorch's `nn.AvgPool2d` with its defaults: the mean of each `kernel`
+    window, zero padding included in the count (`count_include_pad`).
+    Shapes as `nn.max_pool2d`.
+
+    ```mlir
+    %p = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32> -> tensor<128x32x14x14xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormOp : NN_Op<"batch_norm", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["weight", "bias", "running_mean", "running_var"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface,
+                              ["isDifferentiableOperand"]>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
+  let summary = "Batch normalization with running statistics.";
+  let description = [{
+    PyTorch's `nn.BatchNorm1d/2d` (affine, tracking running statistics) over
+    `input` `[batch, channels, ...]`, per channel: `weight`, `bias`,
+    `running_mean` and `running_var` are `[channels]`.
+
+    With `training`, the statistics are the batch's: `mean` and the biased
+    `var` over every dimension but 1, `result = (input - mean) /
+    sqrt(var + eps) * weight + bias`; the other two results are the updated
+    running statistics, `(1 - momentum) * running + momentum * batch`, with
+    the unbiased variance (`var * n / (n - 1)`, `n` elements per channel).
+    Without `training` (the eval step), `result` uses `running_mean` and
+    `running_var`, which are returned unchanged.
+
+    ```mlir
+    %y, %rm2, %rv2 = nn.batch_norm %x, %w, %b, %rm, %rv momentum 1.000000e-01 eps 1.000000e-05 {training} : tensor<128x32x28x28xf32>, tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias, NN_FloatTensor:$running_mean,
+                       NN_FloatTensor:$running_var, F64Attr:$momentum,
+                       F64Attr:$eps, UnitAttr:$training);
+  let results = (outs NN_FloatTensor:$result,
+                      NN_FloatTensor:$new_running_mean,
+                      NN_FloatTensor:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var
+    `momentum` $momentum `eps` $eps attr-dict `:` type($input) `,`
+    type($weight)
+  }];
+}
+
+def NN_LayerNormOp : NN_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["weight", "bias"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
+  let summary = "Layer normalization over trailing dimensions.";
+  let description = [{
+    PyTorch's `nn.LayerNorm` with elementwise affine: normalizes `input`
+    over its trailing dimensions, those of `weight` and `bias`' shape
+    (`normalized_shape`): `(input - mean) / sqrt(var + eps) * weight + bias`
+    with the biased variance.
+
+    ```mlir
+    %y = nn.layer_norm %x, %w, %b eps 1.000000e-05 : tensor<128x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `eps` $eps attr-dict `:` type($input) `,`
+    type($weight)
+  }];
+}
+
+def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+    DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
+  let summary = "Dropout with a counter-based, per-step mask.";
+  let description = [{
+    With `training`, zeroes each element with probability `p` and scales
+    the others by `1 / (1 - p)`, as `F.dropout`; without it (the eval
+    step), the identity. The mask is a hash of (`seed`, `step`, the
+    element's row-major index), so it is the same whenever the same step is
+    replayed and needs no state: with `k = fmix32(seed + 0x9E3779B9 * step)`
+    (32-bit arithmetic, `fmix32` the MurmurHash3 finalizer), an element is
+    kept when `(fmix32(index ^ k) >> 8) * 2^-24 >= p`. `step` is the train
+    step's step counter (`nn-build-train-step` supplies it); without it the
+    step is 0.
+
+    ```mlir
+    %h = nn.dropout %x, %step p 5.000000e-01 seed 0 {training} : tensor<128x512xf32>, tensor<f64>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input,
+                       Optional<NN_ScalarFloatTensor>:$step, F64Attr:$p,
+                       I64Attr:$seed, UnitAttr:$training);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`,` $step^)? `p` $p `seed` $seed attr-dict `:` type($input)
+    (`,` type($step)^)?
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
@@ -625,6 +822,128 @@ def NN_ActivationGradOp : NN_Op<"activation_grad", [Pure,
   let assemblyFormat = [{
     $kind $input `,` $output `,` $result_grad attr-dict `:` type($result)
   }];
+}
+
+def NN_Conv2dGradInputOp : NN_Op<"conv2d_grad_input", [Pure]> {
+  let summary = "Cotangent of a convolution's input.";
+  let description = [{
+    The vector-Jacobian product of `nn.conv2d` with respect to its input:
+    given the cotangent `result_grad` of the convolution's result and its
+    `weight`, the cotangent of the input, whose type is the result type. The
+    attributes are the forward convolution's.
+
+    ```mlir
+    %dx = nn.conv2d_grad_input %dy, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<128x64x14x14xf32>, tensor<64x32x3x3xf32> -> tensor<128x32x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$result_grad, NN_FloatTensor:$weight,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $result_grad `,` $weight `stride` $stride `padding` $padding `dilation`
+    $dilation `groups` $groups attr-dict `:` type($result_grad) `,`
+    type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_Conv2dGradWeightOp : NN_Op<"conv2d_grad_weight", [Pure]> {
+  let summary = "Cotangent of a convolution's weight.";
+  let description = [{
+    The vector-Jacobian product of `nn.conv2d` with respect to its weight:
+    given the cotangent `result_grad` of the convolution's result and its
+    `input`, the cotangent of the weight, whose type is the result type. The
+    attributes are the forward convolution's.
+
+    ```mlir
+    %dw = nn.conv2d_grad_weight %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<128x64x14x14xf32>, tensor<128x32x14x14xf32> -> tensor<64x32x3x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$result_grad, NN_FloatTensor:$input,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $result_grad `,` $input `stride` $stride `padding` $padding `dilation`
+    $dilation `groups` $groups attr-dict `:` type($result_grad) `,`
+    type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_MaxPool2dGradOp : NN_Op<"max_pool2d_grad", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Cotangent of a max pooling's input.";
+  let description = [{
+    Routes each element of `result_grad` to the first maximum (in row-major
+    window order, as PyTorch) of its window of the forward `input`; windows
+    that overlap add up. The attributes are the forward pooling's.
+
+    ```mlir
+    %dx = nn.max_pool2d_grad %x, %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x28x28xf32>, tensor<128x32x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$result_grad,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $result_grad `kernel` $kernel `stride` $stride `padding`
+    $padding attr-dict `:` type($input) `,` type($result_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_AvgPool2dGradOp : NN_Op<"avg_pool2d_grad", [Pure]> {
+  let summary = "Cotangent of an average pooling's input.";
+  let description = [{
+    Spreads each element of `result_grad`, divided by the window size, over
+    its window; the result has the forward input's type. The attributes are
+    the forward pooling's.
+
+    ```mlir
+    %dx = nn.avg_pool2d_grad %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<128x32x14x14xf32> -> tensor<128x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$result_grad, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $result_grad `kernel` $kernel `stride` $stride `padding` $padding
+    attr-dict `:` type($result_grad) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormGradOp : NN_Op<"batch_norm_grad", [Pure,
+    AllTypesMatch<["input", "result_grad", "input_grad"]>,
+    AllTypesMatch<["weight", "weight_grad", "bias_grad"]>]> {
+  let summary = "Cotangents of a training-mode batch normalization.";
+  let description = [{
+    The vector-Jacobian product of `nn.batch_norm {training}` with respect
+    to its input, weight and bias, given the forward `input`, `weight` and
+    `eps` and the cotangent `result_grad` (`dy`) of its first result. With
+    the batch statistics recomputed from `input` (`xhat = (input - mean) *
+    invstd`, reductions over every dimension but 1, `n` elements each):
+    `input_grad = weight * invstd * (dy - sum(dy) / n - xhat * sum(dy *
+    xhat) / n)`, `weight_grad = sum(dy * xhat)`, `bias_grad = sum(dy)`. One
+    op, so that the lowering needs two passes over the input besides the
+    statistics, which it shares with the forward op.
+
+    ```mlir
+    %dx, %dw, %db = nn.batch_norm_grad %x, %w, %dy eps 1.000000e-05 : tensor<128x32x28x28xf32>, tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$result_grad, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$input_grad, NN_FloatTensor:$weight_grad,
+                      NN_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $result_grad `eps` $eps attr-dict `:` type($input)
+    `,` type($weight)
+  }];
+  let hasVerifier = 1;
 }
 
 def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [Pure, InferTypeOpAdaptor]> {

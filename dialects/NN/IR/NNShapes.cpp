@@ -233,3 +233,159 @@ mlir::nn::inferPairwiseLossType(const ShapeDiag &diag, RankedTensorType input,
            << diag.spell(input) << " and " << diag.spell(target);
   return RankedTensorType::get({}, input.getElementType());
 }
+
+/// Checks that each of `names` is a pair of integers of at least `min`.
+static LogicalResult
+checkPairs(const ShapeDiag &diag,
+           ArrayRef<std::pair<StringRef, ArrayRef<int64_t>>> pairs) {
+  for (auto [name, values] : pairs) {
+    int64_t min = name == "padding" ? 0 : 1;
+    if (values.size() != 2)
+      return diag.emitError()
+             << "expects " << name << " as [rows, columns], got "
+             << values.size() << (values.size() == 1 ? " value" : " values");
+    for (int64_t v : values)
+      if (v < min || v > (int64_t(1) << 20))
+        return diag.emitError()
+               << "expects " << name << " in [" << min << ", 2^20], got " << v;
+  }
+  return success();
+}
+
+/// The number of window positions along one dimension, or failure when the
+/// (dilated) window does not fit into the padded input.
+static FailureOr<int64_t> windowCount(const ShapeDiag &diag,
+                                      RankedTensorType input, int64_t dim,
+                                      int64_t kernel, int64_t stride,
+                                      int64_t padding, int64_t dilation) {
+  int64_t size = input.getDimSize(dim) + 2 * padding;
+  int64_t extent = dilation * (kernel - 1) + 1;
+  if (extent > size)
+    return diag.emitError()
+           << "expects a window of " << extent << " to fit into "
+           << (dim == 2 ? "height" : "width") << " " << input.getDimSize(dim)
+           << " with padding " << padding << " of " << diag.spell(input);
+  return (size - extent) / stride + 1;
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferConv2dType(const ShapeDiag &diag, RankedTensorType input,
+                          RankedTensorType weight, RankedTensorType bias,
+                          ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                          ArrayRef<int64_t> dilation, int64_t groups) {
+  if (input.getRank() != 4)
+    return diag.emitError() << "expects 4-D input [batch, channels, height, "
+                               "width], got "
+                            << diag.spell(input);
+  if (weight.getRank() != 4)
+    return diag.emitError()
+           << "expects 4-D weight [out, in / groups, kh, kw], got "
+           << diag.spell(weight);
+  if (failed(checkSameElementType(diag, input, weight)))
+    return failure();
+  if (failed(checkPairs(
+          diag,
+          {{"stride", stride}, {"padding", padding}, {"dilation", dilation}})))
+    return failure();
+  int64_t in = input.getDimSize(1), out = weight.getDimSize(0);
+  if (groups < 1 || in % groups != 0 || out % groups != 0)
+    return diag.emitError()
+           << "expects groups dividing both " << in << " input and " << out
+           << " output channels, got " << groups;
+  if (weight.getDimSize(1) != in / groups)
+    return diag.emitError()
+           << "expects weight [out, in / groups, kh, kw] with in / groups = "
+           << in / groups << " to match the input " << diag.spell(input)
+           << ", got " << diag.spell(weight);
+  if (bias) {
+    if (bias.getRank() != 1 || bias.getDimSize(0) != out)
+      return diag.emitError() << "expects bias of shape [" << out << "], got "
+                              << diag.spell(bias);
+    if (failed(checkSameElementType(diag, input, bias)))
+      return failure();
+  }
+  FailureOr<int64_t> oh = windowCount(diag, input, 2, weight.getDimSize(2),
+                                      stride[0], padding[0], dilation[0]);
+  if (failed(oh))
+    return failure();
+  FailureOr<int64_t> ow = windowCount(diag, input, 3, weight.getDimSize(3),
+                                      stride[1], padding[1], dilation[1]);
+  if (failed(ow))
+    return failure();
+  return RankedTensorType::get({input.getDimSize(0), out, *oh, *ow},
+                               input.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferPool2dType(const ShapeDiag &diag, RankedTensorType input,
+                          ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                          ArrayRef<int64_t> padding) {
+  if (input.getRank() != 4)
+    return diag.emitError() << "expects 4-D input [batch, channels, height, "
+                               "width], got "
+                            << diag.spell(input);
+  if (failed(checkPairs(
+          diag,
+          {{"kernel", kernel}, {"stride", stride}, {"padding", padding}})))
+    return failure();
+  SmallVector<int64_t> shape(input.getShape().take_front(2));
+  for (int64_t i = 0; i < 2; ++i) {
+    // As PyTorch: a window made of padding alone would have no input.
+    if (2 * padding[i] > kernel[i])
+      return diag.emitError() << "expects padding at most half the kernel, got "
+                              << padding[i] << " for a kernel of " << kernel[i];
+    FailureOr<int64_t> count =
+        windowCount(diag, input, 2 + i, kernel[i], stride[i], padding[i], 1);
+    if (failed(count))
+      return failure();
+    shape.push_back(*count);
+  }
+  return RankedTensorType::get(shape, input.getElementType());
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferBatchNormType(const ShapeDiag &diag, RankedTensorType input,
+                             ArrayRef<RankedTensorType> perChannel,
+                             double momentum, double eps) {
+  if (input.getRank() < 2)
+    return diag.emitError()
+           << "expects input [batch, channels, ...] of rank at least 2, got "
+           << diag.spell(input);
+  int64_t channels = input.getDimSize(1);
+  for (RankedTensorType t : perChannel) {
+    if (t.getRank() != 1 || t.getDimSize(0) != channels)
+      return diag.emitError()
+             << "expects weight, bias and running statistics of shape ["
+             << channels << "] for " << diag.spell(input) << ", got "
+             << diag.spell(t);
+    if (failed(checkSameElementType(diag, input, t)))
+      return failure();
+  }
+  if (!(eps > 0))
+    return diag.emitError() << "expects a positive eps, got " << eps;
+  if (!(momentum >= 0 && momentum <= 1))
+    return diag.emitError() << "expects a momentum in [0, 1], got " << momentum;
+  return input;
+}
+
+FailureOr<RankedTensorType>
+mlir::nn::inferLayerNormType(const ShapeDiag &diag, RankedTensorType input,
+                             RankedTensorType weight, RankedTensorType bias,
+                             double eps) {
+  int64_t rank = weight.getRank();
+  if (rank == 0 || rank > input.getRank() ||
+      input.getShape().take_back(rank) != weight.getShape())
+    return diag.emitError()
+           << "expects a weight of the input's trailing dimensions, got "
+           << diag.spell(weight) << " for " << diag.spell(input);
+  if (bias.getShape() != weight.getShape())
+    return diag.emitError()
+           << "expects a bias of the weight's shape " << diag.spell(weight)
+           << ", got " << diag.spell(bias);
+  for (RankedTensorType t : {weight, bias})
+    if (failed(checkSameElementType(diag, input, t)))
+      return failure();
+  if (!(eps > 0))
+    return diag.emitError() << "expects a positive eps, got " << eps;
+  return input;
+}

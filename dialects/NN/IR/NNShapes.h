@@ -75,6 +75,35 @@ FailureOr<RankedTensorType> inferReshapeType(const ShapeDiag &diag,
                                              RankedTensorType input,
                                              ArrayRef<int64_t> shape);
 
+/// `[batch, in, h, w] x [out, in / groups, kh, kw] (+ [out])` ->
+/// `[batch, out, oh, ow]`.
+FailureOr<RankedTensorType>
+inferConv2dType(const ShapeDiag &diag, RankedTensorType input,
+                RankedTensorType weight, RankedTensorType bias,
+                ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                ArrayRef<int64_t> dilation, int64_t groups);
+
+/// `[batch, channels, h, w]` -> `[batch, channels, oh, ow]` for pooling with
+/// `kernel`, `stride` and `padding` (at most half the kernel).
+FailureOr<RankedTensorType> inferPool2dType(const ShapeDiag &diag,
+                                            RankedTensorType input,
+                                            ArrayRef<int64_t> kernel,
+                                            ArrayRef<int64_t> stride,
+                                            ArrayRef<int64_t> padding);
+
+/// Batch normalization of `[batch, channels, ...]` with `[channels]`
+/// weight, bias and running statistics; returns the input's type.
+FailureOr<RankedTensorType>
+inferBatchNormType(const ShapeDiag &diag, RankedTensorType input,
+                   ArrayRef<RankedTensorType> perChannel, double momentum,
+                   double eps);
+
+/// Layer normalization of `input` over the trailing dimensions that
+/// `weight` and `bias` have; returns the input's type.
+FailureOr<RankedTensorType>
+inferLayerNormType(const ShapeDiag &diag, RankedTensorType input,
+                   RankedTensorType weight, RankedTensorType bias, double eps);
+
 /// Cross-entropy of `[batch, classes]` logits against `[batch]` labels.
 FailureOr<RankedTensorType> inferCrossEntropyType(const ShapeDiag &diag,
                                                   RankedTensorType logits,

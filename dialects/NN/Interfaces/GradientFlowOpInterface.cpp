@@ -29,10 +29,10 @@ FlowMoments FlowMoments::fromMeanVariance(double mean, double variance,
   return {mean, std::max(0.0, variance) + mean * mean, shared};
 }
 
-FlowGradient FlowGradient::summedOver(double count) const {
-  // sum_b g_b: count squares, and count (count - 1) shared cross terms.
-  return {count * meanSquare + count * (count - 1) * shared,
-          count * count * shared};
+FlowGradient FlowGradient::summedOver(double count, double examples) const {
+  // count squares, and count (examples - 1) cross terms between examples.
+  double sum = count * meanSquare + count * (examples - 1) * shared;
+  return {sum, sum};
 }
 
 namespace {

@@ -45,8 +45,10 @@ struct FlowMoments {
 };
 
 /// The moments of the gradient of a tensor: the expected square of an
-/// element, and the expected square of a feature's gradient averaged over
-/// the batch (what examples share; zero for independent examples).
+/// element, and the covariance of a feature's gradients in two different
+/// examples of the batch (what examples share: zero for independent
+/// examples, negative after batch normalization, whose gradients sum to
+/// zero over the batch).
 struct FlowGradient {
   double meanSquare = 0.0;
   double shared = 0.0;
@@ -55,9 +57,11 @@ struct FlowGradient {
   FlowGradient scaled(double factor) const {
     return {meanSquare * factor, shared * factor};
   }
-  /// The gradient of a tensor broadcast `count` times: the sum of `count`
-  /// gradients, which add independently but for their shared part.
-  FlowGradient summedOver(double count) const;
+  /// The gradient of a tensor broadcast `count` times, over `examples`
+  /// examples of the batch (and `count / examples` positions): the sum of
+  /// `count` gradients, which add independently but for the covariance of
+  /// different examples at the same position.
+  FlowGradient summedOver(double count, double examples) const;
 };
 
 /// E[f(z)] for z ~ Normal(mean, variance), by 96-point Gauss-Hermite

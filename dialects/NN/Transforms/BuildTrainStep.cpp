@@ -69,6 +69,10 @@ SmallVector<Value> cloneBody(OpBuilder &b, func::FuncOp source,
       mapping.map(param.getResult(), params.lookup(param.getName()));
       continue;
     }
+    if (auto buffer = dyn_cast<BufferOp>(op)) {
+      mapping.map(buffer.getResult(), params.lookup(buffer.getName()));
+      continue;
+    }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (Value v : ret.getOperands())
         results.push_back(mapping.lookup(v));
@@ -85,6 +89,8 @@ public:
       : model(model), grad(grad), b(model.getContext()), gradStats(gradStats) {
     for (ParamOp p : grad.getBody().getOps<ParamOp>())
       params.push_back(p);
+    for (BufferOp buf : grad.getBody().getOps<BufferOp>())
+      buffers.push_back(buf);
     config.attrs =
         model->getAttrOfType<DictionaryAttr>(NNDialect::kTrainAttrName);
     if (!config.attrs)
@@ -99,19 +105,25 @@ public:
       return model.emitError() << "expects optimizer sgd, adam or adamw, got '"
                                << config.optimizer << "'";
     b.setInsertionPoint(model);
-    buildTrainStep();
+    if (failed(buildTrainStep()))
+      return failure();
     b.setInsertionPoint(model);
     buildEvalStep();
     return success();
   }
 
 private:
-  /// Adds the parameter arguments and returns the first parameter's index.
+  /// Adds the parameter arguments, then the buffer arguments.
   void addParams(StepSignature &sig) {
     for (ParamOp p : params)
       sig.add(p.getType(), b.getDictionaryAttr(
                                {b.getNamedAttr("nn.param", p.getNameAttr()),
                                 b.getNamedAttr("nn.init", p.getInitAttr())}));
+    for (BufferOp buf : buffers)
+      sig.add(
+          buf.getType(),
+          b.getDictionaryAttr({b.getNamedAttr("nn.buffer", buf.getNameAttr()),
+                               b.getNamedAttr("nn.init", buf.getInitAttr())}));
   }
   void addInputs(StepSignature &sig) {
     for (auto [i, type] : llvm::enumerate(model.getArgumentTypes())) {
@@ -130,14 +142,20 @@ private:
     b.setInsertionPointToStart(entry);
     return func;
   }
+  /// Parameter and buffer arguments by name.
   llvm::StringMap<Value> paramArgs(func::FuncOp func) {
     llvm::StringMap<Value> map;
     for (auto [i, p] : llvm::enumerate(params))
       map[p.getName()] = func.getArgument(i);
+    for (auto [i, buf] : llvm::enumerate(buffers))
+      map[buf.getName()] = func.getArgument(params.size() + i);
     return map;
   }
+  /// The new value of each buffer: what the op that reads it computes as
+  /// its update (the buffer itself if nothing updates it).
+  FailureOr<SmallVector<Value>> bufferUpdates(func::FuncOp func);
 
-  void buildTrainStep();
+  LogicalResult buildTrainStep();
   void buildEvalStep();
   /// Emits the update of one parameter; returns the new parameter followed
   /// by its new state.
@@ -149,10 +167,49 @@ private:
   /// Whether the training step also returns the gradients' RMS.
   bool gradStats;
   SmallVector<ParamOp> params;
+  SmallVector<BufferOp> buffers;
   TrainConfig config;
 };
 
-void StepBuilder::buildTrainStep() {
+FailureOr<SmallVector<Value>> StepBuilder::bufferUpdates(func::FuncOp func) {
+  size_t first = params.size();
+  SmallVector<Value> updates;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    updates.push_back(func.getArgument(first + i));
+  SmallVector<Operation *> updaters(buffers.size(), nullptr);
+  auto record = [&](Operation *op, Value buffer,
+                    Value updated) -> LogicalResult {
+    auto arg = dyn_cast<BlockArgument>(buffer);
+    if (!arg || arg.getOwner()->getParentOp() != func ||
+        arg.getArgNumber() < first ||
+        arg.getArgNumber() >= first + buffers.size())
+      return success();
+    size_t i = arg.getArgNumber() - first;
+    if (updaters[i]) {
+      InFlightDiagnostic diag = op->emitError()
+                                << "expects buffer '" << buffers[i].getName()
+                                << "' to be updated by one op";
+      diag.attachNote(updaters[i]->getLoc()) << "also updated here";
+      return failure();
+    }
+    updaters[i] = op;
+    updates[i] = updated;
+    return success();
+  };
+  WalkResult walk = func.walk([&](BatchNormOp bn) {
+    if (!bn.getTraining())
+      return WalkResult::advance();
+    if (failed(record(bn, bn.getRunningMean(), bn.getNewRunningMean())) ||
+        failed(record(bn, bn.getRunningVar(), bn.getNewRunningVar())))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return updates;
+}
+
+LogicalResult StepBuilder::buildTrainStep() {
   MLIRContext *ctx = b.getContext();
   SmallVector<StringRef> slots = config.slots();
   StepSignature sig;
@@ -173,6 +230,8 @@ void StepBuilder::buildTrainStep() {
   SmallVector<Type> results;
   for (ParamOp p : params)
     results.push_back(p.getType());
+  for (BufferOp buf : buffers)
+    results.push_back(buf.getType());
   for (ParamOp p : params)
     for (size_t s = 0; s < slots.size(); ++s)
       results.push_back(p.getType());
@@ -188,13 +247,20 @@ void StepBuilder::buildTrainStep() {
                        b.getStringAttr("grad_rms"));
   func->setAttr(NNDialect::kTrainAttrName, config.attrs);
   size_t numParams = params.size(), numState = numParams * slots.size();
+  size_t numBuffers = buffers.size();
   size_t numInputs = model.getNumArguments();
   ValueRange args = func.getArguments();
-  ValueRange inputs = args.slice(numParams + numState, numInputs);
-  Value lr = args[numParams + numState + numInputs];
-  Value step = args[numParams + numState + numInputs + 1];
+  size_t stateStart = numParams + numBuffers;
+  ValueRange inputs = args.slice(stateStart + numState, numInputs);
+  Value lr = args[stateStart + numState + numInputs];
+  Value step = args[stateStart + numState + numInputs + 1];
 
   SmallVector<Value> forward = cloneBody(b, grad, inputs, paramArgs(func));
+  // Dropout masks depend on the step: forward and backward see the same.
+  func.walk([&](DropoutOp op) { op.getStepMutable().assign(step); });
+  FailureOr<SmallVector<Value>> newBuffers = bufferUpdates(func);
+  if (failed(newBuffers))
+    return failure();
   Value loss = forward.front();
   SmallVector<Value> gradients(ArrayRef<Value>(forward).take_back(numParams));
 
@@ -216,19 +282,21 @@ void StepBuilder::buildTrainStep() {
 
   SmallVector<Value> newParams, newState;
   for (auto [i, p] : llvm::enumerate(params)) {
-    ValueRange state = args.slice(numParams + i * slots.size(), slots.size());
+    ValueRange state = args.slice(stateStart + i * slots.size(), slots.size());
     SmallVector<Value> updated =
         update(p, args[i], gradients[i], state, lr, step);
     newParams.push_back(updated.front());
     newState.append(updated.begin() + 1, updated.end());
   }
   SmallVector<Value> returned(newParams);
+  returned.append(*newBuffers);
   returned.append(newState);
   returned.push_back(loss);
   if (gradRms)
     returned.push_back(gradRms);
   func::ReturnOp::create(b, model.getLoc(), returned);
   func->setAttr("nn.step", b.getStringAttr("train"));
+  return success();
 }
 
 SmallVector<Value> StepBuilder::update(ParamOp p, Value param, Value gradient,
@@ -271,8 +339,14 @@ void StepBuilder::buildEvalStep() {
   for (unsigned i = 0, e = model.getNumResults(); i < e; ++i)
     if (DictionaryAttr attrs = model.getResultAttrDict(i))
       func.setResultAttrs(i, attrs);
-  ValueRange inputs = func.getArguments().drop_front(params.size());
+  ValueRange inputs =
+      func.getArguments().drop_front(params.size() + buffers.size());
   SmallVector<Value> results = cloneBody(b, model, inputs, paramArgs(func));
+  // Evaluation mode: running statistics, no dropout.
+  func.walk([](Operation *op) {
+    if (isa<BatchNormOp, DropoutOp>(op))
+      op->removeAttr("training");
+  });
   func::ReturnOp::create(b, model.getLoc(), results);
   func->setAttr("nn.step", b.getStringAttr("eval"));
 }

@@ -43,6 +43,34 @@ def mlp(name, act, init, depth, bias_init="torch", width=WIDTH):
 """ % (name, BATCH, width, BATCH, depth, act, width, init, bias_init)
 
 
+def stack(name, body, depth, width=WIDTH):
+    """`depth` layers of `body`, an expression of `h`."""
+    return """model %s {
+  input x: f32[%d, %d]
+  label y: i32[%d]
+  h = x
+  repeat %d as stack {
+    h = %s
+  }
+  loss = cross_entropy(dense(h, 10, name = "head"), y)
+}
+""" % (name, BATCH, width, BATCH, depth, body)
+
+
+def cnn(name, body, depth, channels=64, size=8):
+    """`depth` convolutions of `body` on [BATCH, channels, size, size]."""
+    return """model %s {
+  input x: f32[%d, %d, %d, %d]
+  label y: i32[%d]
+  h = x
+  repeat %d as stack {
+    h = %s
+  }
+  loss = cross_entropy(dense(flatten(h), 10, name = "head"), y)
+}
+""" % (name, BATCH, channels, size, size, BATCH, depth, body)
+
+
 def residual(name, body, depth, width=WIDTH):
     return """block res(h) {
   return h + %s
@@ -86,6 +114,28 @@ SUITE = {
     "residual_sigmoid": (residual("residual_sigmoid",
                                   "sigmoid(dense(h, %d))" % WIDTH, 8),
                          "residual sigmoid blocks"),
+    "batchnorm_relu_he": (stack("batchnorm_relu_he",
+                                "relu(batch_norm(dense(h, %d, init = he, "
+                                "bias = false)))" % WIDTH, 10),
+                          "relu after batch norm, He"),
+    "batchnorm_sigmoid": (stack("batchnorm_sigmoid",
+                                "sigmoid(batch_norm(dense(h, %d)))" % WIDTH, 8),
+                          "sigmoid after batch norm"),
+    "layernorm_tanh": (stack("layernorm_tanh",
+                             "tanh(layer_norm(dense(h, %d)))" % WIDTH, 8),
+                       "tanh after layer norm"),
+    "dropout_relu_he": (stack("dropout_relu_he",
+                              "dropout(relu(dense(h, %d, init = he, "
+                              "bias_init = zeros)), p = 0.2)" % WIDTH, 8),
+                        "relu with dropout 0.2, He"),
+    "cnn_relu_he": (cnn("cnn_relu_he",
+                        "relu(conv2d(h, 64, kernel = 3, padding = same, "
+                        "init = he, bias_init = zeros))", 4),
+                    "3x3 convolutions, 64 channels, relu, He"),
+    "cnn_batchnorm": (cnn("cnn_batchnorm",
+                          "relu(batch_norm(conv2d(h, 64, kernel = 3, "
+                          "padding = same, bias = false)))", 4),
+                      "3x3 convolutions with batch norm"),
     "residual_relu": (residual("residual_relu",
                                "dense(relu(dense(h, %d, init = he)), %d, "
                                "init = normal(0.02))" % (WIDTH, WIDTH), 8),
@@ -148,7 +198,7 @@ def main():
         measured = measure(nnc, source, args.seeds, args.batches)
         ratios = []
         for pname, p in predicted.items():
-            if len(p["shape"]) < 2 or min(p["shape"]) < 64:
+            if len(p["shape"]) < 2 or min(p["shape"][:2]) < 64:
                 continue
             m = measured[pname]
             r = p["predicted_grad_rms"] / m if m > 0 else float("inf")

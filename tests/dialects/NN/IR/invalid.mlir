@@ -667,3 +667,224 @@ func.func @negative_bce_result_type(%x: tensor<2xf64>, %t: tensor<2xf64>) -> ten
   %0 = nn.bce_with_logits %x, %t : tensor<2xf64> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+//===----------------------------------------------------------------------===//
+// nn.conv2d, nn.max_pool2d, nn.avg_pool2d and their gradients
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @negative_conv2d_input_rank(%x: tensor<4x8x8xf32>, %w: tensor<2x4x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects 4-D input [batch, channels, height, width], got tensor<4x8x8xf32>}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 1 : tensor<4x8x8xf32>, tensor<2x4x3x3xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_weight_rank(%x: tensor<1x4x8x8xf32>, %w: tensor<2x36xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects 4-D weight [out, in / groups, kh, kw], got tensor<2x36xf32>}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x36xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_stride_pair(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects stride as [rows, columns], got 3 values}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1, 1] padding [0, 0] dilation [1, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_negative_padding(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects padding in [0, 2^20], got -1}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, -1] dilation [1, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_zero_dilation(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects dilation in [1, 2^20], got 0}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [0, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects groups dividing both 4 input and 3 output channels, got 2}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 2 : tensor<1x4x8x8xf32>, tensor<3x2x3x3xf32> -> tensor<1x3x6x6xf32>
+  return %0 : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_weight_channels(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects weight [out, in / groups, kh, kw] with in / groups = 2 to match the input tensor<1x4x8x8xf32>, got tensor<2x4x3x3xf32>}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 2 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_bias_shape(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects bias of shape [2], got tensor<4xf32>}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0] dilation [1, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf32>, tensor<4xf32> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_window_too_large(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf32>) -> tensor<1x2x1x1xf32> {
+  // expected-error @below {{'nn.conv2d' op expects a window of 9 to fit into height 8 with padding 0 of tensor<1x4x8x8xf32>}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [4, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf32> -> tensor<1x2x1x1xf32>
+  return %0 : tensor<1x2x1x1xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_element_type(%x: tensor<1x4x8x8xf32>, %w: tensor<2x4x3x3xf64>) -> tensor<1x2x6x6xf32> {
+  // expected-error @below {{'nn.conv2d' op expects operands of one element type, got tensor<1x4x8x8xf32> and tensor<2x4x3x3xf64>}}
+  // expected-error @below {{'nn.conv2d' op failed to infer returned types}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 1 : tensor<1x4x8x8xf32>, tensor<2x4x3x3xf64> -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func.func @negative_max_pool2d_padding(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x5x5xf32> {
+  // expected-error @below {{'nn.max_pool2d' op expects padding at most half the kernel, got 2 for a kernel of 2}}
+  // expected-error @below {{'nn.max_pool2d' op failed to infer returned types}}
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [2, 2] : tensor<1x4x8x8xf32> -> tensor<1x4x5x5xf32>
+  return %0 : tensor<1x4x5x5xf32>
+}
+
+// -----
+
+func.func @negative_avg_pool2d_rank(%x: tensor<4x8x8xf32>) -> tensor<4x4x4xf32> {
+  // expected-error @below {{'nn.avg_pool2d' op expects 4-D input [batch, channels, height, width], got tensor<4x8x8xf32>}}
+  // expected-error @below {{'nn.avg_pool2d' op failed to infer returned types}}
+  %0 = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<4x8x8xf32> -> tensor<4x4x4xf32>
+  return %0 : tensor<4x4x4xf32>
+}
+
+// -----
+
+func.func @negative_max_pool2d_zero_stride(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @below {{'nn.max_pool2d' op expects stride in [1, 2^20], got 0}}
+  // expected-error @below {{'nn.max_pool2d' op failed to infer returned types}}
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [2, 0] padding [0, 0] : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_grad_input_shape(%dy: tensor<2x6x8x8xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<2x4x8x8xf32> {
+  // expected-error @below {{'nn.conv2d_grad_input' op expects a result gradient of the forward result type 'tensor<2x6x6x6xf32>', got 'tensor<2x6x8x8xf32>'}}
+  %0 = nn.conv2d_grad_input %dy, %w stride [1, 1] padding [0, 0] dilation [1, 1] groups 1 : tensor<2x6x8x8xf32>, tensor<6x4x3x3xf32> -> tensor<2x4x8x8xf32>
+  return %0 : tensor<2x4x8x8xf32>
+}
+
+// -----
+
+func.func @negative_conv2d_grad_weight_groups(%dy: tensor<2x6x8x8xf32>, %x: tensor<2x4x8x8xf32>) -> tensor<6x4x3x3xf32> {
+  // expected-error @below {{'nn.conv2d_grad_weight' op expects weight [out, in / groups, kh, kw] with in / groups = 2 to match the input tensor<2x4x8x8xf32>, got tensor<6x4x3x3xf32>}}
+  %0 = nn.conv2d_grad_weight %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<6x4x3x3xf32>
+  return %0 : tensor<6x4x3x3xf32>
+}
+
+// -----
+
+func.func @negative_max_pool2d_grad_shape(%x: tensor<1x4x8x8xf32>, %dy: tensor<1x4x3x3xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @below {{'nn.max_pool2d_grad' op expects a result gradient of the forward result type 'tensor<1x4x4x4xf32>', got 'tensor<1x4x3x3xf32>'}}
+  %0 = nn.max_pool2d_grad %x, %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<1x4x8x8xf32>, tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @negative_avg_pool2d_grad_shape(%dy: tensor<1x4x4x4xf32>) -> tensor<1x4x9x9xf32> {
+  // expected-error @below {{'nn.avg_pool2d_grad' op expects a result gradient of the forward result type 'tensor<1x4x3x3xf32>', got 'tensor<1x4x4x4xf32>'}}
+  %0 = nn.avg_pool2d_grad %dy kernel [3, 3] stride [3, 3] padding [0, 0] : tensor<1x4x4x4xf32> -> tensor<1x4x9x9xf32>
+  return %0 : tensor<1x4x9x9xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// nn.buffer, nn.batch_norm, nn.layer_norm, nn.dropout
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @negative_buffer_empty_name() -> tensor<2xf32> {
+  // expected-error @below {{'nn.buffer' op expects a non-empty name}}
+  %0 = nn.buffer "" init = constant(0.0) : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_rank(%x: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects input [batch, channels, ...] of rank at least 2, got tensor<4xf32>}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 0.1 eps 1.0e-5 {training} : tensor<4xf32>, tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_channels(%x: tensor<2x3x4x4xf32>, %w: tensor<4xf32>) -> tensor<2x3x4x4xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects weight, bias and running statistics of shape [3] for tensor<2x3x4x4xf32>, got tensor<4xf32>}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 0.1 eps 1.0e-5 {training} : tensor<2x3x4x4xf32>, tensor<4xf32>
+  return %y : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_eps(%x: tensor<2x3xf32>, %w: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects a positive eps, got 0.000000e+00}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 0.1 eps 0.0 {training} : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_momentum(%x: tensor<2x3xf32>, %w: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @below {{'nn.batch_norm' op expects a momentum in [0, 1], got 1.500000e+00}}
+  %y, %m, %v = nn.batch_norm %x, %w, %w, %w, %w momentum 1.5 eps 1.0e-5 {training} : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @negative_layer_norm_shape(%x: tensor<2x3x4xf32>, %w: tensor<3xf32>) -> tensor<2x3x4xf32> {
+  // expected-error @below {{'nn.layer_norm' op expects a weight of the input's trailing dimensions, got tensor<3xf32> for tensor<2x3x4xf32>}}
+  %y = nn.layer_norm %x, %w, %w eps 1.0e-5 : tensor<2x3x4xf32>, tensor<3xf32>
+  return %y : tensor<2x3x4xf32>
+}
+
+// -----
+
+func.func @negative_dropout_p(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @below {{'nn.dropout' op expects a drop probability in [0, 1), got 1.000000e+00}}
+  %y = nn.dropout %x p 1.0 seed 0 {training} : tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @negative_batch_norm_grad_channels(%x: tensor<2x3x4x4xf32>, %w: tensor<4xf32>) -> tensor<2x3x4x4xf32> {
+  // expected-error @below {{'nn.batch_norm_grad' op expects weight, bias and running statistics of shape [3] for tensor<2x3x4x4xf32>, got tensor<4xf32>}}
+  %dx, %dw, %db = nn.batch_norm_grad %x, %w, %x eps 1.0e-5 : tensor<2x3x4x4xf32>, tensor<4xf32>
+  return %dx : tensor<2x3x4x4xf32>
+}

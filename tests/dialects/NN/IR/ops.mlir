@@ -229,3 +229,63 @@ func.func @losses(%logits: tensor<16x10xf32>, %y: tensor<16xi64>,
   // CHECK: return %[[CE]], %[[MSE]], %[[BCE]]
   return %0, %1, %2 : tensor<f32>, tensor<f32>, tensor<f32>
 }
+
+// CHECK-LABEL: func.func @conv_and_pool
+func.func @conv_and_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> (tensor<2x6x8x8xf32>, tensor<2x4x4x4xf32>, tensor<2x4x3x3xf32>) {
+  // CHECK: nn.conv2d %{{.*}}, %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<2x6x8x8xf32>
+  %y = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<2x6x8x8xf32>
+  // CHECK: nn.max_pool2d %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x4x4xf32>
+  %m = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x4x4xf32>
+  // CHECK: nn.avg_pool2d %{{.*}} kernel [3, 3] stride [3, 2] padding [1, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x3x3xf32>
+  %a = nn.avg_pool2d %x kernel [3, 3] stride [3, 2] padding [1, 0] : tensor<2x4x8x8xf32> -> tensor<2x4x3x3xf32>
+  return %y, %m, %a : tensor<2x6x8x8xf32>, tensor<2x4x4x4xf32>, tensor<2x4x3x3xf32>
+}
+
+// CHECK-LABEL: func.func @conv_without_bias
+// CHECK: nn.conv2d %{{.*}}, %{{.*}} stride [2, 1] padding [0, 2] dilation [1, 2] groups 1 : tensor<1x3x9x9xf32>, tensor<5x3x2x2xf32> -> tensor<1x5x4x11xf32>
+func.func @conv_without_bias(%x: tensor<1x3x9x9xf32>, %w: tensor<5x3x2x2xf32>) -> tensor<1x5x4x11xf32> {
+  %y = nn.conv2d %x, %w stride [2, 1] padding [0, 2] dilation [1, 2] groups 1 : tensor<1x3x9x9xf32>, tensor<5x3x2x2xf32> -> tensor<1x5x4x11xf32>
+  return %y : tensor<1x5x4x11xf32>
+}
+
+// CHECK-LABEL: func.func @conv_and_pool_grads
+func.func @conv_and_pool_grads(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %dy: tensor<2x6x8x8xf32>, %dp: tensor<2x4x4x4xf32>) -> (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) {
+  // CHECK: nn.conv2d_grad_input %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<6x2x3x3xf32> -> tensor<2x4x8x8xf32>
+  %dx = nn.conv2d_grad_input %dy, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<6x2x3x3xf32> -> tensor<2x4x8x8xf32>
+  // CHECK: nn.conv2d_grad_weight %{{.*}}, %{{.*}} stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<6x2x3x3xf32>
+  %dw = nn.conv2d_grad_weight %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x6x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<6x2x3x3xf32>
+  // CHECK: nn.max_pool2d_grad %{{.*}}, %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32>, tensor<2x4x4x4xf32>
+  %dm = nn.max_pool2d_grad %x, %dp kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x8x8xf32>, tensor<2x4x4x4xf32>
+  // CHECK: nn.avg_pool2d_grad %{{.*}} kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
+  %da = nn.avg_pool2d_grad %dp kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<2x4x4x4xf32> -> tensor<2x4x8x8xf32>
+  return %dx, %dw, %dm, %da : tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @normalization
+func.func @normalization(%x: tensor<4x3x5x5xf32>, %h: tensor<4x6xf32>, %step: tensor<f64>) -> (tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>) {
+  // CHECK: %[[W:.*]] = nn.param "bn.weight" init = constant(1.000000e+00) : tensor<3xf32>
+  %w = nn.param "bn.weight" init = constant(1.0) : tensor<3xf32>
+  // CHECK: %[[M:.*]] = nn.buffer "bn.running_mean" init = constant(0.000000e+00) : tensor<3xf32>
+  %m = nn.buffer "bn.running_mean" init = constant(0.0) : tensor<3xf32>
+  // CHECK: %[[V:.*]] = nn.buffer "bn.running_var" init = constant(1.000000e+00) : tensor<3xf32>
+  %v = nn.buffer "bn.running_var" init = constant(1.0) : tensor<3xf32>
+  // CHECK: nn.batch_norm %{{.*}}, %[[W]], %[[W]], %[[M]], %[[V]] momentum 1.000000e-01 eps 1.000000e-05 {training} : tensor<4x3x5x5xf32>, tensor<3xf32>
+  %y, %m2, %v2 = nn.batch_norm %x, %w, %w, %m, %v momentum 0.1 eps 1.0e-5 {training} : tensor<4x3x5x5xf32>, tensor<3xf32>
+  // CHECK: nn.batch_norm %{{.*}}, %[[W]], %[[W]], %[[M]], %[[V]] momentum 0.000000e+00 eps 1.000000e-03 : tensor<4x3x5x5xf32>, tensor<3xf32>
+  %e, %m3, %v3 = nn.batch_norm %x, %w, %w, %m, %v momentum 0.0 eps 1.0e-3 : tensor<4x3x5x5xf32>, tensor<3xf32>
+  %g = nn.param "ln.weight" init = constant(1.0) : tensor<6xf32>
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} eps 1.000000e-05 : tensor<4x6xf32>, tensor<6xf32>
+  %l = nn.layer_norm %h, %g, %g eps 1.0e-5 : tensor<4x6xf32>, tensor<6xf32>
+  // CHECK: nn.dropout %{{.*}}, %{{.*}} p 5.000000e-01 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
+  %d = nn.dropout %h, %step p 0.5 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
+  // CHECK: nn.dropout %{{.*}} p 2.500000e-01 seed 0 {training} : tensor<4x6xf32>
+  %d2 = nn.dropout %h p 0.25 seed 0 {training} : tensor<4x6xf32>
+  return %y, %m2, %v2, %e, %l, %d, %d2 : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>
+}
+
+// CHECK-LABEL: func.func @batch_norm_grad
+// CHECK: nn.batch_norm_grad %{{.*}}, %{{.*}}, %{{.*}} eps 1.000000e-05 : tensor<4x3x5x5xf32>, tensor<3xf32>
+func.func @batch_norm_grad(%x: tensor<4x3x5x5xf32>, %w: tensor<3xf32>, %dy: tensor<4x3x5x5xf32>) -> (tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batch_norm_grad %x, %w, %dy eps 1.0e-5 : tensor<4x3x5x5xf32>, tensor<3xf32>
+  return %dx, %dw, %db : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>
+}
