@@ -5,9 +5,12 @@ For each model in bench/models and each thread count, compiles the model
 with nnc, then alternates timed runs of nnc's step and PyTorch's step (each
 pinned with taskset to the same cores) and reports medians. Also measures
 OpenBLAS sgemm on each model's dominant matrix-product shape as a roofline.
-Writes the table to docs/performance.md unless --no-write.
+Writes the tables to docs/performance.md unless --no-write: the MLPs and
+the convolutional models each have a table, rewritten when all of its
+models ran.
 
-Usage: bench/run.py [--nnc build/bin/nnc] [--reps 7] [--no-write]
+Usage: bench/run.py [--nnc build/bin/nnc] [--reps 7] [--models cnn,resnet]
+                    [--threads 1,2] [--no-write]
 """
 import argparse
 import os
@@ -20,14 +23,6 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives here.
 
-# name: (batch, widths, steps per timed run, dominant GEMM shape M N K)
-MODELS = {
-    "mlp": (128, [784, 512, 256, 10], 50, (128, 512, 784)),
-    "sigmoid20": (128, [256] * 21 + [10], 50, (128, 256, 256)),
-    "narrow": (16, [32, 64, 64, 10], 1000, (16, 64, 64)),
-}
-
-
 def step_flops(batch, widths):
     """Matrix-product FLOPs of one step: forward, weight and input gradients
     (the first layer needs no input gradient)."""
@@ -36,6 +31,38 @@ def step_flops(batch, widths):
         gemm = 2 * batch * widths[i] * widths[i + 1]
         total += gemm * (2 if i == 0 else 3)
     return total
+
+
+def conv_flops(batch, cin, cout, k, oh, ow, first=False):
+    """A convolution's product FLOPs in one step, as step_flops counts."""
+    return 2 * batch * oh * ow * cout * cin * k * k * (2 if first else 3)
+
+
+def cnn_flops():
+    b = 128
+    return (conv_flops(b, 1, 32, 3, 28, 28, first=True) + conv_flops(b, 32, 64, 3, 14, 14)
+            + 3 * 2 * b * (64 * 7 * 7 * 128 + 128 * 10))
+
+
+def resnet_flops():
+    b = 128
+    total = conv_flops(b, 1, 16, 3, 28, 28, first=True)
+    total += 6 * conv_flops(b, 16, 16, 3, 28, 28) + conv_flops(b, 16, 32, 3, 14, 14)
+    total += 6 * conv_flops(b, 32, 32, 3, 14, 14) + conv_flops(b, 32, 64, 3, 7, 7)
+    total += 4 * conv_flops(b, 64, 64, 3, 7, 7)
+    return total + 3 * 2 * b * 64 * 10
+
+
+# name: (table, step FLOPs, steps per timed run, warm-up steps, dominant
+# GEMM shape M N K)
+MODELS = {
+    "mlp": ("bench", step_flops(128, [784, 512, 256, 10]), 50, 20, (128, 512, 784)),
+    "sigmoid20": ("bench", step_flops(128, [256] * 21 + [10]), 50, 20, (128, 256, 256)),
+    "narrow": ("bench", step_flops(16, [32, 64, 64, 10]), 1000, 20, (16, 64, 64)),
+    # Convolutions as im2col products: [out, c kh kw] x [c kh kw, n oh ow].
+    "cnn": ("bench-conv", cnn_flops(), 5, 2, (64, 25088, 288)),
+    "resnet": ("bench-conv", resnet_flops(), 1, 1, (32, 25088, 288)),
+}
 
 
 def run(cmd, cores, env=None):
@@ -50,6 +77,7 @@ def main():
     parser.add_argument("--nnc", default=os.path.join(ROOT, "build/bin/nnc"))
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -62,7 +90,8 @@ def main():
         cores = "0" if threads == 1 else "0-%d" % (threads - 1)
         env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                    OPENBLAS_NUM_THREADS=str(threads))
-        for name, (batch, widths, steps, shape) in MODELS.items():
+        for name in args.models.split(","):
+            table, flops, steps, warmup, shape = MODELS[name]
             out = os.path.join(work, "%s-%d" % (name, threads))
             subprocess.run([args.nnc, "compile",
                             os.path.join(ROOT, "bench/models", name + ".nn"),
@@ -77,13 +106,12 @@ def main():
                 + (["-lomp"] if threads > 1 else []), check=True)
             nnc, torch = [], []
             for _ in range(args.reps):
-                nnc.append(run([exe, str(steps)], cores, env))
+                nnc.append(run([exe, str(steps), str(warmup)], cores, env))
                 torch.append(run([PYTHON, os.path.join(ROOT, "bench/torch_step.py"),
-                                  name, str(threads), str(steps)], cores, env))
+                                  name, str(threads), str(steps), str(warmup)], cores, env))
             blas = run([sgemm] + [str(d) for d in shape] + ["50"], cores, env)
-            flops = step_flops(batch, widths)
             n, t = statistics.median(nnc), statistics.median(torch)
-            rows.append((name, threads, n, t, flops / n / 1e6, flops / t / 1e6,
+            rows.append((table, name, threads, n, t, flops / n / 1e6, flops / t / 1e6,
                          n / t, blas))
             print("%-10s threads=%d nnc %.3f ms  torch %.3f ms  ratio %.2f  "
                   "nnc %.1f GFLOP/s  sgemm %.1f GFLOP/s" %
@@ -98,26 +126,33 @@ def main():
                 break
     except OSError:
         pass
-    table = ["| model | threads | nnc ms/step | PyTorch ms/step | nnc/PyTorch | "
-             "nnc GFLOP/s | PyTorch GFLOP/s | OpenBLAS sgemm GFLOP/s (dominant shape) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, threads, n, t, ng, tg, ratio, blas in rows:
-        table.append("| %s | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1f |" %
-                     (name, threads, n, t, ratio, ng, tg, blas))
-    text = "\n".join(table)
-    print(text)
-    if args.no_write:
-        return
     path = os.path.join(ROOT, "docs/performance.md")
     content = open(path).read() if os.path.exists(path) else ""
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    block = "%s\nMachine: %s, %d cores (%s). Medians of %d alternating runs.\n\n%s\n%s" % (
-        begin, cpu, os.cpu_count(), platform.platform(), args.reps, text, end)
-    if begin in content:
-        content = content[:content.index(begin)] + block + content[content.index(end) + len(end):]
-    else:
-        content += "\n" + block + "\n"
-    open(path, "w").write(content)
+    ran = set(args.models.split(","))
+    for block_name in ("bench", "bench-conv"):
+        members = {m for m, spec in MODELS.items() if spec[0] == block_name}
+        table = ["| model | threads | nnc ms/step | PyTorch ms/step | nnc/PyTorch | "
+                 "nnc GFLOP/s | PyTorch GFLOP/s | OpenBLAS sgemm GFLOP/s (dominant shape) |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for tname, name, threads, n, t, ng, tg, ratio, blas in rows:
+            if tname == block_name:
+                table.append("| %s | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1f |" %
+                             (name, threads, n, t, ratio, ng, tg, blas))
+        text = "\n".join(table)
+        if not members & ran:
+            continue
+        print(text)
+        if args.no_write or not members <= ran:
+            continue
+        begin, end = "<!-- %s:begin -->" % block_name, "<!-- %s:end -->" % block_name
+        block = "%s\nMachine: %s, %d cores (%s). Medians of %d alternating runs.\n\n%s\n%s" % (
+            begin, cpu, os.cpu_count(), platform.platform(), args.reps, text, end)
+        if begin in content:
+            content = content[:content.index(begin)] + block + content[content.index(end) + len(end):]
+        else:
+            content += "\n" + block + "\n"
+    if not args.no_write:
+        open(path, "w").write(content)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ static double now(void) {
 
 int main(int argc, char **argv) {
   int steps = argc > 1 ? atoi(argv[1]) : 50;
+  int warmup = argc > 2 ? atoi(argv[2]) : 20;
   float *x = malloc(sizeof(float) * X_SIZE);
   int32_t *y = malloc(sizeof(int32_t) * Y_SIZE);
   for (long i = 0; i < X_SIZE; ++i)
@@ -25,7 +26,7 @@ int main(int argc, char **argv) {
   for (long i = 0; i < Y_SIZE; ++i)
     y[i] = (int32_t)(i % 10);
   API(_state) *s = API(_create)(0);
-  for (int i = 0; i < 20; ++i)
+  for (int i = 0; i < warmup; ++i)
     API(_train_step)(s, x, y);
   double start = now();
   for (int i = 0; i < steps; ++i)

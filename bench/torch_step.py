@@ -3,7 +3,9 @@
 The architectures mirror the .nn files; the step is the same: forward,
 cross-entropy, backward, gradient clipping where the model clips, Adam.
 Convolutional models take [batch, 1, 28, 28] images.
-Prints the ms/step of `steps` steps after a warm-up.
+Prints the ms/step of `steps` steps after `warmup` steps (default 20).
+
+Usage: torch_step.py MODEL THREADS STEPS [WARMUP]
 """
 import sys
 import time
@@ -59,6 +61,7 @@ def build(spec):
 
 def main():
     name, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    warmup = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     torch.set_num_threads(threads)
     spec = MODELS[name]
     model = build_image(name) if spec.get("image") else build(spec)
@@ -76,7 +79,7 @@ def main():
             torch.nn.utils.clip_grad_norm_(model.parameters(), spec["clip"])
         opt.step()
 
-    for _ in range(20):
+    for _ in range(warmup):
         step()
     start = time.perf_counter()
     for _ in range(steps):
