@@ -204,6 +204,36 @@ cl::opt<bool> printLocations("print-locations",
                              cl::init(true), cl::sub(compileCommand),
                              cl::cat(nncCategory));
 
+/// What every command that reads a model sets up: the dialects, a context
+/// and clang-style diagnostics that show source lines.
+struct Session {
+  DialectRegistry registry;
+  MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics;
+
+  Session()
+      : registry(makeRegistry()), context(registry),
+        diagnostics(sourceMgr, &context) {
+    context.loadAllAvailableDialects();
+  }
+
+  static DialectRegistry makeRegistry() {
+    DialectRegistry registry;
+    nnc::registerAllDialects(registry);
+    return registry;
+  }
+};
+
+/// Whether the input file exists (`-`, standard input, where allowed);
+/// prints the error otherwise.
+bool inputExists(bool allowStdin) {
+  if ((allowStdin && inputFile == "-") || llvm::sys::fs::exists(inputFile))
+    return true;
+  llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+  return false;
+}
+
 /// Reads the gradient-flow flags; prints an error and returns false on a
 /// bad one.
 bool getFlowOptions(nnc::FlowCheckOptions &options) {
@@ -230,16 +260,11 @@ int runAnalyze() {
   nnc::FlowCheckOptions flow;
   if (!getFlowOptions(flow))
     return nnc::kExitUsageError;
-  DialectRegistry registry;
-  nnc::registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  if (inputFile != "-" && !llvm::sys::fs::exists(inputFile)) {
-    llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+  Session session;
+  MLIRContext &context = session.context;
+  llvm::SourceMgr &sourceMgr = session.sourceMgr;
+  if (!inputExists(/*allowStdin=*/true))
     return nnc::kExitUsageError;
-  }
   OwningOpRef<ModuleOp> module = nnc::loadModel(context, sourceMgr, inputFile);
   if (!module)
     return nnc::kExitInputError;
@@ -272,17 +297,12 @@ int runAnalyze() {
 }
 
 int runCompile() {
-  DialectRegistry registry;
-  nnc::registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  Session session;
+  MLIRContext &context = session.context;
+  llvm::SourceMgr &sourceMgr = session.sourceMgr;
 
-  if (inputFile != "-" && !llvm::sys::fs::exists(inputFile)) {
-    llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+  if (!inputExists(/*allowStdin=*/true))
     return nnc::kExitUsageError;
-  }
   nnc::FlowCheckOptions flow;
   if (!getFlowOptions(flow))
     return nnc::kExitUsageError;
@@ -358,16 +378,11 @@ int runTrain() {
                     "--lr positive and --max-steps non-negative\n";
     return nnc::kExitUsageError;
   }
-  if (!llvm::sys::fs::exists(inputFile)) {
-    llvm::errs() << "nnc: error: no such file: '" << inputFile << "'\n";
+  if (!inputExists(/*allowStdin=*/false))
     return nnc::kExitUsageError;
-  }
-  DialectRegistry registry;
-  nnc::registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  Session session;
+  MLIRContext &context = session.context;
+  llvm::SourceMgr &sourceMgr = session.sourceMgr;
   nnc::TrainOptions options;
   options.modelPath = inputFile;
   options.data = dataSet;
