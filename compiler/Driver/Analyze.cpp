@@ -115,23 +115,26 @@ void nnc::printFlowTable(const GradientFlowAnalysis &analysis,
     shapeWidth = std::max(shapeWidth, shapeText(p.op).size());
   }
   auto row = [&](StringRef name, StringRef shape, StringRef grad,
-                 StringRef param, StringRef ratio, StringRef spread,
-                 StringRef where) {
+                 StringRef param, StringRef ratio, StringRef signal,
+                 StringRef spread, StringRef where) {
     os << llvm::left_justify(name, nameWidth) << "  "
        << llvm::left_justify(shape, shapeWidth) << "  "
        << llvm::right_justify(grad, 10) << "  "
        << llvm::right_justify(param, 10) << "  "
        << llvm::right_justify(ratio, 10) << "  "
+       << llvm::right_justify(signal, 10) << "  "
        << llvm::right_justify(spread, 12) << "  " << where << "\n";
   };
-  row("parameter", "shape", "grad RMS", "param RMS", "grad/param",
+  // The signal is the gradient reaching the output of the parameter's
+  // layer; weight gradients also scale with the layer's input.
+  row("parameter", "shape", "grad RMS", "param RMS", "grad/param", "signal RMS",
       "input spread", "location");
   for (const ParamFlow &p : analysis.getParams()) {
     nn::ParamOp op = p.op;
     row(p.name, shapeText(op), p.reached ? number(p.gradRms) : "none",
         number(p.paramRms),
         p.reached && p.paramRms > 0 ? number(p.gradRms / p.paramRms) : "-",
-        number(p.inputSpread), locationText(op.getLoc()));
+        number(p.signalRms), number(p.inputSpread), locationText(op.getLoc()));
   }
 }
 
