@@ -1711,11 +1711,11 @@ struct ConvertNNToLinalgPass
              BroadcastLowering, ConcatLowering, SumLowering, MeanLowering,
              SoftmaxLowering, LogSoftmaxLowering, OneHotLowering,
              CrossEntropyLowering, MseLowering, BceLowering,
-             ClipGradNormLowering, GradientRmsLowering, SgdUpdateLowering, AdamUpdateLowering,
-             Conv2dLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering,
-             MaxPool2dLowering, MaxPool2dGradLowering, AvgPool2dLowering,
-             AvgPool2dGradLowering, BatchNormLowering, BatchNormGradLowering,
-             LayerNormLowering, DropoutLowering>(ctx);
+             ClipGradNormLowering, GradientRmsLowering, SgdUpdateLowering,
+             AdamUpdateLowering, Conv2dLowering, Conv2dGradInputLowering,
+             Conv2dGradWeightLowering, MaxPool2dLowering, MaxPool2dGradLowering,
+             AvgPool2dLowering, AvgPool2dGradLowering, BatchNormLowering,
+             BatchNormGradLowering, LayerNormLowering, DropoutLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
