@@ -331,6 +331,25 @@ class State:
         return msg.decode() if msg else ""
 
 
+def dropout_mask(shape, p, seed, step):
+    """The mask nn.dropout documents: fmix32 of (index ^ fmix32(seed +
+    0x9E3779B9 * step)), kept when its top 24 bits / 2^24 >= p."""
+    m32 = 0xFFFFFFFF
+
+    def fmix(h):
+        h = h.astype(np.uint64)
+        h ^= h >> np.uint64(16)
+        h = (h * np.uint64(0x85ebca6b)) & np.uint64(m32)
+        h ^= h >> np.uint64(13)
+        h = (h * np.uint64(0xc2b2ae35)) & np.uint64(m32)
+        h ^= h >> np.uint64(16)
+        return h
+
+    key = fmix(np.array([(seed + 0x9E3779B9 * step) & m32], dtype=np.uint64))[0]
+    h = fmix(np.arange(int(np.prod(shape)), dtype=np.uint64) ^ key)
+    return ((h >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 >= p).reshape(shape)
+
+
 _UNRUNNABLE = set()
 _TEMP_DIRS = []
 

@@ -507,25 +507,6 @@ add(Case("global_avg_pool",
 # the loss of the first train step (train_mode). The layers before
 # batch_norm have no bias, which batch_norm would cancel (zero gradient).
 
-def dropout_mask(shape, p, seed, step):
-    """The mask nn.dropout documents: fmix32 of (index ^ fmix32(seed +
-    0x9E3779B9 * step)), kept when its top 24 bits / 2^24 >= p."""
-    m32 = 0xFFFFFFFF
-
-    def fmix(h):
-        h = h.astype(np.uint64)
-        h ^= h >> np.uint64(16)
-        h = (h * np.uint64(0x85ebca6b)) & np.uint64(m32)
-        h ^= h >> np.uint64(13)
-        h = (h * np.uint64(0xc2b2ae35)) & np.uint64(m32)
-        h ^= h >> np.uint64(16)
-        return h
-
-    key = fmix(np.array([(seed + 0x9E3779B9 * step) & m32], dtype=np.uint64))[0]
-    h = fmix(np.arange(int(np.prod(shape)), dtype=np.uint64) ^ key)
-    return ((h >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 >= p).reshape(shape)
-
-
 def batch_norm(P, name, x, training):
     c = x.shape[1]
     rm, rv = torch.zeros(c, dtype=x.dtype), torch.ones(c, dtype=x.dtype)
@@ -590,7 +571,7 @@ add(Case("dropout",
          loss = mse(dense(h, 2), t)
          """,
          lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(dense(P, "dense0", D["x"]))
-                                       * torch.tensor(dropout_mask((4, 8), 0.25, 0, 1)) / 0.75), D["t"]),
+                                       * torch.tensor(nnclib.dropout_mask((4, 8), 0.25, 0, 1)) / 0.75), D["t"]),
          op="dropout", train_mode=True,
          eval_ref=lambda P, D: F.mse_loss(dense(P, "dense1", torch.tanh(dense(P, "dense0", D["x"]))), D["t"])))
 

@@ -473,26 +473,8 @@ def _norm_net(P, x, S, train, step, momentum=0.1, drop=True):
                             P["batch_norm0.weight"], P["batch_norm0.bias"], training=train, momentum=momentum))
     h = F.layer_norm(F.max_pool2d(h, 2).flatten(1), (16,), P["layer_norm0.weight"], P["layer_norm0.bias"])
     if train and drop:
-        h = h * torch.tensor(dropout_mask((4, 16), 0.2, 0, step), dtype=torch.float32) / 0.8
+        h = h * torch.tensor(nnclib.dropout_mask((4, 16), 0.2, 0, step), dtype=torch.float32) / 0.8
     return F.linear(h, P["dense0.weight"], P["dense0.bias"])
-
-
-def dropout_mask(shape, p, seed, step):
-    """nn.dropout's documented mask (see tests/numerics/test_gradcheck.py)."""
-    m32 = 0xFFFFFFFF
-
-    def fmix(h):
-        h = h.astype(np.uint64)
-        h ^= h >> np.uint64(16)
-        h = (h * np.uint64(0x85ebca6b)) & np.uint64(m32)
-        h ^= h >> np.uint64(13)
-        h = (h * np.uint64(0xc2b2ae35)) & np.uint64(m32)
-        h ^= h >> np.uint64(16)
-        return h
-
-    key = fmix(np.array([(seed + 0x9E3779B9 * step) & m32], dtype=np.uint64))[0]
-    h = fmix(np.arange(int(np.prod(shape)), dtype=np.uint64) ^ key)
-    return ((h >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 >= p).reshape(shape)
 
 
 ARCH_CASES = [
