@@ -1,0 +1,4 @@
+// IR without an nn.model function.
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
