@@ -22,7 +22,15 @@ struct FuseElementwisePass
     RewritePatternSet patterns(ctx);
     linalg::ControlFusionFn control = [](OpOperand *operand) {
       auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
-      return !consumer || !linalg::isaContractionOpInterface(consumer);
+      if (!consumer)
+        return true;
+      // Window contractions (direct convolutions) read an input through a
+      // shifted map; they are tiled like products, so keep them whole too.
+      bool windowed =
+          llvm::any_of(consumer.getIndexingMapsArray(), [](AffineMap map) {
+            return !map.isProjectedPermutation();
+          });
+      return !windowed && !linalg::isaContractionOpInterface(consumer);
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);

@@ -24,6 +24,14 @@ def CPUTileAndVectorizePass
       `threads > 1` the larger of the M and N ranges is first split across
       threads with `scf.forall`, and the register tile is chosen to divide
       each thread's slice.
+    - Window contractions, the direct convolutions that
+      `convert-nn-to-linalg` writes (`out[o, q] += wT[i, j, c, o] *
+      flat[c, q + a * i + b * j + s]`, loops `(o, q, i, j, c)`), get the
+      same register tile over `o` (M) and `q` (N): loops over `q` tiles
+      (outer, split across threads with `threads > 1`) and `o` tiles, then
+      `i`, `j` and `c` as one long K loop whose right-operand row is the
+      input at the shifted column. The accumulator tile stays in registers
+      for the whole window.
     - Every other op is tiled to rows of its innermost dimension, in chunks
       of up to `chunk` elements, and vectorized.
 
@@ -57,7 +65,9 @@ def FuseElementwisePass : Pass<"nnc-fuse-elementwise", "::mlir::ModuleOp"> {
     reduction). Fusing, say, a relu into a matrix product would put the
     relu in the innermost loop of the product and hide the product from
     the register-tiling strategy; the relu stays a separate, vectorized
-    pass over its tensor instead.
+    pass over its tensor instead. Window contractions (direct
+    convolutions, whose input map is shifted rather than a projected
+    permutation) are spared for the same reason.
 
     Input and output: `linalg` on tensors.
   }];

@@ -429,6 +429,18 @@ add(Case("conv2d",
          """,
          lambda P, D: F.mse_loss(conv(P, "conv1", torch.tanh(conv(P, "conv0", D["x"])), padding=(2, 3)), D["t"]),
          op="conv2d"))
+add(Case("conv2d_direct",
+         # Stride 1 lowers to window contractions: dilation with padding,
+         # asymmetric kernels, 1x1, and a batch that leaves a rounding tail.
+         [("input", "x", "f64", (3, 2, 6, 5), "randn"), ("label", "t", "f64", (3, 2, 8, 6), "randn")],
+         """
+         h = tanh(conv2d(x, 4, kernel = [3, 2], dilation = [2, 1], padding = [3, 1]))
+         h = tanh(conv2d(h, 5, kernel = 1))
+         loss = mse(conv2d(h, 2, kernel = 3, padding = same), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv2", torch.tanh(conv(P, "conv1", torch.tanh(
+             conv(P, "conv0", D["x"], dilation=(2, 1), padding=(3, 1))))), padding=1), D["t"]),
+         op="conv2d"))
 add(Case("conv2d_stride_dilation",
          [("input", "x", "f64", (2, 2, 9, 8), "randn"), ("label", "t", "f64", (2, 3, 3, 5), "randn")],
          """

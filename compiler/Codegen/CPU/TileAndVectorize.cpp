@@ -7,10 +7,13 @@
 
 #include "compiler/Codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -155,8 +158,25 @@ struct CPUTileAndVectorizePass
     });
     pendingVectorize.clear();
     SmallVector<Operation *> &toVectorize = pendingVectorize;
+    // Window contractions first: each may absorb the op that initializes
+    // its accumulator, which must not be tiled on its own then.
+    llvm::SmallPtrSet<Operation *, 8> done;
+    for (linalg::LinalgOp op : ops)
+      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+        if (Operation *init = nullptr;
+            tileWindowContraction(rewriter, generic, init)) {
+          done.insert(op);
+          if (init)
+            done.insert(init);
+        }
     for (linalg::LinalgOp op : ops) {
-      if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
+      if (done.contains(op))
+        continue;
+      auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation());
+      // A permutation that keeps the innermost dimension moves whole rows:
+      // that is a copy, tiled like any elementwise op.
+      if (transpose && transpose.getPermutation().back() !=
+                           int64_t(transpose.getPermutation().size()) - 1) {
         tileTranspose(rewriter, transpose);
         continue;
       }
@@ -241,6 +261,202 @@ struct CPUTileAndVectorizePass
                 scf::SCFTilingOptions::LoopType::ForOp,
                 bounds.size() == 3 ? ArrayRef<int64_t>(order)
                                    : ArrayRef<int64_t>());
+  }
+
+  /// The window contraction of a direct convolution (see the pass
+  /// description): `out[o, q] += wT[i, j, c, o] * flat[c, q + a * i + b * j
+  /// + s]` with loops `(o, q, i, j, c)`. Builds the loop nest by hand, since
+  /// the shifted map is no projected permutation: `q` tiles, `o` tiles,
+  /// then `i`, `j`, `c`, around a `[mr, nr]` matrix-product tile whose
+  /// right operand is the row of `flat` at the shifted column. A fill or
+  /// bias broadcast that only initializes the accumulator is moved into the
+  /// tile (and erased, returned in `init`), so that the accumulator starts
+  /// in registers instead of making a pass over memory. Returns false,
+  /// changing nothing, when `op` is not of that form.
+  bool tileWindowContraction(RewriterBase &rewriter, linalg::GenericOp op,
+                             Operation *&init) {
+    MLIRContext *ctx = op.getContext();
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != 5 || !isMulAddBody(op.getRegion().front()))
+      return false;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    if (maps[0] != AffineMap::get(5, 0, {d(2), d(3), d(4), d(0)}, ctx) ||
+        maps[2] != AffineMap::get(5, 0, {d(0), d(1)}, ctx) ||
+        maps[1].getNumResults() != 2 || maps[1].getResult(0) != d(4) ||
+        !maps[1].getResult(1).isPureAffine())
+      return false;
+    // The shifted column as coefficients: q + a * i + b * j + s.
+    AffineExpr column = maps[1].getResult(1);
+    auto at = [&](ArrayRef<int64_t> point) -> std::optional<int64_t> {
+      SmallVector<AffineExpr> dims;
+      for (int64_t v : point)
+        dims.push_back(getAffineConstantExpr(v, ctx));
+      auto value =
+          dyn_cast<AffineConstantExpr>(column.replaceDimsAndSymbols(dims, {}));
+      if (!value)
+        return std::nullopt;
+      return value.getValue();
+    };
+    std::optional<int64_t> s = at({0, 0, 0, 0, 0}), q = at({0, 1, 0, 0, 0}),
+                           a = at({0, 0, 1, 0, 0}), b = at({0, 0, 0, 1, 0}),
+                           o = at({1, 0, 0, 0, 0}), c = at({0, 0, 0, 0, 1});
+    if (!s || !q || !a || !b || !o || !c || *q - *s != 1 || *o != *s ||
+        *c != *s)
+      return false;
+    Value w = op.getDpsInputs()[0], flat = op.getDpsInputs()[1],
+          out = op.getDpsInits()[0];
+    auto wType = dyn_cast<MemRefType>(w.getType());
+    auto flatType = dyn_cast<MemRefType>(flat.getType());
+    auto outType = dyn_cast<MemRefType>(out.getType());
+    if (!wType || !flatType || !outType || !wType.hasStaticShape() ||
+        !flatType.hasStaticShape() || !outType.hasStaticShape())
+      return false;
+    int64_t kh = wType.getDimSize(0), kw = wType.getDimSize(1),
+            channels = wType.getDimSize(2), outs = wType.getDimSize(3),
+            positions = outType.getDimSize(1);
+    int64_t mr = pickTile(outs, {6, 4, 3, 2, 1});
+    int64_t nr = pickTile(positions, {16, 8, 4});
+    int64_t aStep = *a - *s, bStep = *b - *s;
+    linalg::LinalgOp producer = initProducer(op, out);
+
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    };
+    Value qBegin = index(0), qEnd = index(positions);
+    if (threads > 1 && positions % (threads * nr) == 0) {
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
+          ValueRange{}, std::nullopt);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value slice = index(positions / threads);
+      qBegin = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0),
+                                     slice);
+      qEnd = arith::AddIOp::create(rewriter, loc, qBegin, slice);
+    }
+    auto loop = [&](Value lb, Value ub, int64_t step) {
+      auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, index(step));
+      rewriter.setInsertionPointToStart(forOp.getBody());
+      return forOp.getInductionVar();
+    };
+    Value q0 = loop(qBegin, qEnd, nr);
+    Value o0 = loop(index(0), index(outs), mr);
+    if (producer) {
+      FailureOr<TilingResult> tiled =
+          cast<TilingInterface>(producer.getOperation())
+              .getTiledImplementation(
+                  rewriter, {o0, q0},
+                  {rewriter.getIndexAttr(mr), rewriter.getIndexAttr(nr)});
+      if (failed(tiled)) {
+        producer = nullptr;
+      } else {
+        llvm::append_range(pendingVectorize, tiled->tiledOps);
+        init = producer;
+      }
+    }
+    Value i = loop(index(0), index(kh), 1);
+    Value j = loop(index(0), index(kw), 1);
+    Value ch = loop(index(0), index(channels), 1);
+    // flat[c, q0 + aStep * i + bStep * j + s].
+    Value col = arith::AddIOp::create(
+        rewriter, loc, q0,
+        arith::AddIOp::create(
+            rewriter, loc,
+            arith::AddIOp::create(
+                rewriter, loc,
+                arith::MulIOp::create(rewriter, loc, i, index(aStep)),
+                arith::MulIOp::create(rewriter, loc, j, index(bStep))),
+            index(*s)));
+    auto view = [&](Value source, ArrayRef<OpFoldResult> offsets,
+                    ArrayRef<int64_t> sizes, ArrayRef<int64_t> shape) {
+      auto type = cast<MemRefType>(source.getType());
+      SmallVector<OpFoldResult> sizeAttrs,
+          ones(offsets.size(), rewriter.getIndexAttr(1));
+      for (int64_t size : sizes)
+        sizeAttrs.push_back(rewriter.getIndexAttr(size));
+      MemRefType viewType = memref::SubViewOp::inferRankReducedResultType(
+          shape, type, offsets, sizeAttrs, ones);
+      return memref::SubViewOp::create(rewriter, loc, viewType, source, offsets,
+                                       sizeAttrs, ones)
+          .getResult();
+    };
+    // [1, mr] of wT (k, m), [1, nr] of flat (k, n), [mr, nr] of out.
+    Value lhs = view(w, {i, j, ch, o0}, {1, 1, 1, mr}, {1, mr});
+    Value rhs = view(flat, {ch, col}, {1, nr}, {1, nr});
+    Value acc = view(out, {o0, q0}, {mr, nr}, {mr, nr});
+    AffineExpr m = d(0), n = d(1), k = d(2);
+    SmallVector<AffineMap> tileMaps = {AffineMap::get(3, 0, {k, m}, ctx),
+                                       AffineMap::get(3, 0, {k, n}, ctx),
+                                       AffineMap::get(3, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction};
+    auto tileOp = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{}, ValueRange{lhs, rhs}, ValueRange{acc},
+        tileMaps, iters, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value prod = arith::MulFOp::create(b, l, args[0], args[1]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, args[2], prod)});
+        });
+    pendingVectorize.push_back(tileOp);
+    rewriter.eraseOp(op);
+    if (producer)
+      rewriter.eraseOp(producer);
+    return true;
+  }
+
+  /// The fill or broadcast that writes all of `out` for `op` alone: earlier
+  /// in the same block, with nothing in between touching `out`'s
+  /// allocation. Null if there is none.
+  static linalg::LinalgOp initProducer(Operation *op, Value out) {
+    memref::AllocOp alloc = rootAlloc(out);
+    if (!alloc)
+      return nullptr;
+    auto touches = [&](Operation *candidate) {
+      return candidate
+          ->walk([&](Operation *nested) {
+            for (Value v : nested->getOperands())
+              if (isa<MemRefType>(v.getType()) && rootAlloc(v) == alloc)
+                return WalkResult::interrupt();
+            return WalkResult::advance();
+          })
+          .wasInterrupted();
+    };
+    for (Operation *prev = op->getPrevNode(); prev;
+         prev = prev->getPrevNode()) {
+      if (!touches(prev))
+        continue;
+      if (!isa<linalg::FillOp, linalg::BroadcastOp>(prev))
+        return nullptr;
+      auto producer = cast<linalg::LinalgOp>(prev);
+      return producer.getDpsInits()[0] == out ? producer : nullptr;
+    }
+    return nullptr;
+  }
+
+  /// Whether `body` is `yield(out + a * b)` (or `a * b + out`) on its three
+  /// arguments.
+  static bool isMulAddBody(Block &body) {
+    if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
+      return false;
+    auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+    auto add = yield && yield.getNumOperands() == 1
+                   ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
+                   : nullptr;
+    if (!add)
+      return false;
+    Value out = body.getArgument(2);
+    Value other = add.getLhs() == out   ? add.getRhs()
+                  : add.getRhs() == out ? add.getLhs()
+                                        : Value();
+    auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
+    if (!mul)
+      return false;
+    Value x = body.getArgument(0), y = body.getArgument(1);
+    return (mul.getLhs() == x && mul.getRhs() == y) ||
+           (mul.getLhs() == y && mul.getRhs() == x);
   }
 
   /// The register tile reads the right operand in rows along N. When it is

@@ -768,6 +768,142 @@ Value weightMatrix(OpBuilder &b, Location loc, Value w) {
           type.getElementType()));
 }
 
+//===----------------------------------------------------------------------===//
+// Direct convolution: window contractions on a flat layout
+//===----------------------------------------------------------------------===//
+
+/// A stride-1 convolution reads kernel offset `(i, j)` of output position
+/// `(y, x)` at input `(y + i * d0 - p0, x + j * d1 - p1)`. Stored flat, with
+/// each image row followed by `p1` zero columns and each image by `p0` zero
+/// rows, that is the output's flat position plus a constant: reads that
+/// leave the image by at most the padding land on the zeros after this row
+/// or image, or after the previous one. So the convolution is one
+/// contraction over `(i, j, c)` whose input is read at a shifted column,
+/// with no im2col copy; the CPU backend tiles it like a matrix product.
+///
+/// The grid: rows of `ws = w + p1`, images of `hs = h + p0` rows. The flat
+/// input is `[c, blocks * hs * ws]` with image `n` in block `n + 1` (block 0
+/// and the trailing blocks are zeros, so every shifted read stays inside),
+/// and output position `q = n * hs * ws + y * ws + x` for `q <
+/// positions`, a multiple of the widest register tile. Positions outside
+/// the output (the gap columns and rows, the rounding tail) are computed
+/// and dropped.
+struct FlatGrid {
+  int64_t batch, rows, cols, hs, ws, positions, blocks;
+  /// Flat input column of output position 0 at kernel offset (0, 0).
+  int64_t base;
+
+  FlatGrid(int64_t batch, int64_t h, int64_t w, ArrayRef<int64_t> kernel,
+           ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation)
+      : batch(batch), rows(h), cols(w), hs(h + padding[0]), ws(w + padding[1]) {
+    positions = llvm::alignTo(batch * block(), 16);
+    base = block() - padding[0] * ws - padding[1];
+    int64_t lastShift = base + (kernel[0] - 1) * dilation[0] * ws +
+                        (kernel[1] - 1) * dilation[1];
+    blocks = std::max<int64_t>(
+        batch + 1, llvm::divideCeil(positions + lastShift, block()));
+  }
+  int64_t block() const { return hs * ws; }
+};
+
+/// Whether a convolution with this geometry has a direct lowering: stride
+/// 1, no groups, and padding within the kernel's reach (a larger padding
+/// would need more zeros than the gaps hold).
+bool hasDirectLowering(const Window &w, int64_t groups) {
+  for (int64_t k = 0; k < 2; ++k)
+    if (w.stride[k] != 1 || w.padding[k] > (w.kernel[k] - 1) * w.dilation[k])
+      return false;
+  return groups == 1;
+}
+
+/// `x` (`[n, c, h, w]`) in the flat layout of `grid`: `[c, blocks * hs *
+/// ws]`, zeros around the images.
+Value flatImages(OpBuilder &b, Location loc, Value x, const FlatGrid &grid) {
+  RankedTensorType type = tensorType(x);
+  Type et = type.getElementType();
+  int64_t c = type.getDimSize(1);
+  Value blocks = filled(
+      b, loc, RankedTensorType::get({c, grid.blocks, grid.hs, grid.ws}, et),
+      0.0);
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(1),
+                                       b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {
+      b.getIndexAttr(c), b.getIndexAttr(grid.batch), b.getIndexAttr(grid.rows),
+      b.getIndexAttr(grid.cols)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  blocks = tensor::InsertSliceOp::create(b, loc, swapLeading(b, loc, x), blocks,
+                                         offsets, sizes, strides);
+  return reshape(b, loc, blocks,
+                 RankedTensorType::get({c, grid.blocks * grid.block()}, et));
+}
+
+/// `out[o, q] = init[o, q] + sum over (i, j, c) of wT[i, j, c, o] * flat[c,
+/// q + base + i * d0 * ws + j * d1]`: the window contraction that the CPU
+/// backend register-tiles (see nnc-cpu-tile-and-vectorize).
+Value windowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
+                        Value init, const FlatGrid &grid,
+                        ArrayRef<int64_t> dilation) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr o = getAffineDimExpr(0, ctx), q = getAffineDimExpr(1, ctx),
+             i = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx),
+             c = getAffineDimExpr(4, ctx);
+  AffineExpr column =
+      q + i * (dilation[0] * grid.ws) + j * dilation[1] + grid.base;
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {i, j, c, o}, ctx),
+                                 AffineMap::get(5, 0, {c, column}, ctx),
+                                 AffineMap::get(5, 0, {o, q}, ctx)};
+  SmallVector<IteratorType> iters = {
+      IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
+      IteratorType::reduction, IteratorType::reduction};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{wT, flat},
+             ValueRange{init}, maps, iters,
+             [](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value prod = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   ValueRange{arith::AddFOp::create(nb, nloc, args[2], prod)});
+             })
+      .getResult(0);
+}
+
+/// A stride-1, ungrouped convolution of `x` (`[n, c, h, w]`) with `wT`
+/// (`[kh, kw, c, out]`) plus `bias` (or none), as one window contraction;
+/// the result is `resultType` (`[n, out, oh, ow]`).
+Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
+                 const Window &w, RankedTensorType resultType) {
+  RankedTensorType xType = tensorType(x);
+  Type et = xType.getElementType();
+  int64_t out = resultType.getDimSize(1);
+  int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+  FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
+                w.kernel, w.padding, w.dilation);
+  Value flat = flatImages(b, loc, x, grid);
+  auto outType = RankedTensorType::get({out, grid.positions}, et);
+  Value init =
+      bias ? linalg::BroadcastOp::create(b, loc, bias, empty(b, loc, outType),
+                                         ArrayRef<int64_t>{1})
+                 .getResult()[0]
+           : filled(b, loc, outType, 0.0);
+  Value product = windowContraction(b, loc, wT, flat, init, grid, w.dilation);
+  // The valid positions, [out, n, oh, ow] of the [out, n, hs, ws] grid, read
+  // in place and swapped to [n, out, oh, ow].
+  int64_t used = grid.batch * grid.block();
+  Value grid4 =
+      reshape(b, loc, sliceMatrix(b, loc, product, 1, 0, used),
+              RankedTensorType::get({out, grid.batch, grid.hs, grid.ws}, et));
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      strides(4, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(out),
+                                     b.getIndexAttr(grid.batch),
+                                     b.getIndexAttr(oh), b.getIndexAttr(ow)};
+  Value valid = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({out, grid.batch, oh, ow}, et), grid4,
+      offsets, sizes, strides);
+  return mapOver(b, loc, resultType, valid, swapFirstTwo(b.getContext()),
+                 [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+}
+
 NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
   // im2col, then one matrix product per group of the weight rows with the
   // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
@@ -775,6 +911,19 @@ NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
   RankedTensorType wType = tensorType(a.getWeight());
   Window w = convWindow(op, wType);
   int64_t groups = op.getGroups();
+  if (hasDirectLowering(w, groups)) {
+    // [out, c, kh, kw] to [kh, kw, c, out].
+    SmallVector<int64_t> shape = {wType.getDimSize(2), wType.getDimSize(3),
+                                  wType.getDimSize(1), wType.getDimSize(0)};
+    Value wT =
+        linalg::TransposeOp::create(
+            b, loc, a.getWeight(),
+            empty(b, loc, RankedTensorType::get(shape, wType.getElementType())),
+            ArrayRef<int64_t>{2, 3, 1, 0})
+            .getResult()[0];
+    return SmallVector<Value>{
+        directConv(b, loc, a.getInput(), wT, a.getBias(), w, type)};
+  }
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;
   Value col = im2colMatrix(b, loc, a.getInput(), w);
@@ -803,9 +952,11 @@ NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
 }
 
 NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
-  // dW^T[k, o] = sum over columns of col[k, col] * dy[o, col], per group:
-  // both operands are read along their rows; the small result is
-  // transposed at the end.
+  // dW[o, k] = sum over columns of dy[o, col] * col[k, col], per group.
+  // Both operands are stored along the long reduction, so one of them is
+  // packed (transposed) for the product: the smaller one, i.e. the im2col
+  // matrix when it has fewer rows than dy (a first layer), else dy, and
+  // then the small result dW^T is transposed at the end.
   auto type = cast<RankedTensorType>(op.getType());
   Type et = type.getElementType();
   Window w = convWindow(op, type);
@@ -816,7 +967,14 @@ NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
   Value dy = channelRows(b, loc, a.getResultGrad());
   auto matrixType = RankedTensorType::get({out, k}, et);
   Value product = perGroup(
-      b, loc, groups, empty(b, loc, matrixType), 0, [&](int64_t g, Value) {
+      b, loc, groups, empty(b, loc, matrixType), 0,
+      [&](int64_t g, Value) -> Value {
+        if (k < outPerGroup)
+          return contraction(
+              b, loc, sliceMatrix(b, loc, dy, 0, g * outPerGroup, outPerGroup),
+              sliceMatrix(b, loc, col, 0, g * k, k),
+              filled(b, loc, RankedTensorType::get({outPerGroup, k}, et), 0.0),
+              false, true);
         auto blockType = RankedTensorType::get({k, outPerGroup}, et);
         Value blockT = contraction(
             b, loc, sliceMatrix(b, loc, col, 0, g * k, k),
@@ -839,6 +997,24 @@ NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
   RankedTensorType dyType = tensorType(a.getResultGrad());
   Window w = convWindow(op, wType);
   int64_t groups = op.getGroups();
+  if (hasDirectLowering(w, groups)) {
+    // The transposed convolution: dy convolved with the flipped kernel,
+    // input and output channels exchanged ([kh, kw, out, c]), padded by
+    // what the forward padding left of the kernel's reach.
+    SmallVector<int64_t> shape = {wType.getDimSize(2), wType.getDimSize(3),
+                                  wType.getDimSize(0), wType.getDimSize(1)};
+    Value wT =
+        linalg::TransposeOp::create(
+            b, loc, flipKernel(b, loc, a.getWeight()),
+            empty(b, loc, RankedTensorType::get(shape, wType.getElementType())),
+            ArrayRef<int64_t>{2, 3, 0, 1})
+            .getResult()[0];
+    Window transposed = w;
+    for (int64_t k = 0; k < 2; ++k)
+      transposed.padding[k] = (w.kernel[k] - 1) * w.dilation[k] - w.padding[k];
+    return SmallVector<Value>{
+        directConv(b, loc, a.getResultGrad(), wT, Value(), transposed, type)};
+  }
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;
   Type et = type.getElementType();

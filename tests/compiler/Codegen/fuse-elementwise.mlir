@@ -103,3 +103,33 @@ func.func @chain_before_matmul(%x: tensor<8x16xf32>, %w: tensor<16x32xf32>, %acc
   } -> tensor<8x32xf32>
   return %2 : tensor<8x32xf32>
 }
+
+// A window contraction (a direct convolution, whose input map is shifted) is
+// tiled like a product, so its elementwise producers stay separate too.
+#w5 = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
+#x5 = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
+#out5 = affine_map<(o, q, i, j, c) -> (o, q)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+
+// CHECK-LABEL: func.func @window_contraction_kept_whole
+// CHECK: %[[NEG:.*]] = linalg.generic
+// CHECK: arith.negf
+// CHECK: linalg.generic {{.*}} ins(%[[NEG]], %{{.*}} :
+// CHECK-NOT: arith.negf
+func.func @window_contraction_kept_whole(%w: tensor<3x3x2x8xf32>, %flat: tensor<2x100xf32>, %init: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %e = tensor.empty() : tensor<3x3x2x8xf32>
+  %neg = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x2x8xf32>) outs(%e : tensor<3x3x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<3x3x2x8xf32>
+  %r = linalg.generic {indexing_maps = [#w5, #x5, #out5], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%neg, %flat : tensor<3x3x2x8xf32>, tensor<2x100xf32>) outs(%init : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}

@@ -1,0 +1,99 @@
+// RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize --split-input-file | FileCheck %s
+
+// A window contraction (a direct convolution, as convert-nn-to-linalg writes
+// it): out[o, q] += w[i, j, c, o] * flat[c, q + 5 i + j + 19]. Tiled to a
+// 4x16 register tile: q tiles, o tiles, then i, j and c as one K loop whose
+// right operand is the row of flat at the shifted column. The fill that
+// initializes the accumulator moves into the tile, and the accumulator is
+// carried through all three K loops.
+
+#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
+#out = affine_map<(o, q, i, j, c) -> (o, q)>
+
+// CHECK-LABEL: func.func @window
+// CHECK-SAME: (%[[W:.*]]: memref<3x3x2x8xf32>, %[[FLAT:.*]]: memref<2x100xf32>)
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
+// CHECK-DAG: %[[C19:.*]] = arith.constant 19 : index
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<8x32xf32>
+// CHECK-NEXT: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NEXT: scf.for %[[O:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[TILE:.*]] = memref.subview %[[OUT]][%[[O]], %[[Q]]] [4, 16] [1, 1]
+// CHECK: vector.transfer_write %{{.*}}, %[[TILE]]
+// CHECK: %[[ACC:.*]] = scf.for %[[I:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4x16xf32>) {
+// CHECK: arith.muli %[[I]], %[[C5]]
+// CHECK: scf.for %[[J:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4x16xf32>) {
+// CHECK: %[[COL:.*]] = arith.addi %[[Q]], %{{.*}}
+// CHECK: scf.for %[[C:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4x16xf32>) {
+// CHECK-DAG: memref.subview %[[W]][%[[I]], %[[J]], %[[C]], %[[O]]] [1, 1, 1, 4]
+// CHECK-DAG: memref.subview %[[FLAT]][%[[C]], %[[COL]]] [1, 16]
+// CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// CHECK-NOT: vector.fma
+// CHECK: vector.transfer_write %[[ACC]], %{{.*}} : vector<4x16xf32>
+func.func @window(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>) -> memref<8x32xf32> {
+  %cst = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%cst : f32) outs(%out : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %out : memref<8x32xf32>
+}
+
+// -----
+
+// The fill stays when something reads the buffer between it and the
+// contraction, and the accumulator starts from memory.
+#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
+#out = affine_map<(o, q, i, j, c) -> (o, q)>
+
+// CHECK-LABEL: func.func @window_init_read
+// CHECK: memref.alloc()
+// CHECK-NEXT: scf.for
+// CHECK: vector.store %{{.*}} : memref<32xf32, {{.*}}>, vector<32xf32>
+// CHECK: scf.for
+// CHECK: vector.load
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[TILE:.*]] = memref.subview
+// CHECK-NEXT: vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
+func.func @window_init_read(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>, %seen: memref<8x32xf32>) -> memref<8x32xf32> {
+  %cst = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%cst : f32) outs(%out : memref<8x32xf32>)
+  memref.copy %out, %seen : memref<8x32xf32> to memref<8x32xf32>
+  linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %out : memref<8x32xf32>
+}
+
+// -----
+
+// Not a product (max instead of multiply-add): left alone.
+#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
+#out = affine_map<(o, q, i, j, c) -> (o, q)>
+
+// CHECK-LABEL: func.func @negative_window_max
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+func.func @negative_window_max(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>, %out: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.addf %a, %b : f32
+    %s = arith.maximumf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

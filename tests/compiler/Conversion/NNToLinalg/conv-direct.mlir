@@ -1,0 +1,73 @@
+// RUN: nnc-opt %s --convert-nn-to-linalg --split-input-file | FileCheck %s
+
+// Stride-1, ungrouped convolutions are window contractions over a flat,
+// gap-padded layout: no im2col. Here h = w = 4 and padding 1 give rows of
+// ws = 5 and images of hs = 5 rows (blocks of 25); 2 images make 50 output
+// positions, rounded up to 64; image n sits in block n + 1 of 4, and kernel
+// offset (i, j) reads column q + 5 i + j + 19 (19 = 25 - 5 - 1).
+
+// CHECK-DAG: #[[$W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d0)>
+// CHECK-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1 + d2 * 5 + d3 + 19)>
+// CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1)>
+// CHECK-LABEL: func.func @conv2d_direct
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4x4xf32>, %[[W:.*]]: tensor<5x3x3x3xf32>, %[[B:.*]]: tensor<5xf32>)
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<5x3x3x3xf32>) outs(%{{.*}} : tensor<3x3x3x5xf32>) permutation = [2, 3, 1, 0]
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<3x4x5x5xf32>
+// CHECK: %[[XT:.*]] = linalg.transpose ins(%[[X]] : tensor<2x3x4x4xf32>) outs(%{{.*}} : tensor<3x2x4x4xf32>) permutation = [1, 0, 2, 3]
+// CHECK: %[[BLOCKS:.*]] = tensor.insert_slice %[[XT]] into %[[ZEROS]][0, 1, 0, 0] [3, 2, 4, 4] [1, 1, 1, 1]
+// CHECK: %[[FLAT:.*]] = tensor.expand_shape %{{.*}} output_shape [3, 100]
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<5xf32>) outs(%{{.*}} : tensor<5x64xf32>) dimensions = [1]
+// CHECK: %[[PROD:.*]] = linalg.generic {indexing_maps = [#[[$W]], #[[$SHIFTED]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[WT]], %[[FLAT]] : tensor<3x3x3x5xf32>, tensor<3x100xf32>) outs(%[[INIT]] : tensor<5x64xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: %[[USED:.*]] = tensor.extract_slice %[[PROD]][0, 0] [5, 50] [1, 1]
+// CHECK: %[[GRID:.*]] = tensor.expand_shape %{{.*}} output_shape [5, 2, 5, 5]
+// CHECK: %[[VALID:.*]] = tensor.extract_slice %[[GRID]][0, 0, 0, 0] [5, 2, 4, 4] [1, 1, 1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[VALID]] : tensor<5x2x4x4xf32>) outs(%{{.*}} : tensor<2x5x4x4xf32>)
+func.func @conv2d_direct(%x: tensor<2x3x4x4xf32>, %w: tensor<5x3x3x3xf32>, %b: tensor<5xf32>) -> tensor<2x5x4x4xf32> {
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x3x4x4xf32>, tensor<5x3x3x3xf32>, tensor<5xf32> -> tensor<2x5x4x4xf32>
+  return %0 : tensor<2x5x4x4xf32>
+}
+
+// -----
+
+// The input gradient is the transposed convolution: dy convolved with the
+// flipped kernel, channels exchanged ([kh, kw, out, c]), padded by what the
+// forward padding left of the kernel's reach (here 2 - 1 = 1), into zeros.
+// CHECK-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1 + d2 * 5 + d3 + 19)>
+// CHECK-LABEL: func.func @conv2d_grad_input_direct
+// CHECK-SAME: (%[[DY:.*]]: tensor<2x5x4x4xf32>, %[[W:.*]]: tensor<5x3x3x3xf32>)
+// CHECK: %[[FLIP:.*]] = linalg.generic
+// CHECK: tensor.extract %[[W]]
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[FLIP]] : tensor<5x3x3x3xf32>) outs(%{{.*}} : tensor<3x3x5x3xf32>) permutation = [2, 3, 0, 1]
+// CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<3x64xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$SHIFTED]], #{{.*}}], {{.*}} ins(%[[WT]], %{{.*}} : tensor<3x3x5x3xf32>, tensor<5x100xf32>) outs(%[[ZERO]] : tensor<3x64xf32>)
+func.func @conv2d_grad_input_direct(%dy: tensor<2x5x4x4xf32>, %w: tensor<5x3x3x3xf32>) -> tensor<2x3x4x4xf32> {
+  %0 = nn.conv2d_grad_input %dy, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x5x4x4xf32>, tensor<5x3x3x3xf32> -> tensor<2x3x4x4xf32>
+  return %0 : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+// Dilation scales the shifts: with dilation (2, 1) and padding (2, 0), rows
+// are ws = 5 wide and images hs = 6 + 2 rows high, and kernel offset (i, j)
+// reads column q + 2 * 5 * i + j + 30 (30 = 40 - 2 * 5).
+// CHECK-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1 + d2 * 10 + d3 + 30)>
+// CHECK-LABEL: func.func @conv2d_direct_dilated
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$SHIFTED]], #{{.*}}]
+func.func @conv2d_direct_dilated(%x: tensor<1x1x6x5xf32>, %w: tensor<1x1x3x2xf32>) -> tensor<1x1x6x4xf32> {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [2, 0] dilation [2, 1] groups 1 : tensor<1x1x6x5xf32>, tensor<1x1x3x2xf32> -> tensor<1x1x6x4xf32>
+  return %0 : tensor<1x1x6x4xf32>
+}
+
+// -----
+
+// Padding beyond the kernel's reach needs more zeros than the gaps hold:
+// im2col instead.
+// CHECK-LABEL: func.func @negative_conv2d_wide_padding
+// CHECK-NOT: d1 + d2
+// CHECK: tensor.insert_slice {{.*}} into {{.*}} : tensor<1x1x3x3xf32> into tensor<1x1x7x7xf32>
+func.func @negative_conv2d_wide_padding(%x: tensor<1x1x3x3xf32>, %w: tensor<1x1x2x2xf32>) -> tensor<1x1x6x6xf32> {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [2, 2] dilation [1, 1] groups 1 : tensor<1x1x3x3xf32>, tensor<1x1x2x2xf32> -> tensor<1x1x6x6xf32>
+  return %0 : tensor<1x1x6x6xf32>
+}
