@@ -477,6 +477,16 @@ add(Case("max_pool2d",
          """,
          lambda P, D: F.mse_loss(F.max_pool2d(conv(P, "conv0", D["x"], padding=1), 2), D["t"]),
          op="max_pool2d"))
+add(Case("max_pool2d_tiling_uneven",
+         # Windows that tile the input, with rows and columns left over
+         # (7 = 3 * 2 + 1 and 8 = 2 * 3 + 2) that get no gradient.
+         [("input", "x", "f64", (2, 2, 7, 8), "randn"), ("label", "t", "f64", (2, 3, 3, 2), "randn")],
+         """
+         h = max_pool2d(conv2d(x, 3, kernel = 1), [2, 3])
+         loss = mse(h, t)
+         """,
+         lambda P, D: F.mse_loss(F.max_pool2d(conv(P, "conv0", D["x"]), (2, 3)), D["t"]),
+         op="max_pool2d"))
 add(Case("max_pool2d_overlap_padding",
          [("input", "x", "f64", (2, 2, 7, 6), "randn"), ("label", "t", "f64", (2, 3, 4, 3), "randn")],
          """

@@ -1145,6 +1145,71 @@ NNC_LOWERING(MaxPool2dGradLowering, nn::MaxPool2dGradOp) {
   auto i32 = [](OpBuilder &nb, Location nloc, int64_t v) -> Value {
     return arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(v));
   };
+  // Windows that tile the input (stride = kernel, no padding): every input
+  // element is in at most one window, so dx is one pass over the covered
+  // rows and columns, seen as [n, c, oh, kh, ow, kw] and iterated with ow
+  // innermost (the loop that vectorizes): element (i, j) of a window gets
+  // the window's cotangent if it is the window's first maximum.
+  if (w.stride == w.kernel && w.padding[0] == 0 && w.padding[1] == 0) {
+    MLIRContext *ctx = b.getContext();
+    int64_t n = type.getDimSize(0), c = type.getDimSize(1);
+    int64_t oh = dyType.getDimSize(2), ow = dyType.getDimSize(3);
+    int64_t kh = w.kernel[0], kw = w.kernel[1];
+    bool covered =
+        oh * kh == type.getDimSize(2) && ow * kw == type.getDimSize(3);
+    // Rows and columns past the last window get no gradient.
+    Value dx = covered ? Value() : filled(b, loc, type, 0.0);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // Iteration (n, c, oh, i, j, ow).
+    AffineMap window = AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx);
+    SmallVector<Value> inputs(views);
+    inputs.push_back(a.getResultGrad());
+    SmallVector<AffineMap> tiledMaps(inputs.size(), window);
+    tiledMaps.push_back(
+        AffineMap::get(6, 0, {d(0), d(1), d(2), d(3), d(5), d(4)}, ctx));
+    auto windowsType = RankedTensorType::get({n, c, oh, kh, ow, kw}, et);
+    Value windows =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{windowsType}, inputs,
+            ValueRange{empty(b, loc, windowsType)}, tiledMaps,
+            {IteratorType::parallel, IteratorType::parallel,
+             IteratorType::parallel, IteratorType::parallel,
+             IteratorType::parallel, IteratorType::parallel},
+            [&](OpBuilder &nb, Location nloc, ValueRange v) {
+              Scalar s{nb, nloc, et};
+              Value best = v[0], index = i32(nb, nloc, 0);
+              for (int64_t k = 1, e = views.size(); k < e; ++k) {
+                // Strictly greater: ties keep the first maximum.
+                Value take = s.gt(v[k], best);
+                best = s.select(take, v[k], best);
+                index = s.select(take, i32(nb, nloc, k), index);
+              }
+              Value offset = arith::AddIOp::create(
+                  nb, nloc,
+                  arith::MulIOp::create(
+                      nb, nloc, linalg::IndexOp::create(nb, nloc, 3),
+                      arith::ConstantIndexOp::create(nb, nloc, kw)),
+                  linalg::IndexOp::create(nb, nloc, 4));
+              offset =
+                  arith::IndexCastOp::create(nb, nloc, nb.getI32Type(), offset);
+              Value hit = arith::CmpIOp::create(
+                  nb, nloc, arith::CmpIPredicate::eq, index, offset);
+              linalg::YieldOp::create(
+                  nb, nloc, ValueRange{s.select(hit, v[views.size()], s.c(0))});
+            })
+            .getResult(0);
+    Value coveredDx = reshape(
+        b, loc, windows, RankedTensorType::get({n, c, oh * kh, ow * kw}, et));
+    if (covered)
+      return SmallVector<Value>{coveredDx};
+    SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+        strides(4, b.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n), b.getIndexAttr(c),
+                                       b.getIndexAttr(oh * kh),
+                                       b.getIndexAttr(ow * kw)};
+    return SmallVector<Value>{tensor::InsertSliceOp::create(
+        b, loc, coveredDx, dx, offsets, sizes, strides)};
+  }
   Value argmax = mapOver(b, loc, indexType, views, maps,
                          [&](OpBuilder &nb, Location nloc, ValueRange v) {
                            Scalar s{nb, nloc, et};

@@ -8,6 +8,8 @@
 // CHECK-DAG: #[[$ID4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[$MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[$KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[$WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
+// CHECK-DAG: #[[$DX6:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d5, d4)>
 
 // Zero padding by insert_slice; im2col as one copy per kernel offset of a
 // stride-2 view into col [c, kh, kw, n, oh, ow]; two groups of three output
@@ -59,4 +61,22 @@ func.func @max_pool2d(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
 func.func @avg_pool2d_grad(%dy: tensor<1x2x2x2xf32>) -> tensor<1x2x4x4xf32> {
   %0 = nn.avg_pool2d_grad %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<1x2x2x2xf32> -> tensor<1x2x4x4xf32>
   return %0 : tensor<1x2x4x4xf32>
+}
+
+// Windows that tile the input (stride = kernel, no padding): dx in one pass,
+// as [n, c, oh, kh, ow, kw] iterated with ow innermost; element (i, j) of a
+// window (linalg.index 3 and 4) gets the cotangent where the first maximum
+// of the window's four views is at offset i * 2 + j. The fifth row, past the
+// last window, stays zero.
+// CHECK-LABEL: func.func @max_pool2d_grad_tiling
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x5x4xf32>, %[[DY:.*]]: tensor<1x2x2x2xf32>)
+// CHECK: %[[ZEROS:.*]] = linalg.fill
+// CHECK: %[[DX6:.*]] = linalg.generic {indexing_maps = [#[[$WIN]], #[[$WIN]], #[[$WIN]], #[[$WIN]], #[[$WIN]], #[[$DX6]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[DY]] : {{.*}}) outs(%{{.*}} : tensor<1x2x2x2x2x2xf32>)
+// CHECK: linalg.index 3
+// CHECK: linalg.index 4
+// CHECK: arith.cmpi eq
+// CHECK: tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1]
+func.func @max_pool2d_grad_tiling(%x: tensor<1x2x5x4xf32>, %dy: tensor<1x2x2x2xf32>) -> tensor<1x2x5x4xf32> {
+  %0 = nn.max_pool2d_grad %x, %dy kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<1x2x5x4xf32>, tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x5x4xf32>
 }
