@@ -74,6 +74,39 @@ def FuseElementwisePass : Pass<"nnc-fuse-elementwise", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def SplitReductionsPass : Pass<"nnc-split-reductions"> {
+  let summary = "Reduces leading dimensions first, then the rest";
+  let description = [{
+    A `linalg.generic` on tensors that reduces its leading loop dimensions
+    and its innermost one, with a parallel dimension in between (say a
+    bias gradient or batch-norm statistics, `[n, c, h, w] -> [c]`), is split
+    in two:
+
+    1. the same body over the same loops, reducing only the leading
+       dimensions, into partials shaped like the other loop dimensions
+       (`[c, h, w]`), which start from the combining op's neutral element;
+    2. a reduction of the partials over the remaining reduction dimensions
+       into the original accumulators.
+
+    Stage 1 vectorizes along the innermost dimension with vertical adds;
+    only stage 2, smaller by the leading dimensions' extent, needs
+    horizontal reductions. Each result must be `combine(accumulator, value)`
+    with `combine` one of `arith.addf`, `arith.maximumf`, `arith.minimumf`
+    and the accumulator used nowhere else; other reductions are left alone.
+    Reassociating floating-point sums changes rounding.
+
+    Input and output: `linalg` on tensors with static shapes.
+  }];
+  let options = [
+    Option<"minLeading", "min-leading", "int64_t", /*default=*/"8",
+           "Split only when the leading reduction covers at least this "
+           "many elements">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def StaticWorkspacePass
     : Pass<"nnc-static-workspace", "::mlir::func::FuncOp"> {
   let summary = "Plans every temporary buffer into one workspace argument";

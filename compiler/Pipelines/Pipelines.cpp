@@ -40,6 +40,7 @@ void nnc::buildLinalgPipeline(OpPassManager &pm) {
 
 void nnc::buildCPULLVMPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
+  pm.addPass(createSplitReductionsPass());
   pm.addPass(createStepBufferABIPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());

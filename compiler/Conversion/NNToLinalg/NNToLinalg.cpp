@@ -785,9 +785,9 @@ Value weightMatrix(OpBuilder &b, Location loc, Value w) {
 /// input is `[c, blocks * hs * ws]` with image `n` in block `n + 1` (block 0
 /// and the trailing blocks are zeros, so every shifted read stays inside),
 /// and output position `q = n * hs * ws + y * ws + x` for `q <
-/// positions`, a multiple of the widest register tile. Positions outside
-/// the output (the gap columns and rows, the rounding tail) are computed
-/// and dropped.
+/// positions`, a multiple of 64 (the widest register tile times up to four
+/// threads). Positions outside the output (the gap columns and rows, the
+/// rounding tail) are computed and dropped.
 struct FlatGrid {
   int64_t batch, rows, cols, hs, ws, positions, blocks;
   /// Flat input column of output position 0 at kernel offset (0, 0).
@@ -796,7 +796,7 @@ struct FlatGrid {
   FlatGrid(int64_t batch, int64_t h, int64_t w, ArrayRef<int64_t> kernel,
            ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation)
       : batch(batch), rows(h), cols(w), hs(h + padding[0]), ws(w + padding[1]) {
-    positions = llvm::alignTo(batch * block(), 16);
+    positions = llvm::alignTo(batch * block(), 64);
     base = block() - padding[0] * ws - padding[1];
     int64_t lastShift = base + (kernel[0] - 1) * dilation[0] * ws +
                         (kernel[1] - 1) * dilation[1];
