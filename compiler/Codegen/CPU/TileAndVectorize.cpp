@@ -132,6 +132,53 @@ scf::ForOp hoistAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
   return nullptr;
 }
 
+/// A column `q + a * i + b * j + s` of a window contraction's shifted map.
+struct ShiftedColumn {
+  int64_t a, b, s;
+};
+
+/// `expr` as `d_q + a * d_i + b * d_j + s` (no other dimension), or none.
+std::optional<ShiftedColumn> shiftedColumn(AffineExpr expr, unsigned q,
+                                           unsigned i, unsigned j) {
+  if (!expr.isPureAffine())
+    return std::nullopt;
+  MLIRContext *ctx = expr.getContext();
+  unsigned rank = 0;
+  expr.walk([&](AffineExpr e) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e))
+      rank = std::max(rank, dim.getPosition() + 1);
+  });
+  rank = std::max({rank, q + 1, i + 1, j + 1});
+  // The affine expression at a point with one dimension set.
+  auto at = [&](int64_t dim) -> std::optional<int64_t> {
+    SmallVector<AffineExpr> point(rank, getAffineConstantExpr(0, ctx));
+    if (dim >= 0)
+      point[dim] = getAffineConstantExpr(1, ctx);
+    auto value =
+        dyn_cast<AffineConstantExpr>(expr.replaceDimsAndSymbols(point, {}));
+    if (!value)
+      return std::nullopt;
+    return value.getValue();
+  };
+  std::optional<int64_t> s = at(-1);
+  if (!s)
+    return std::nullopt;
+  ShiftedColumn column{0, 0, *s};
+  for (unsigned d = 0; d < rank; ++d) {
+    std::optional<int64_t> v = at(d);
+    if (!v)
+      return std::nullopt;
+    int64_t coefficient = *v - *s;
+    if (d == q ? coefficient != 1 : d != i && d != j && coefficient != 0)
+      return std::nullopt;
+    if (d == i)
+      column.a = coefficient;
+    else if (d == j)
+      column.b = coefficient;
+  }
+  return column;
+}
+
 struct CPUTileAndVectorizePass
     : nnc::impl::CPUTileAndVectorizePassBase<CPUTileAndVectorizePass> {
   using CPUTileAndVectorizePassBase::CPUTileAndVectorizePassBase;
@@ -168,6 +215,8 @@ struct CPUTileAndVectorizePass
           done.insert(op);
           if (init)
             done.insert(init);
+        } else if (tileWindowWeightGradient(rewriter, generic)) {
+          done.insert(op);
         }
     for (linalg::LinalgOp op : ops) {
       if (done.contains(op))
@@ -283,26 +332,11 @@ struct CPUTileAndVectorizePass
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     if (maps[0] != AffineMap::get(5, 0, {d(2), d(3), d(4), d(0)}, ctx) ||
         maps[2] != AffineMap::get(5, 0, {d(0), d(1)}, ctx) ||
-        maps[1].getNumResults() != 2 || maps[1].getResult(0) != d(4) ||
-        !maps[1].getResult(1).isPureAffine())
+        maps[1].getNumResults() != 2 || maps[1].getResult(0) != d(4))
       return false;
-    // The shifted column as coefficients: q + a * i + b * j + s.
-    AffineExpr column = maps[1].getResult(1);
-    auto at = [&](ArrayRef<int64_t> point) -> std::optional<int64_t> {
-      SmallVector<AffineExpr> dims;
-      for (int64_t v : point)
-        dims.push_back(getAffineConstantExpr(v, ctx));
-      auto value =
-          dyn_cast<AffineConstantExpr>(column.replaceDimsAndSymbols(dims, {}));
-      if (!value)
-        return std::nullopt;
-      return value.getValue();
-    };
-    std::optional<int64_t> s = at({0, 0, 0, 0, 0}), q = at({0, 1, 0, 0, 0}),
-                           a = at({0, 0, 1, 0, 0}), b = at({0, 0, 0, 1, 0}),
-                           o = at({1, 0, 0, 0, 0}), c = at({0, 0, 0, 0, 1});
-    if (!s || !q || !a || !b || !o || !c || *q - *s != 1 || *o != *s ||
-        *c != *s)
+    std::optional<ShiftedColumn> column =
+        shiftedColumn(maps[1].getResult(1), /*q=*/1, /*i=*/2, /*j=*/3);
+    if (!column)
       return false;
     Value w = op.getDpsInputs()[0], flat = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
@@ -317,7 +351,7 @@ struct CPUTileAndVectorizePass
             positions = outType.getDimSize(1);
     int64_t mr = pickTile(outs, {6, 4, 3, 2, 1});
     int64_t nr = pickTile(positions, {16, 8, 4});
-    int64_t aStep = *a - *s, bStep = *b - *s;
+    int64_t aStep = column->a, bStep = column->b;
     linalg::LinalgOp producer = initProducer(op, out);
 
     Location loc = op.getLoc();
@@ -368,38 +402,13 @@ struct CPUTileAndVectorizePass
                 rewriter, loc,
                 arith::MulIOp::create(rewriter, loc, i, index(aStep)),
                 arith::MulIOp::create(rewriter, loc, j, index(bStep))),
-            index(*s)));
-    auto view = [&](Value source, ArrayRef<OpFoldResult> offsets,
-                    ArrayRef<int64_t> sizes, ArrayRef<int64_t> shape) {
-      auto type = cast<MemRefType>(source.getType());
-      SmallVector<OpFoldResult> sizeAttrs,
-          ones(offsets.size(), rewriter.getIndexAttr(1));
-      for (int64_t size : sizes)
-        sizeAttrs.push_back(rewriter.getIndexAttr(size));
-      MemRefType viewType = memref::SubViewOp::inferRankReducedResultType(
-          shape, type, offsets, sizeAttrs, ones);
-      return memref::SubViewOp::create(rewriter, loc, viewType, source, offsets,
-                                       sizeAttrs, ones)
-          .getResult();
-    };
+            index(column->s)));
     // [1, mr] of wT (k, m), [1, nr] of flat (k, n), [mr, nr] of out.
-    Value lhs = view(w, {i, j, ch, o0}, {1, 1, 1, mr}, {1, mr});
-    Value rhs = view(flat, {ch, col}, {1, nr}, {1, nr});
-    Value acc = view(out, {o0, q0}, {mr, nr}, {mr, nr});
-    AffineExpr m = d(0), n = d(1), k = d(2);
-    SmallVector<AffineMap> tileMaps = {AffineMap::get(3, 0, {k, m}, ctx),
-                                       AffineMap::get(3, 0, {k, n}, ctx),
-                                       AffineMap::get(3, 0, {m, n}, ctx)};
-    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
-                                              utils::IteratorType::parallel,
-                                              utils::IteratorType::reduction};
-    auto tileOp = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{}, ValueRange{lhs, rhs}, ValueRange{acc},
-        tileMaps, iters, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value prod = arith::MulFOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, args[2], prod)});
-        });
+    Value lhs = view(rewriter, loc, w, {i, j, ch, o0}, {1, 1, 1, mr}, {1, mr});
+    Value rhs = view(rewriter, loc, flat, {ch, col}, {1, nr}, {1, nr});
+    Value acc = view(rewriter, loc, out, {o0, q0}, {mr, nr}, {mr, nr});
+    linalg::GenericOp tileOp =
+        productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/true);
     pendingVectorize.push_back(tileOp);
     rewriter.eraseOp(op);
     if (producer)
@@ -434,6 +443,134 @@ struct CPUTileAndVectorizePass
       return producer.getDpsInits()[0] == out ? producer : nullptr;
     }
     return nullptr;
+  }
+
+  /// The weight gradient of a direct convolution, as convert-nn-to-linalg
+  /// writes it: `dW[i, j, c, o] += flat[c, q + a * i + b * j + s] * dyT[q,
+  /// o]` with loops `(i, j, c, o, q)`. A matrix product per kernel offset
+  /// whose left operand is the input at that offset's shift, tiled by hand
+  /// like one product over all offsets: `q` blocked so that the `[kc, nr]`
+  /// panel of `dyT` stays in L1, then `o` tiles (split across threads with
+  /// `threads > 1`), the offsets and `c` tiles, around a `[mr, nr]`
+  /// register tile with `q` innermost. Returns false, changing nothing, when
+  /// `op` is not of that form.
+  bool tileWindowWeightGradient(RewriterBase &rewriter, linalg::GenericOp op) {
+    MLIRContext *ctx = op.getContext();
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != 5 || !isMulAddBody(op.getRegion().front()))
+      return false;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    if (maps[1] != AffineMap::get(5, 0, {d(4), d(3)}, ctx) ||
+        maps[2] != AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx) ||
+        maps[0].getNumResults() != 2 || maps[0].getResult(0) != d(2))
+      return false;
+    std::optional<ShiftedColumn> column =
+        shiftedColumn(maps[0].getResult(1), /*q=*/4, /*i=*/0, /*j=*/1);
+    if (!column)
+      return false;
+    Value flat = op.getDpsInputs()[0], dyT = op.getDpsInputs()[1],
+          out = op.getDpsInits()[0];
+    auto dyType = dyn_cast<MemRefType>(dyT.getType());
+    auto outType = dyn_cast<MemRefType>(out.getType());
+    if (!dyType || !outType || !dyType.hasStaticShape() ||
+        !outType.hasStaticShape() ||
+        !cast<MemRefType>(flat.getType()).hasStaticShape())
+      return false;
+    int64_t kh = outType.getDimSize(0), kw = outType.getDimSize(1),
+            channels = outType.getDimSize(2), outs = outType.getDimSize(3),
+            positions = dyType.getDimSize(0);
+    int64_t mr = pickTile(channels, {6, 4, 3, 2, 1});
+    int64_t nr = pickTile(outs, {16, 8, 4});
+    int64_t kc = pickTile(positions, {256, 196, 128, 112, 64});
+
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    };
+    auto loop = [&](Value lb, Value ub, int64_t step) {
+      auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, index(step));
+      rewriter.setInsertionPointToStart(forOp.getBody());
+      return forOp.getInductionVar();
+    };
+    Value oBegin = index(0), oEnd = index(outs);
+    if (threads > 1 && outs % (threads * nr) == 0) {
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
+          ValueRange{}, std::nullopt);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value slice = index(outs / threads);
+      oBegin = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0),
+                                     slice);
+      oEnd = arith::AddIOp::create(rewriter, loc, oBegin, slice);
+    }
+    Value kb = loop(index(0), index(positions), kc);
+    Value o0 = loop(oBegin, oEnd, nr);
+    Value i = loop(index(0), index(kh), 1);
+    Value j = loop(index(0), index(kw), 1);
+    Value c0 = loop(index(0), index(channels), mr);
+    Value acc =
+        view(rewriter, loc, out, {i, j, c0, o0}, {1, 1, mr, nr}, {mr, nr});
+    Value shift = arith::AddIOp::create(
+        rewriter, loc,
+        arith::AddIOp::create(
+            rewriter, loc,
+            arith::MulIOp::create(rewriter, loc, i, index(column->a)),
+            arith::MulIOp::create(rewriter, loc, j, index(column->b))),
+        index(column->s));
+    Value k = loop(kb, arith::AddIOp::create(rewriter, loc, kb, index(kc)), 1);
+    Value col = arith::AddIOp::create(rewriter, loc, k, shift);
+    // [mr, 1] of flat (m, k), [1, nr] of dyT (k, n), [mr, nr] of dW.
+    Value lhs = view(rewriter, loc, flat, {c0, col}, {mr, 1}, {mr, 1});
+    Value rhs = view(rewriter, loc, dyT, {k, o0}, {1, nr}, {1, nr});
+    pendingVectorize.push_back(
+        productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/false));
+    rewriter.eraseOp(op);
+    return true;
+  }
+
+  /// A `[sizes]` view of `source` at `offsets` (values or constants), with
+  /// unit dimensions dropped down to `shape`.
+  static Value view(RewriterBase &rewriter, Location loc, Value source,
+                    ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
+                    ArrayRef<int64_t> shape) {
+    auto type = cast<MemRefType>(source.getType());
+    SmallVector<OpFoldResult> sizeAttrs,
+        ones(offsets.size(), rewriter.getIndexAttr(1));
+    for (int64_t size : sizes)
+      sizeAttrs.push_back(rewriter.getIndexAttr(size));
+    MemRefType viewType = memref::SubViewOp::inferRankReducedResultType(
+        shape, type, offsets, sizeAttrs, ones);
+    return memref::SubViewOp::create(rewriter, loc, viewType, source, offsets,
+                                     sizeAttrs, ones)
+        .getResult();
+  }
+
+  /// The register tile: `acc[m, n] += lhs[m, k] * rhs[k, n]` over one `k`
+  /// (`lhs` read as `[k, m]` when `transposeLhs`).
+  static linalg::GenericOp productTile(RewriterBase &rewriter, Location loc,
+                                       Value lhs, Value rhs, Value acc,
+                                       bool transposeLhs) {
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0,
+                       transposeLhs ? ArrayRef<AffineExpr>{k, m}
+                                    : ArrayRef<AffineExpr>{m, k},
+                       ctx),
+        AffineMap::get(3, 0, {k, n}, ctx), AffineMap::get(3, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction};
+    return linalg::GenericOp::create(
+        rewriter, loc, TypeRange{}, ValueRange{lhs, rhs}, ValueRange{acc}, maps,
+        iters, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value prod = arith::MulFOp::create(b, l, args[0], args[1]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, args[2], prod)});
+        });
   }
 
   /// Whether `body` is `yield(out + a * b)` (or `a * b + out`) on its three

@@ -904,6 +904,71 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
                  [](OpBuilder &, Location, ValueRange v) { return v[0]; });
 }
 
+/// `dW[o, c, i, j] = sum over (n, y, x) of dy[n, o, y, x] * x[n, c, y + i *
+/// d0 - p0, x + j * d1 - p1]` for a stride-1, ungrouped convolution: the
+/// window contraction `dWT[i, j, c, o] += flat[c, q + shift(i, j)] * dyT[q,
+/// o]` over the flat input of the forward convolution and the output
+/// gradient laid out on the same grid (zeros at the dropped positions) and
+/// transposed once, then `[kh, kw, c, out]` to `[out, c, kh, kw]`.
+Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
+                           const Window &w, RankedTensorType resultType) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType xType = tensorType(x), dyType = tensorType(dy);
+  Type et = xType.getElementType();
+  int64_t c = xType.getDimSize(1), out = resultType.getDimSize(0);
+  FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
+                w.kernel, w.padding, w.dilation);
+  Value flat = flatImages(b, loc, x, grid);
+  int64_t dyBlocks = llvm::divideCeil(grid.positions, grid.block());
+  Value dyGrid =
+      filled(b, loc,
+             RankedTensorType::get({out, dyBlocks, grid.hs, grid.ws}, et), 0.0);
+  SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
+      ones(4, b.getIndexAttr(1)), sizes;
+  for (int64_t d :
+       {out, grid.batch, dyType.getDimSize(2), dyType.getDimSize(3)})
+    sizes.push_back(b.getIndexAttr(d));
+  dyGrid = tensor::InsertSliceOp::create(b, loc, swapLeading(b, loc, dy),
+                                         dyGrid, zeros, sizes, ones);
+  Value dyFlat = sliceMatrix(
+      b, loc,
+      reshape(b, loc, dyGrid,
+              RankedTensorType::get({out, dyBlocks * grid.block()}, et)),
+      1, 0, grid.positions);
+  Value dyT =
+      linalg::TransposeOp::create(
+          b, loc, dyFlat,
+          empty(b, loc, RankedTensorType::get({grid.positions, out}, et)),
+          ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
+  // Loops (i, j, c, o, q).
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx),
+             ch = getAffineDimExpr(2, ctx), o = getAffineDimExpr(3, ctx),
+             q = getAffineDimExpr(4, ctx);
+  AffineExpr column =
+      q + i * (w.dilation[0] * grid.ws) + j * w.dilation[1] + grid.base;
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {ch, column}, ctx),
+                                 AffineMap::get(5, 0, {q, o}, ctx),
+                                 AffineMap::get(5, 0, {i, j, ch, o}, ctx)};
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  iters.push_back(IteratorType::reduction);
+  auto dWTType = RankedTensorType::get({w.kernel[0], w.kernel[1], c, out}, et);
+  Value dWT =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{dWTType}, ValueRange{flat, dyT},
+          ValueRange{filled(b, loc, dWTType, 0.0)}, maps, iters,
+          [](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value prod = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+            linalg::YieldOp::create(
+                nb, nloc,
+                ValueRange{arith::AddFOp::create(nb, nloc, args[2], prod)});
+          })
+          .getResult(0);
+  return linalg::TransposeOp::create(b, loc, dWT, empty(b, loc, resultType),
+                                     ArrayRef<int64_t>{3, 2, 0, 1})
+      .getResult()[0];
+}
+
 NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
   // im2col, then one matrix product per group of the weight rows with the
   // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
@@ -961,6 +1026,11 @@ NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
   Type et = type.getElementType();
   Window w = convWindow(op, type);
   int64_t groups = op.getGroups();
+  // Direct when the input has channels enough for a register tile; a first
+  // layer's few channels make im2col (with the im2col matrix packed) faster.
+  if (hasDirectLowering(w, groups) && type.getDimSize(1) >= 4)
+    return SmallVector<Value>{
+        directConvGradWeight(b, loc, a.getInput(), a.getResultGrad(), w, type)};
   int64_t out = type.getDimSize(0), outPerGroup = out / groups;
   int64_t k = type.getNumElements() / out;
   Value col = im2colMatrix(b, loc, a.getInput(), w);

@@ -97,3 +97,46 @@ func.func @negative_window_max(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>
   }
   return
 }
+
+// -----
+
+// The weight gradient of a direct convolution: dW[i, j, c, o] += flat[c, q +
+// 5 i + j + 19] * dyT[q, o], loops (i, j, c, o, q). Tiled like one product
+// over all kernel offsets: q blocked by 256 (the [256, 16] panel of dyT stays
+// in cache), then o tiles, i, j and c tiles around a 4x16 register tile
+// (c = 8 rows, two tiles) whose accumulator is carried through the q loop.
+#flat = affine_map<(i, j, c, o, q) -> (c, q + i * 5 + j + 19)>
+#dyt = affine_map<(i, j, c, o, q) -> (q, o)>
+#dw = affine_map<(i, j, c, o, q) -> (i, j, c, o)>
+
+// CHECK-LABEL: func.func @window_weight_gradient
+// CHECK-SAME: (%[[FLAT:.*]]: memref<8x600xf32>, %[[DYT:.*]]: memref<512x16xf32>)
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[C512:.*]] = arith.constant 512 : index
+// CHECK: %[[DW:.*]] = memref.alloc() : memref<3x3x8x16xf32>
+// CHECK: scf.for %[[KB:.*]] = %{{.*}} to %[[C512]] step %[[C256]] {
+// CHECK: scf.for %[[O:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NEXT: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[TILE:.*]] = memref.subview %[[DW]][%[[I]], %[[J]], %[[C]], %[[O]]] [1, 1, 4, 16]
+// CHECK: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
+// CHECK: %[[ACC:.*]] = scf.for %[[K:.*]] = %[[KB]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (vector<4x16xf32>) {
+// CHECK-DAG: memref.subview %[[FLAT]][%[[C]], %{{.*}}] [4, 1]
+// CHECK-DAG: memref.subview %[[DYT]][%[[K]], %[[O]]] [1, 16]
+// CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// CHECK-NOT: vector.fma
+// CHECK: vector.transfer_write %[[ACC]], %[[TILE]]
+func.func @window_weight_gradient(%flat: memref<8x600xf32>, %dyt: memref<512x16xf32>) -> memref<3x3x8x16xf32> {
+  %cst = arith.constant 0.0 : f32
+  %dw = memref.alloc() : memref<3x3x8x16xf32>
+  linalg.fill ins(%cst : f32) outs(%dw : memref<3x3x8x16xf32>)
+  linalg.generic {indexing_maps = [#flat, #dyt, #dw], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%flat, %dyt : memref<8x600xf32>, memref<512x16xf32>) outs(%dw : memref<3x3x8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %dw : memref<3x3x8x16xf32>
+}
