@@ -46,6 +46,11 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass());
   pm.addPass(createCanonicalizerPass());
+  // Bufferization leaves copies of a subview onto an identical subview
+  // (where a producer was made to write in place); CSE makes the two one
+  // value, and the self-copy folds away.
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   CPUTileAndVectorizePassOptions tiling;
   tiling.threads = options.threads;
   pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorizePass(tiling));

@@ -904,6 +904,16 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
                  [](OpBuilder &, Location, ValueRange v) { return v[0]; });
 }
 
+/// The window of the transposed convolution that propagates a stride-1
+/// convolution's output gradient back: padded by what the forward padding
+/// left of the kernel's reach.
+Window transposedWindow(const Window &w) {
+  Window transposed = w;
+  for (int64_t k = 0; k < 2; ++k)
+    transposed.padding[k] = (w.kernel[k] - 1) * w.dilation[k] - w.padding[k];
+  return transposed;
+}
+
 /// `dW[o, c, i, j] = sum over (n, y, x) of dy[n, o, y, x] * x[n, c, y + i *
 /// d0 - p0, x + j * d1 - p1]` for a stride-1, ungrouped convolution: the
 /// window contraction `dWT[i, j, c, o] += flat[c, q + shift(i, j)] * dyT[q,
@@ -919,22 +929,34 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
   FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
                 w.kernel, w.padding, w.dilation);
   Value flat = flatImages(b, loc, x, grid);
-  int64_t dyBlocks = llvm::divideCeil(grid.positions, grid.block());
-  Value dyGrid =
-      filled(b, loc,
-             RankedTensorType::get({out, dyBlocks, grid.hs, grid.ws}, et), 0.0);
-  SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
-      ones(4, b.getIndexAttr(1)), sizes;
-  for (int64_t d :
-       {out, grid.batch, dyType.getDimSize(2), dyType.getDimSize(3)})
-    sizes.push_back(b.getIndexAttr(d));
-  dyGrid = tensor::InsertSliceOp::create(b, loc, swapLeading(b, loc, dy),
-                                         dyGrid, zeros, sizes, ones);
-  Value dyFlat = sliceMatrix(
-      b, loc,
-      reshape(b, loc, dyGrid,
-              RankedTensorType::get({out, dyBlocks * grid.block()}, et)),
-      1, 0, grid.positions);
+  // dy on the same grid, zeros where the output has none. Where the input
+  // gradient's transposed convolution lays dy out on the same grid (as for
+  // `same` padding), build that same flat layout, which CSE then shares.
+  FlatGrid dyGrid(grid.batch, dyType.getDimSize(2), dyType.getDimSize(3),
+                  w.kernel, transposedWindow(w).padding, w.dilation);
+  Value dyFlat;
+  if (dyGrid.hs == grid.hs && dyGrid.ws == grid.ws &&
+      dyGrid.positions == grid.positions) {
+    dyFlat = sliceMatrix(b, loc, flatImages(b, loc, dy, dyGrid), 1,
+                         dyGrid.block(), grid.positions);
+  } else {
+    int64_t dyBlocks = llvm::divideCeil(grid.positions, grid.block());
+    Value dyBlocksTensor = filled(
+        b, loc, RankedTensorType::get({out, dyBlocks, grid.hs, grid.ws}, et),
+        0.0);
+    SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
+        ones(4, b.getIndexAttr(1)), sizes;
+    for (int64_t d :
+         {out, grid.batch, dyType.getDimSize(2), dyType.getDimSize(3)})
+      sizes.push_back(b.getIndexAttr(d));
+    dyBlocksTensor = tensor::InsertSliceOp::create(
+        b, loc, swapLeading(b, loc, dy), dyBlocksTensor, zeros, sizes, ones);
+    dyFlat = sliceMatrix(
+        b, loc,
+        reshape(b, loc, dyBlocksTensor,
+                RankedTensorType::get({out, dyBlocks * grid.block()}, et)),
+        1, 0, grid.positions);
+  }
   Value dyT =
       linalg::TransposeOp::create(
           b, loc, dyFlat,
@@ -1079,11 +1101,8 @@ NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
             empty(b, loc, RankedTensorType::get(shape, wType.getElementType())),
             ArrayRef<int64_t>{2, 3, 0, 1})
             .getResult()[0];
-    Window transposed = w;
-    for (int64_t k = 0; k < 2; ++k)
-      transposed.padding[k] = (w.kernel[k] - 1) * w.dilation[k] - w.padding[k];
-    return SmallVector<Value>{
-        directConv(b, loc, a.getResultGrad(), wT, Value(), transposed, type)};
+    return SmallVector<Value>{directConv(b, loc, a.getResultGrad(), wT, Value(),
+                                         transposedWindow(w), type)};
   }
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;

@@ -50,20 +50,20 @@ func.func @conv2d_grad_input_direct(%dy: tensor<2x5x4x4xf32>, %w: tensor<5x3x3x3
 // -----
 
 // The weight gradient: the flat input as in the forward convolution, the
-// output gradient on the same grid (50 positions of 3 blocks of 25, zeros
-// where the output has none) cut to the 64 positions and packed to
-// [positions, out], then one window contraction over (i, j, c, o, q) into
-// [kh, kw, c, out], transposed to [out, c, kh, kw].
+// output gradient in the flat layout the input gradient builds too (same
+// grid: image n in block n + 1, zeros around), cut to the 64 positions from
+// block 1 and packed to [positions, out], then one window contraction over
+// (i, j, c, o, q) into [kh, kw, c, out], transposed to [out, c, kh, kw].
 // CHECK-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d4 + d0 * 5 + d1 + 19)>
 // CHECK-DAG: #[[$DYT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>
 // CHECK-DAG: #[[$DW:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @conv2d_grad_weight_direct
 // CHECK-SAME: (%[[DY:.*]]: tensor<2x5x4x4xf32>, %[[X:.*]]: tensor<2x4x4x4xf32>)
 // CHECK: %[[FLAT:.*]] = tensor.expand_shape %{{.*}} output_shape [4, 100]
-// CHECK: %[[DYZ:.*]] = linalg.fill {{.*}} -> tensor<5x3x5x5xf32>
+// CHECK: %[[DYZ:.*]] = linalg.fill {{.*}} -> tensor<5x4x5x5xf32>
 // CHECK: %[[DYS:.*]] = linalg.transpose ins(%[[DY]] : tensor<2x5x4x4xf32>)
-// CHECK: tensor.insert_slice %[[DYS]] into %[[DYZ]][0, 0, 0, 0] [5, 2, 4, 4] [1, 1, 1, 1]
-// CHECK: %[[CUT:.*]] = tensor.extract_slice %{{.*}}[0, 0] [5, 64] [1, 1] : tensor<5x75xf32> to tensor<5x64xf32>
+// CHECK: tensor.insert_slice %[[DYS]] into %[[DYZ]][0, 1, 0, 0] [5, 2, 4, 4] [1, 1, 1, 1]
+// CHECK: %[[CUT:.*]] = tensor.extract_slice %{{.*}}[0, 25] [5, 64] [1, 1] : tensor<5x100xf32> to tensor<5x64xf32>
 // CHECK: %[[DYT:.*]] = linalg.transpose ins(%[[CUT]] : tensor<5x64xf32>) outs(%{{.*}} : tensor<64x5xf32>) permutation = [1, 0]
 // CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<3x3x4x5xf32>
 // CHECK: %[[DWT:.*]] = linalg.generic {indexing_maps = [#[[$SHIFTED]], #[[$DYT]], #[[$DW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[FLAT]], %[[DYT]] : tensor<4x100xf32>, tensor<64x5xf32>) outs(%[[ZERO]] : tensor<3x3x4x5xf32>)
