@@ -67,7 +67,13 @@ def FuseElementwisePass : Pass<"nnc-fuse-elementwise", "::mlir::ModuleOp"> {
     the register-tiling strategy; the relu stays a separate, vectorized
     pass over its tensor instead. Window contractions (direct
     convolutions, whose input map is shifted rather than a projected
-    permutation) are spared for the same reason.
+    permutation) are spared for the same reason. Two more rules keep fusion
+    from recomputing work: a producer read through a broadcast (a
+    per-channel statistic in an image-sized consumer) is not fused, and a
+    producer that other users keep materialized is fused only while the
+    fused op reads at most four tensors (otherwise, along a chain of
+    residual blocks, consumers snowball into ops that reread many earlier
+    tensors).
 
     Input and output: `linalg` on tensors.
   }];

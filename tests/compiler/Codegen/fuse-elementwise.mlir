@@ -133,3 +133,59 @@ func.func @window_contraction_kept_whole(%w: tensor<3x3x2x8xf32>, %flat: tensor<
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
 }
+
+// A per-channel producer read through a broadcast would be recomputed for
+// every element it is broadcast to: it stays a small separate op.
+#nc = affine_map<(n, c) -> (n, c)>
+#c1 = affine_map<(n, c) -> (c)>
+#id1 = affine_map<(c) -> (c)>
+// CHECK-LABEL: func.func @broadcast_producer_kept
+// CHECK: %[[INV:.*]] = linalg.generic
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[INV]] :
+// CHECK-NOT: math.sqrt
+// CHECK: return
+func.func @broadcast_producer_kept(%x: tensor<64x8xf32>, %var: tensor<8xf32>) -> tensor<64x8xf32> {
+  %e1 = tensor.empty() : tensor<8xf32>
+  %inv = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%var : tensor<8xf32>) outs(%e1 : tensor<8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = math.sqrt %v : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  %e2 = tensor.empty() : tensor<64x8xf32>
+  %y = linalg.generic {indexing_maps = [#nc, #c1, #nc], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %inv : tensor<64x8xf32>, tensor<8xf32>) outs(%e2 : tensor<64x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<64x8xf32>
+  return %y : tensor<64x8xf32>
+}
+
+// A producer that other users keep materialized is recomputed in a consumer
+// only while the fused op reads at most four tensors: here fusing the
+// four-input sum into the two-input product would read five.
+// CHECK-LABEL: func.func @shared_producer_many_reads
+// CHECK: %[[SUM:.*]] = linalg.generic
+// CHECK: %[[PROD:.*]] = linalg.generic {{.*}} ins(%[[SUM]], %{{.*}} :
+// CHECK: return %[[SUM]], %[[PROD]]
+func.func @shared_producer_many_reads(%a: tensor<16xf32>, %b: tensor<16xf32>, %c: tensor<16xf32>, %d: tensor<16xf32>, %e: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+  %e1 = tensor.empty() : tensor<16xf32>
+  %sum = linalg.generic {indexing_maps = [#id1, #id1, #id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%a, %b, %c, %d : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) outs(%e1 : tensor<16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32, %w: f32, %o: f32):
+    %s1 = arith.addf %x, %y : f32
+    %s2 = arith.addf %s1, %z : f32
+    %s3 = arith.addf %s2, %w : f32
+    linalg.yield %s3 : f32
+  } -> tensor<16xf32>
+  %e2 = tensor.empty() : tensor<16xf32>
+  %prod = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%sum, %e : tensor<16xf32>, tensor<16xf32>) outs(%e2 : tensor<16xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %m = arith.mulf %x, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<16xf32>
+  return %sum, %prod : tensor<16xf32>, tensor<16xf32>
+}
