@@ -31,7 +31,15 @@ def CPUTileAndVectorizePass
       (outer, split across threads with `threads > 1`) and `o` tiles, then
       `i`, `j` and `c` as one long K loop whose right-operand row is the
       input at the shifted column. The accumulator tile stays in registers
-      for the whole window.
+      for the whole window, and a fill or bias broadcast that only
+      initializes it moves into the tile. The weight-gradient form
+      (`dW[i, j, c, o] += flat[c, q + shift] * dyT[q, o]`, loops `(i, j,
+      c, o, q)`) is tiled like one product over all kernel offsets: `q`
+      blocked, then `o` tiles, the offsets and `c` tiles (threads split
+      `o`, or else `c`), `q` innermost.
+    - A buffer that is only filled with a constant and copied from (a
+      shared zero tensor that bufferization copies into each user's
+      buffer) has its copies turned into fills of their targets first.
     - Every other op is tiled to rows of its innermost dimension, in chunks
       of up to `chunk` elements, and vectorized.
 

@@ -190,6 +190,7 @@ struct CPUTileAndVectorizePass
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
+    foldCopiesOfFills(rewriter, func);
     // Copies between strided views would otherwise become calls into MLIR's
     // runtime library (memrefCopy); as linalg.copy they vectorize.
     func.walk([&](memref::CopyOp copy) {
@@ -257,6 +258,47 @@ struct CPUTileAndVectorizePass
         loop = next;
     if (lowerVectors)
       lowerVectorOps(func);
+  }
+
+  /// A buffer that is only ever filled with a constant and copied from
+  /// (bufferization copies a shared zero tensor, say, into each of its
+  /// users' buffers): each copy becomes a fill of its target, which writes
+  /// without reading, and which a window contraction can absorb into its
+  /// register tile. The buffer goes once nothing reads it.
+  static void foldCopiesOfFills(RewriterBase &rewriter, func::FuncOp func) {
+    SmallVector<memref::AllocOp> allocs;
+    func.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
+    for (memref::AllocOp alloc : allocs) {
+      linalg::FillOp fill;
+      SmallVector<memref::CopyOp> copies;
+      bool onlyFillAndCopies = true;
+      for (Operation *user : alloc->getUsers()) {
+        auto asFill = dyn_cast<linalg::FillOp>(user);
+        auto asCopy = dyn_cast<memref::CopyOp>(user);
+        if (asFill && !fill && asFill.getOutputs()[0] == alloc.getResult())
+          fill = asFill;
+        else if (asCopy && asCopy.getSource() == alloc.getResult() &&
+                 asCopy.getTarget() != alloc.getResult())
+          copies.push_back(asCopy);
+        else
+          onlyFillAndCopies = false;
+      }
+      if (!fill || copies.empty() || !onlyFillAndCopies ||
+          fill->getBlock() != alloc->getBlock() ||
+          !llvm::all_of(copies, [&](memref::CopyOp copy) {
+            return copy->getBlock() == fill->getBlock() &&
+                   fill->isBeforeInBlock(copy);
+          }))
+        continue;
+      for (memref::CopyOp copy : copies) {
+        rewriter.setInsertionPoint(copy);
+        rewriter.replaceOpWithNewOp<linalg::FillOp>(copy, fill.getInputs()[0],
+                                                    copy.getTarget());
+      }
+      rewriter.eraseOp(fill);
+      if (alloc->use_empty())
+        rewriter.eraseOp(alloc);
+    }
   }
 
   /// M and N to the register tile, K one step at a time.
@@ -450,8 +492,8 @@ struct CPUTileAndVectorizePass
   /// o]` with loops `(i, j, c, o, q)`. A matrix product per kernel offset
   /// whose left operand is the input at that offset's shift, tiled by hand
   /// like one product over all offsets: `q` blocked so that the `[kc, nr]`
-  /// panel of `dyT` stays in L1, then `o` tiles (split across threads with
-  /// `threads > 1`), the offsets and `c` tiles, around a `[mr, nr]`
+  /// panel of `dyT` stays in L1, then `o` tiles, the offsets and `c` tiles
+  /// (threads split `o`, or else `c`), around a `[mr, nr]`
   /// register tile with `q` innermost. Returns false, changing nothing, when
   /// `op` is not of that form.
   bool tileWindowWeightGradient(RewriterBase &rewriter, linalg::GenericOp op) {
@@ -494,22 +536,27 @@ struct CPUTileAndVectorizePass
       rewriter.setInsertionPointToStart(forOp.getBody());
       return forOp.getInductionVar();
     };
-    Value oBegin = index(0), oEnd = index(outs);
-    if (threads > 1 && outs % (threads * nr) == 0) {
+    // Threads split the output channels, or else the input channels.
+    Value oBegin = index(0), oEnd = index(outs), cBegin = index(0),
+          cEnd = index(channels);
+    bool splitOuts = outs % (threads * nr) == 0;
+    if (threads > 1 && (splitOuts || channels % (threads * mr) == 0)) {
       auto forall = scf::ForallOp::create(
           rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
           ValueRange{}, std::nullopt);
       rewriter.setInsertionPointToStart(forall.getBody());
-      Value slice = index(outs / threads);
-      oBegin = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0),
-                                     slice);
-      oEnd = arith::AddIOp::create(rewriter, loc, oBegin, slice);
+      Value slice = index((splitOuts ? outs : channels) / threads);
+      Value begin = arith::MulIOp::create(rewriter, loc,
+                                          forall.getInductionVar(0), slice);
+      Value end = arith::AddIOp::create(rewriter, loc, begin, slice);
+      (splitOuts ? oBegin : cBegin) = begin;
+      (splitOuts ? oEnd : cEnd) = end;
     }
     Value kb = loop(index(0), index(positions), kc);
     Value o0 = loop(oBegin, oEnd, nr);
     Value i = loop(index(0), index(kh), 1);
     Value j = loop(index(0), index(kw), 1);
-    Value c0 = loop(index(0), index(channels), mr);
+    Value c0 = loop(cBegin, cEnd, mr);
     Value acc =
         view(rewriter, loc, out, {i, j, c0, o0}, {1, 1, mr, nr}, {mr, nr});
     Value shift = arith::AddIOp::create(

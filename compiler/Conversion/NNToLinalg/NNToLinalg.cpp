@@ -821,18 +821,38 @@ bool hasDirectLowering(const Window &w, int64_t groups) {
 Value flatImages(OpBuilder &b, Location loc, Value x, const FlatGrid &grid) {
   RankedTensorType type = tensorType(x);
   Type et = type.getElementType();
-  int64_t c = type.getDimSize(1);
-  Value blocks = filled(
-      b, loc, RankedTensorType::get({c, grid.blocks, grid.hs, grid.ws}, et),
-      0.0);
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(1),
-                                       b.getIndexAttr(0), b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {
-      b.getIndexAttr(c), b.getIndexAttr(grid.batch), b.getIndexAttr(grid.rows),
-      b.getIndexAttr(grid.cols)};
-  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  blocks = tensor::InsertSliceOp::create(b, loc, swapLeading(b, loc, x), blocks,
-                                         offsets, sizes, strides);
+  int64_t c = type.getDimSize(1), n = grid.batch;
+  // The images first, then zeros in the gaps only: a zero buffer built
+  // before the images would be one value for every flat layout of that
+  // shape after CSE, and bufferization would copy it for each.
+  auto insert = [&](Value source, Value into, ArrayRef<int64_t> offsets) {
+    SmallVector<OpFoldResult> offsetAttrs, sizeAttrs,
+        strides(4, b.getIndexAttr(1));
+    for (int64_t o : offsets)
+      offsetAttrs.push_back(b.getIndexAttr(o));
+    for (int64_t s : tensorType(source).getShape())
+      sizeAttrs.push_back(b.getIndexAttr(s));
+    return tensor::InsertSliceOp::create(b, loc, source, into, offsetAttrs,
+                                         sizeAttrs, strides)
+        .getResult();
+  };
+  auto zeros = [&](Value into, ArrayRef<int64_t> offsets,
+                   ArrayRef<int64_t> sizes) -> Value {
+    if (llvm::is_contained(sizes, 0))
+      return into;
+    return insert(filled(b, loc, RankedTensorType::get(sizes, et), 0.0), into,
+                  offsets);
+  };
+  Value blocks = empty(
+      b, loc, RankedTensorType::get({c, grid.blocks, grid.hs, grid.ws}, et));
+  blocks = insert(swapLeading(b, loc, x), blocks, {0, 1, 0, 0});
+  blocks = zeros(blocks, {0, 0, 0, 0}, {c, 1, grid.hs, grid.ws});
+  blocks = zeros(blocks, {0, n + 1, 0, 0},
+                 {c, grid.blocks - n - 1, grid.hs, grid.ws});
+  blocks =
+      zeros(blocks, {0, 1, grid.rows, 0}, {c, n, grid.hs - grid.rows, grid.ws});
+  blocks = zeros(blocks, {0, 1, 0, grid.cols},
+                 {c, n, grid.rows, grid.ws - grid.cols});
   return reshape(b, loc, blocks,
                  RankedTensorType::get({c, grid.blocks * grid.block()}, et));
 }

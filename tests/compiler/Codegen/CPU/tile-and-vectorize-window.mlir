@@ -140,3 +140,44 @@ func.func @window_weight_gradient(%flat: memref<8x600xf32>, %dyt: memref<512x16x
   }
   return %dw : memref<3x3x8x16xf32>
 }
+
+// -----
+
+// Bufferization copies a shared zero buffer into each user's buffer; a
+// buffer that is only filled and copied from turns each copy into a fill of
+// the target (writes without reads), which the window contraction then
+// absorbs into its register tile.
+#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
+#out = affine_map<(o, q, i, j, c) -> (o, q)>
+
+// CHECK-LABEL: func.func @window_init_copied_zeros
+// CHECK-DAG: %[[ZERO16:.*]] = arith.constant dense<0.000000e+00> : vector<4x16xf32>
+// CHECK-DAG: %[[ZERO32:.*]] = arith.constant dense<0.000000e+00> : vector<32xf32>
+// CHECK: %[[OTHER:.*]] = memref.alloc() : memref<8x32xf32>
+// CHECK-NEXT: scf.for
+// CHECK: vector.store %[[ZERO32]]
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<8x32xf32>
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: %[[TILE:.*]] = memref.subview %[[OUT]]
+// CHECK-NEXT: vector.transfer_write %[[ZERO16]], %[[TILE]]
+// CHECK-NOT: vector.load {{.*}} vector<32xf32>
+// CHECK: return %[[OUT]], %[[OTHER]]
+func.func @window_init_copied_zeros(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>) -> (memref<8x32xf32>, memref<8x32xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %zeros = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%cst : f32) outs(%zeros : memref<8x32xf32>)
+  %other = memref.alloc() : memref<8x32xf32>
+  memref.copy %zeros, %other : memref<8x32xf32> to memref<8x32xf32>
+  %out = memref.alloc() : memref<8x32xf32>
+  memref.copy %zeros, %out : memref<8x32xf32> to memref<8x32xf32>
+  linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %out, %other : memref<8x32xf32>, memref<8x32xf32>
+}

@@ -12,9 +12,15 @@
 // CHECK-LABEL: func.func @conv2d_direct
 // CHECK-SAME: (%[[X:.*]]: tensor<2x3x4x4xf32>, %[[W:.*]]: tensor<5x3x3x3xf32>, %[[B:.*]]: tensor<5xf32>)
 // CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<5x3x3x3xf32>) outs(%{{.*}} : tensor<3x3x3x5xf32>) permutation = [2, 3, 1, 0]
-// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<3x4x5x5xf32>
+// The images go in first, then zeros into the gaps only: block 0, the
+// trailing block, the padding row under each image and the padding column
+// after each row.
 // CHECK: %[[XT:.*]] = linalg.transpose ins(%[[X]] : tensor<2x3x4x4xf32>) outs(%{{.*}} : tensor<3x2x4x4xf32>) permutation = [1, 0, 2, 3]
-// CHECK: %[[BLOCKS:.*]] = tensor.insert_slice %[[XT]] into %[[ZEROS]][0, 1, 0, 0] [3, 2, 4, 4] [1, 1, 1, 1]
+// CHECK: %[[BLOCKS:.*]] = tensor.insert_slice %[[XT]] into %{{.*}}[0, 1, 0, 0] [3, 2, 4, 4] [1, 1, 1, 1] : tensor<3x2x4x4xf32> into tensor<3x4x5x5xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [3, 1, 5, 5] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 3, 0, 0] [3, 1, 5, 5] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 1, 4, 0] [3, 2, 1, 5] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 1, 0, 4] [3, 2, 4, 1] [1, 1, 1, 1]
 // CHECK: %[[FLAT:.*]] = tensor.expand_shape %{{.*}} output_shape [3, 100]
 // CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<5xf32>) outs(%{{.*}} : tensor<5x64xf32>) dimensions = [1]
 // CHECK: %[[PROD:.*]] = linalg.generic {indexing_maps = [#[[$W]], #[[$SHIFTED]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[WT]], %[[FLAT]] : tensor<3x3x3x5xf32>, tensor<3x100xf32>) outs(%[[INIT]] : tensor<5x64xf32>)
@@ -60,9 +66,8 @@ func.func @conv2d_grad_input_direct(%dy: tensor<2x5x4x4xf32>, %w: tensor<5x3x3x3
 // CHECK-LABEL: func.func @conv2d_grad_weight_direct
 // CHECK-SAME: (%[[DY:.*]]: tensor<2x5x4x4xf32>, %[[X:.*]]: tensor<2x4x4x4xf32>)
 // CHECK: %[[FLAT:.*]] = tensor.expand_shape %{{.*}} output_shape [4, 100]
-// CHECK: %[[DYZ:.*]] = linalg.fill {{.*}} -> tensor<5x4x5x5xf32>
 // CHECK: %[[DYS:.*]] = linalg.transpose ins(%[[DY]] : tensor<2x5x4x4xf32>)
-// CHECK: tensor.insert_slice %[[DYS]] into %[[DYZ]][0, 1, 0, 0] [5, 2, 4, 4] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %[[DYS]] into %{{.*}}[0, 1, 0, 0] [5, 2, 4, 4] [1, 1, 1, 1] : tensor<5x2x4x4xf32> into tensor<5x4x5x5xf32>
 // CHECK: %[[CUT:.*]] = tensor.extract_slice %{{.*}}[0, 25] [5, 64] [1, 1] : tensor<5x100xf32> to tensor<5x64xf32>
 // CHECK: %[[DYT:.*]] = linalg.transpose ins(%[[CUT]] : tensor<5x64xf32>) outs(%{{.*}} : tensor<64x5xf32>) permutation = [1, 0]
 // CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<3x3x4x5xf32>
