@@ -209,16 +209,19 @@ struct CPUTileAndVectorizePass
     // Window contractions first: each may absorb the op that initializes
     // its accumulator, which must not be tiled on its own then.
     llvm::SmallPtrSet<Operation *, 8> done;
-    for (linalg::LinalgOp op : ops)
-      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
-        if (Operation *init = nullptr;
-            tileWindowContraction(rewriter, generic, init)) {
-          done.insert(op);
-          if (init)
-            done.insert(init);
-        } else if (tileWindowWeightGradient(rewriter, generic)) {
-          done.insert(op);
-        }
+    for (linalg::LinalgOp op : ops) {
+      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+      if (!generic)
+        continue;
+      Operation *init = nullptr;
+      if (tileWindowContraction(rewriter, generic, init)) {
+        done.insert(op);
+        if (init)
+          done.insert(init);
+      } else if (tileWindowWeightGradient(rewriter, generic)) {
+        done.insert(op);
+      }
+    }
     for (linalg::LinalgOp op : ops) {
       if (done.contains(op))
         continue;
