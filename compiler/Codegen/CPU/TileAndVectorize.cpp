@@ -179,6 +179,45 @@ std::optional<ShiftedColumn> shiftedColumn(AffineExpr expr, unsigned q,
   return column;
 }
 
+/// Builds the hand-made loop nests of window contractions at the rewriter's
+/// insertion point, moving into each new loop's body.
+struct NestBuilder {
+  RewriterBase &rewriter;
+  Location loc;
+
+  Value index(int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v);
+  }
+  /// An `scf.for` from `lb` to `ub`; returns its induction variable.
+  Value loop(Value lb, Value ub, int64_t step) {
+    auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, index(step));
+    rewriter.setInsertionPointToStart(forOp.getBody());
+    return forOp.getInductionVar();
+  }
+  /// An `scf.forall` over `threads`; returns the thread's `[begin, end)` of
+  /// `extent`, which `threads` divides.
+  std::pair<Value, Value> threadSlice(int64_t threads, int64_t extent) {
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
+        ValueRange{}, std::nullopt);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value slice = index(extent / threads);
+    Value begin =
+        arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0), slice);
+    return {begin, arith::AddIOp::create(rewriter, loc, begin, slice)};
+  }
+  /// `a * i + b * j + s` of `column`.
+  Value shift(const ShiftedColumn &column, Value i, Value j) {
+    return arith::AddIOp::create(
+        rewriter, loc,
+        arith::AddIOp::create(
+            rewriter, loc,
+            arith::MulIOp::create(rewriter, loc, i, index(column.a)),
+            arith::MulIOp::create(rewriter, loc, j, index(column.b))),
+        index(column.s));
+  }
+};
+
 struct CPUTileAndVectorizePass
     : nnc::impl::CPUTileAndVectorizePassBase<CPUTileAndVectorizePass> {
   using CPUTileAndVectorizePassBase::CPUTileAndVectorizePassBase;
@@ -370,8 +409,7 @@ struct CPUTileAndVectorizePass
   bool tileWindowContraction(RewriterBase &rewriter, linalg::GenericOp op,
                              Operation *&init) {
     MLIRContext *ctx = op.getContext();
-    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-        op.getNumLoops() != 5 || !isMulAddBody(op.getRegion().front()))
+    if (!isWindowCandidate(op))
       return false;
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -385,43 +423,24 @@ struct CPUTileAndVectorizePass
       return false;
     Value w = op.getDpsInputs()[0], flat = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
-    auto wType = dyn_cast<MemRefType>(w.getType());
-    auto flatType = dyn_cast<MemRefType>(flat.getType());
-    auto outType = dyn_cast<MemRefType>(out.getType());
-    if (!wType || !flatType || !outType || !wType.hasStaticShape() ||
-        !flatType.hasStaticShape() || !outType.hasStaticShape())
-      return false;
+    auto wType = cast<MemRefType>(w.getType());
+    auto outType = cast<MemRefType>(out.getType());
     int64_t kh = wType.getDimSize(0), kw = wType.getDimSize(1),
             channels = wType.getDimSize(2), outs = wType.getDimSize(3),
             positions = outType.getDimSize(1);
     int64_t mr = pickTile(outs, {6, 4, 3, 2, 1});
     int64_t nr = pickTile(positions, {16, 8, 4});
-    int64_t aStep = column->a, bStep = column->b;
     linalg::LinalgOp producer = initProducer(op, out);
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
-    auto index = [&](int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(rewriter, loc, v);
-    };
-    Value qBegin = index(0), qEnd = index(positions);
-    if (threads > 1 && positions % (threads * nr) == 0) {
-      auto forall = scf::ForallOp::create(
-          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
-          ValueRange{}, std::nullopt);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value slice = index(positions / threads);
-      qBegin = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0),
-                                     slice);
-      qEnd = arith::AddIOp::create(rewriter, loc, qBegin, slice);
-    }
-    auto loop = [&](Value lb, Value ub, int64_t step) {
-      auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, index(step));
-      rewriter.setInsertionPointToStart(forOp.getBody());
-      return forOp.getInductionVar();
-    };
-    Value q0 = loop(qBegin, qEnd, nr);
-    Value o0 = loop(index(0), index(outs), mr);
+    NestBuilder nest{rewriter, loc};
+    auto [qBegin, qEnd] =
+        threads > 1 && positions % (threads * nr) == 0
+            ? nest.threadSlice(threads, positions)
+            : std::pair<Value, Value>{nest.index(0), nest.index(positions)};
+    Value q0 = nest.loop(qBegin, qEnd, nr);
+    Value o0 = nest.loop(nest.index(0), nest.index(outs), mr);
     if (producer) {
       FailureOr<TilingResult> tiled =
           cast<TilingInterface>(producer.getOperation())
@@ -435,19 +454,12 @@ struct CPUTileAndVectorizePass
         init = producer;
       }
     }
-    Value i = loop(index(0), index(kh), 1);
-    Value j = loop(index(0), index(kw), 1);
-    Value ch = loop(index(0), index(channels), 1);
-    // flat[c, q0 + aStep * i + bStep * j + s].
-    Value col = arith::AddIOp::create(
-        rewriter, loc, q0,
-        arith::AddIOp::create(
-            rewriter, loc,
-            arith::AddIOp::create(
-                rewriter, loc,
-                arith::MulIOp::create(rewriter, loc, i, index(aStep)),
-                arith::MulIOp::create(rewriter, loc, j, index(bStep))),
-            index(column->s)));
+    Value i = nest.loop(nest.index(0), nest.index(kh), 1);
+    Value j = nest.loop(nest.index(0), nest.index(kw), 1);
+    Value ch = nest.loop(nest.index(0), nest.index(channels), 1);
+    // flat[c, q0 + a * i + b * j + s].
+    Value col =
+        arith::AddIOp::create(rewriter, loc, q0, nest.shift(*column, i, j));
     // [1, mr] of wT (k, m), [1, nr] of flat (k, n), [mr, nr] of out.
     Value lhs = view(rewriter, loc, w, {i, j, ch, o0}, {1, 1, 1, mr}, {1, mr});
     Value rhs = view(rewriter, loc, flat, {ch, col}, {1, nr}, {1, nr});
@@ -501,8 +513,7 @@ struct CPUTileAndVectorizePass
   /// `op` is not of that form.
   bool tileWindowWeightGradient(RewriterBase &rewriter, linalg::GenericOp op) {
     MLIRContext *ctx = op.getContext();
-    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-        op.getNumLoops() != 5 || !isMulAddBody(op.getRegion().front()))
+    if (!isWindowCandidate(op))
       return false;
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -516,12 +527,8 @@ struct CPUTileAndVectorizePass
       return false;
     Value flat = op.getDpsInputs()[0], dyT = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
-    auto dyType = dyn_cast<MemRefType>(dyT.getType());
-    auto outType = dyn_cast<MemRefType>(out.getType());
-    if (!dyType || !outType || !dyType.hasStaticShape() ||
-        !outType.hasStaticShape() ||
-        !cast<MemRefType>(flat.getType()).hasStaticShape())
-      return false;
+    auto dyType = cast<MemRefType>(dyT.getType());
+    auto outType = cast<MemRefType>(out.getType());
     int64_t kh = outType.getDimSize(0), kw = outType.getDimSize(1),
             channels = outType.getDimSize(2), outs = outType.getDimSize(3),
             positions = dyType.getDimSize(0);
@@ -531,45 +538,24 @@ struct CPUTileAndVectorizePass
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
-    auto index = [&](int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(rewriter, loc, v);
-    };
-    auto loop = [&](Value lb, Value ub, int64_t step) {
-      auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, index(step));
-      rewriter.setInsertionPointToStart(forOp.getBody());
-      return forOp.getInductionVar();
-    };
+    NestBuilder nest{rewriter, loc};
     // Threads split the output channels, or else the input channels.
-    Value oBegin = index(0), oEnd = index(outs), cBegin = index(0),
-          cEnd = index(channels);
-    bool splitOuts = outs % (threads * nr) == 0;
-    if (threads > 1 && (splitOuts || channels % (threads * mr) == 0)) {
-      auto forall = scf::ForallOp::create(
-          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
-          ValueRange{}, std::nullopt);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value slice = index((splitOuts ? outs : channels) / threads);
-      Value begin = arith::MulIOp::create(rewriter, loc,
-                                          forall.getInductionVar(0), slice);
-      Value end = arith::AddIOp::create(rewriter, loc, begin, slice);
-      (splitOuts ? oBegin : cBegin) = begin;
-      (splitOuts ? oEnd : cEnd) = end;
-    }
-    Value kb = loop(index(0), index(positions), kc);
-    Value o0 = loop(oBegin, oEnd, nr);
-    Value i = loop(index(0), index(kh), 1);
-    Value j = loop(index(0), index(kw), 1);
-    Value c0 = loop(cBegin, cEnd, mr);
+    std::pair<Value, Value> oRange = {nest.index(0), nest.index(outs)},
+                            cRange = {nest.index(0), nest.index(channels)};
+    if (threads > 1 && outs % (threads * nr) == 0)
+      oRange = nest.threadSlice(threads, outs);
+    else if (threads > 1 && channels % (threads * mr) == 0)
+      cRange = nest.threadSlice(threads, channels);
+    Value kb = nest.loop(nest.index(0), nest.index(positions), kc);
+    Value o0 = nest.loop(oRange.first, oRange.second, nr);
+    Value i = nest.loop(nest.index(0), nest.index(kh), 1);
+    Value j = nest.loop(nest.index(0), nest.index(kw), 1);
+    Value c0 = nest.loop(cRange.first, cRange.second, mr);
     Value acc =
         view(rewriter, loc, out, {i, j, c0, o0}, {1, 1, mr, nr}, {mr, nr});
-    Value shift = arith::AddIOp::create(
-        rewriter, loc,
-        arith::AddIOp::create(
-            rewriter, loc,
-            arith::MulIOp::create(rewriter, loc, i, index(column->a)),
-            arith::MulIOp::create(rewriter, loc, j, index(column->b))),
-        index(column->s));
-    Value k = loop(kb, arith::AddIOp::create(rewriter, loc, kb, index(kc)), 1);
+    Value shift = nest.shift(*column, i, j);
+    Value k = nest.loop(
+        kb, arith::AddIOp::create(rewriter, loc, kb, nest.index(kc)), 1);
     Value col = arith::AddIOp::create(rewriter, loc, k, shift);
     // [mr, 1] of flat (m, k), [1, nr] of dyT (k, n), [mr, nr] of dW.
     Value lhs = view(rewriter, loc, flat, {c0, col}, {mr, 1}, {mr, 1});
@@ -621,6 +607,17 @@ struct CPUTileAndVectorizePass
           linalg::YieldOp::create(
               b, l, ValueRange{arith::AddFOp::create(b, l, args[2], prod)});
         });
+  }
+
+  /// Whether `op` could be a window contraction: two inputs and one output,
+  /// all static memrefs, five loops, a multiply-add body.
+  static bool isWindowCandidate(linalg::GenericOp op) {
+    return op.getNumDpsInputs() == 2 && op.getNumDpsInits() == 1 &&
+           op.getNumLoops() == 5 && isMulAddBody(op.getRegion().front()) &&
+           llvm::all_of(op->getOperandTypes(), [](Type type) {
+             auto memref = dyn_cast<MemRefType>(type);
+             return memref && memref.hasStaticShape();
+           });
   }
 
   /// Whether `body` is `yield(out + a * b)` (or `a * b + out`) on its three
