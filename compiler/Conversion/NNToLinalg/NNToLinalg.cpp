@@ -266,6 +266,13 @@ void addElementwise(RewritePatternSet &patterns,
   patterns.add<ElementwiseLowering<OpTy>>(patterns.getContext(), std::move(fn));
 }
 
+/// The body of a product: `out + lhs * rhs` on the block's three scalars.
+void yieldMulAdd(OpBuilder &b, Location loc, ValueRange args) {
+  Value prod = arith::MulFOp::create(b, loc, args[0], args[1]);
+  linalg::YieldOp::create(
+      b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+}
+
 /// `out[m, n] += lhs[...] * rhs[...]` with the operand maps chosen by the
 /// transposes; `init` holds the starting value (zeros or a broadcast bias).
 Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
@@ -297,15 +304,9 @@ Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
       AffineMap::get(3, 0, {m, n}, ctx)};
   SmallVector<IteratorType> iters = {
       IteratorType::parallel, IteratorType::parallel, IteratorType::reduction};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-             ValueRange{init}, maps, iters,
-             [](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value prod = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-               linalg::YieldOp::create(
-                   nb, nloc,
-                   ValueRange{arith::AddFOp::create(nb, nloc, args[2], prod)});
-             })
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{lhs, rhs}, ValueRange{init}, maps,
+                                   iters, yieldMulAdd)
       .getResult(0);
 }
 
@@ -875,15 +876,9 @@ Value windowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
   SmallVector<IteratorType> iters = {
       IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
       IteratorType::reduction, IteratorType::reduction};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{wT, flat},
-             ValueRange{init}, maps, iters,
-             [](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value prod = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-               linalg::YieldOp::create(
-                   nb, nloc,
-                   ValueRange{arith::AddFOp::create(nb, nloc, args[2], prod)});
-             })
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{wT, flat}, ValueRange{init}, maps,
+                                   iters, yieldMulAdd)
       .getResult(0);
 }
 
@@ -998,13 +993,7 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
   Value dWT =
       linalg::GenericOp::create(
           b, loc, TypeRange{dWTType}, ValueRange{flat, dyT},
-          ValueRange{filled(b, loc, dWTType, 0.0)}, maps, iters,
-          [](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value prod = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-            linalg::YieldOp::create(
-                nb, nloc,
-                ValueRange{arith::AddFOp::create(nb, nloc, args[2], prod)});
-          })
+          ValueRange{filled(b, loc, dWTType, 0.0)}, maps, iters, yieldMulAdd)
           .getResult(0);
   return linalg::TransposeOp::create(b, loc, dWT, empty(b, loc, resultType),
                                      ArrayRef<int64_t>{3, 2, 0, 1})
