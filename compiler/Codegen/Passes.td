@@ -25,18 +25,22 @@ def CPUTileAndVectorizePass
       threads with `scf.forall`, and the register tile is chosen to divide
       each thread's slice.
     - Window contractions, the direct convolutions that
-      `convert-nn-to-linalg` writes (`out[o, q] += wT[i, j, c, o] *
-      flat[c, q + a * i + b * j + s]`, loops `(o, q, i, j, c)`), get the
-      same register tile over `o` (M) and `q` (N): loops over `q` tiles
-      (outer, split across threads with `threads > 1`) and `o` tiles, then
-      `i`, `j` and `c` as one long K loop whose right-operand row is the
-      input at the shifted column. The accumulator tile stays in registers
-      for the whole window, and a fill or bias broadcast that only
-      initializes it moves into the tile. The weight-gradient form
-      (`dW[i, j, c, o] += flat[c, q + shift] * dyT[q, o]`, loops `(i, j,
-      c, o, q)`) is tiled like one product over all kernel offsets: `q`
-      blocked, then `o` tiles, the offsets and `c` tiles (threads split
-      `o`, or else `c`), `q` innermost.
+      `convert-nn-to-linalg` writes (`out[q, o] += wT[i, j, c, o] *
+      flat[q + a * i + b * j + s, c]`, loops `(q, o, i, j, c)`), get a
+      register tile of `mr` positions (broadcasts from `flat`, whose
+      channels are innermost) times `nr` output channels (vectors of
+      `wT`), 6 x 16 where the sizes allow: loops over `q` tiles (outer,
+      split across threads with `threads > 1`) and `o` tiles, then `i`,
+      `j` and `c` as one long K loop that reads `flat` at the shifted row.
+      The accumulator tile stays in registers for the whole window, and a
+      fill or bias broadcast that only initializes it moves into the tile.
+      The weight-gradient form (`dW[i, j, c, o] += flat[q + shift, c] *
+      dy[q, o]`, loops `(i, j, c, o, q)`) is tiled like one product over
+      all kernel offsets: `q` blocked, then `o` tiles, the offsets and `c`
+      tiles (threads split `o`, or else `c`), `q` innermost.
+    - Transposes that move the innermost dimension are tiled to
+      one square block of the two dimensions that trade places (the others
+      one at a time), a vector transpose each.
     - A buffer that is only filled with a constant and copied from (a
       shared zero tensor that bufferization copies into each user's
       buffer) has its copies turned into fills of their targets first.

@@ -397,15 +397,16 @@ struct CPUTileAndVectorizePass
   }
 
   /// The window contraction of a direct convolution (see the pass
-  /// description): `out[o, q] += wT[i, j, c, o] * flat[c, q + a * i + b * j
-  /// + s]` with loops `(o, q, i, j, c)`. Builds the loop nest by hand, since
-  /// the shifted map is no projected permutation: `q` tiles, `o` tiles,
-  /// then `i`, `j`, `c`, around a `[mr, nr]` matrix-product tile whose
-  /// right operand is the row of `flat` at the shifted column. A fill or
-  /// bias broadcast that only initializes the accumulator is moved into the
-  /// tile (and erased, returned in `init`), so that the accumulator starts
-  /// in registers instead of making a pass over memory. Returns false,
-  /// changing nothing, when `op` is not of that form.
+  /// description): `out[q, o] += wT[i, j, c, o] * flat[q + a * i + b * j +
+  /// s, c]` with loops `(q, o, i, j, c)`. Builds the loop nest by hand,
+  /// since the shifted map is no projected permutation: `q` tiles, `o`
+  /// tiles, then `i`, `j`, `c`, around an `[mr, nr]` matrix-product tile:
+  /// `mr` positions (broadcast from `flat`'s rows at the shifted row, a few
+  /// cache lines apart) times `nr` output channels (vectors of `wT`). A
+  /// fill or bias broadcast that only initializes the accumulator is moved
+  /// into the tile (and erased, returned in `init`), so that the
+  /// accumulator starts in registers instead of making a pass over memory.
+  /// Returns false, changing nothing, when `op` is not of that form.
   bool tileWindowContraction(RewriterBase &rewriter, linalg::GenericOp op,
                              Operation *&init) {
     MLIRContext *ctx = op.getContext();
@@ -413,13 +414,13 @@ struct CPUTileAndVectorizePass
       return false;
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    if (maps[0] != AffineMap::get(5, 0, {d(2), d(3), d(4), d(0)}, ctx) ||
+    if (maps[0] != AffineMap::get(5, 0, {d(2), d(3), d(4), d(1)}, ctx) ||
         maps[2] != AffineMap::get(5, 0, {d(0), d(1)}, ctx) ||
-        maps[1].getNumResults() != 2 || maps[1].getResult(0) != d(4))
+        maps[1].getNumResults() != 2 || maps[1].getResult(1) != d(4))
       return false;
-    std::optional<ShiftedColumn> column =
-        shiftedColumn(maps[1].getResult(1), /*q=*/1, /*i=*/2, /*j=*/3);
-    if (!column)
+    std::optional<ShiftedColumn> row =
+        shiftedColumn(maps[1].getResult(0), /*q=*/0, /*i=*/2, /*j=*/3);
+    if (!row)
       return false;
     Value w = op.getDpsInputs()[0], flat = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
@@ -427,25 +428,29 @@ struct CPUTileAndVectorizePass
     auto outType = cast<MemRefType>(out.getType());
     int64_t kh = wType.getDimSize(0), kw = wType.getDimSize(1),
             channels = wType.getDimSize(2), outs = wType.getDimSize(3),
-            positions = outType.getDimSize(1);
-    int64_t mr = pickTile(outs, {6, 4, 3, 2, 1});
-    int64_t nr = pickTile(positions, {16, 8, 4});
+            positions = outType.getDimSize(0);
+    // 12 accumulators of 8 lanes, two vector loads and six broadcasts per
+    // step (the AVX2 sgemm kernel's shape).
+    int64_t nr = pickTile(outs, {16, 8, 4});
+    int64_t mr =
+        pickTile(positions, nr > 8 ? ArrayRef<int64_t>{6, 4, 2, 1}
+                                   : ArrayRef<int64_t>{12, 8, 6, 4, 2, 1});
     linalg::LinalgOp producer = initProducer(op, out);
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
     NestBuilder nest{rewriter, loc};
     auto [qBegin, qEnd] =
-        threads > 1 && positions % (threads * nr) == 0
+        threads > 1 && positions % (threads * mr) == 0
             ? nest.threadSlice(threads, positions)
             : std::pair<Value, Value>{nest.index(0), nest.index(positions)};
-    Value q0 = nest.loop(qBegin, qEnd, nr);
-    Value o0 = nest.loop(nest.index(0), nest.index(outs), mr);
+    Value q0 = nest.loop(qBegin, qEnd, mr);
+    Value o0 = nest.loop(nest.index(0), nest.index(outs), nr);
     if (producer) {
       FailureOr<TilingResult> tiled =
           cast<TilingInterface>(producer.getOperation())
               .getTiledImplementation(
-                  rewriter, {o0, q0},
+                  rewriter, {q0, o0},
                   {rewriter.getIndexAttr(mr), rewriter.getIndexAttr(nr)});
       if (failed(tiled)) {
         producer = nullptr;
@@ -457,15 +462,15 @@ struct CPUTileAndVectorizePass
     Value i = nest.loop(nest.index(0), nest.index(kh), 1);
     Value j = nest.loop(nest.index(0), nest.index(kw), 1);
     Value ch = nest.loop(nest.index(0), nest.index(channels), 1);
-    // flat[c, q0 + a * i + b * j + s].
-    Value col =
-        arith::AddIOp::create(rewriter, loc, q0, nest.shift(*column, i, j));
-    // [1, mr] of wT (k, m), [1, nr] of flat (k, n), [mr, nr] of out.
-    Value lhs = view(rewriter, loc, w, {i, j, ch, o0}, {1, 1, 1, mr}, {1, mr});
-    Value rhs = view(rewriter, loc, flat, {ch, col}, {1, nr}, {1, nr});
-    Value acc = view(rewriter, loc, out, {o0, q0}, {mr, nr}, {mr, nr});
+    // flat[q0 + a * i + b * j + s, c].
+    Value shifted =
+        arith::AddIOp::create(rewriter, loc, q0, nest.shift(*row, i, j));
+    // [mr, 1] of flat (m, k), [1, nr] of wT (k, n), [mr, nr] of out.
+    Value lhs = view(rewriter, loc, flat, {shifted, ch}, {mr, 1}, {mr, 1});
+    Value rhs = view(rewriter, loc, w, {i, j, ch, o0}, {1, 1, 1, nr}, {1, nr});
+    Value acc = view(rewriter, loc, out, {q0, o0}, {mr, nr}, {mr, nr});
     linalg::GenericOp tileOp =
-        productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/true);
+        productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/false);
     pendingVectorize.push_back(tileOp);
     rewriter.eraseOp(op);
     if (producer)
@@ -503,11 +508,11 @@ struct CPUTileAndVectorizePass
   }
 
   /// The weight gradient of a direct convolution, as convert-nn-to-linalg
-  /// writes it: `dW[i, j, c, o] += flat[c, q + a * i + b * j + s] * dyT[q,
+  /// writes it: `dW[i, j, c, o] += flat[q + a * i + b * j + s, c] * dy[q,
   /// o]` with loops `(i, j, c, o, q)`. A matrix product per kernel offset
   /// whose left operand is the input at that offset's shift, tiled by hand
   /// like one product over all offsets: `q` blocked so that the `[kc, nr]`
-  /// panel of `dyT` stays in L1, then `o` tiles, the offsets and `c` tiles
+  /// panel of `dy` stays in L1, then `o` tiles, the offsets and `c` tiles
   /// (threads split `o`, or else `c`), around a `[mr, nr]`
   /// register tile with `q` innermost. Returns false, changing nothing, when
   /// `op` is not of that form.
@@ -519,15 +524,15 @@ struct CPUTileAndVectorizePass
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     if (maps[1] != AffineMap::get(5, 0, {d(4), d(3)}, ctx) ||
         maps[2] != AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx) ||
-        maps[0].getNumResults() != 2 || maps[0].getResult(0) != d(2))
+        maps[0].getNumResults() != 2 || maps[0].getResult(1) != d(2))
       return false;
-    std::optional<ShiftedColumn> column =
-        shiftedColumn(maps[0].getResult(1), /*q=*/4, /*i=*/0, /*j=*/1);
-    if (!column)
+    std::optional<ShiftedColumn> row =
+        shiftedColumn(maps[0].getResult(0), /*q=*/4, /*i=*/0, /*j=*/1);
+    if (!row)
       return false;
-    Value flat = op.getDpsInputs()[0], dyT = op.getDpsInputs()[1],
+    Value flat = op.getDpsInputs()[0], dy = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
-    auto dyType = cast<MemRefType>(dyT.getType());
+    auto dyType = cast<MemRefType>(dy.getType());
     auto outType = cast<MemRefType>(out.getType());
     int64_t kh = outType.getDimSize(0), kw = outType.getDimSize(1),
             channels = outType.getDimSize(2), outs = outType.getDimSize(3),
@@ -553,15 +558,15 @@ struct CPUTileAndVectorizePass
     Value c0 = nest.loop(cRange.first, cRange.second, mr);
     Value acc =
         view(rewriter, loc, out, {i, j, c0, o0}, {1, 1, mr, nr}, {mr, nr});
-    Value shift = nest.shift(*column, i, j);
+    Value shift = nest.shift(*row, i, j);
     Value k = nest.loop(
         kb, arith::AddIOp::create(rewriter, loc, kb, nest.index(kc)), 1);
-    Value col = arith::AddIOp::create(rewriter, loc, k, shift);
-    // [mr, 1] of flat (m, k), [1, nr] of dyT (k, n), [mr, nr] of dW.
-    Value lhs = view(rewriter, loc, flat, {c0, col}, {mr, 1}, {mr, 1});
-    Value rhs = view(rewriter, loc, dyT, {k, o0}, {1, nr}, {1, nr});
+    Value shifted = arith::AddIOp::create(rewriter, loc, k, shift);
+    // [1, mr] of flat (k, m), [1, nr] of dy (k, n), [mr, nr] of dW.
+    Value lhs = view(rewriter, loc, flat, {shifted, c0}, {1, mr}, {1, mr});
+    Value rhs = view(rewriter, loc, dy, {k, o0}, {1, nr}, {1, nr});
     pendingVectorize.push_back(
-        productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/false));
+        productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/true));
     rewriter.eraseOp(op);
     return true;
   }
@@ -686,9 +691,14 @@ struct CPUTileAndVectorizePass
   /// 8x8 blocks, which vectorize to register transposes.
   void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
-    SmallVector<int64_t> sizes;
-    for (int64_t b : bounds)
-      sizes.push_back(pickTile(b, {8, 4, 2, 1}));
+    ArrayRef<int64_t> permutation = op.getPermutation();
+    int64_t rank = permutation.size();
+    // The result's innermost dimension and the one the input's innermost
+    // dimension becomes: an [8, 8] block of those is one vector transpose.
+    SmallVector<int64_t> sizes(rank, 1);
+    for (int64_t d = 0; d < rank; ++d)
+      if (d == rank - 1 || permutation[d] == rank - 1)
+        sizes[d] = pickTile(bounds[d], {8, 4, 2, 1});
     if (Operation *tiled = tile(rewriter, cast<TilingInterface>(*op), sizes,
                                 scf::SCFTilingOptions::LoopType::ForOp))
       pendingVectorize.push_back(tiled);

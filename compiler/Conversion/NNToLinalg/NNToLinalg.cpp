@@ -779,16 +779,17 @@ Value weightMatrix(OpBuilder &b, Location loc, Value w) {
 /// rows, that is the output's flat position plus a constant: reads that
 /// leave the image by at most the padding land on the zeros after this row
 /// or image, or after the previous one. So the convolution is one
-/// contraction over `(i, j, c)` whose input is read at a shifted column,
-/// with no im2col copy; the CPU backend tiles it like a matrix product.
+/// contraction over `(i, j, c)` whose input is read at a shifted row, with
+/// no im2col copy; the CPU backend tiles it like a matrix product.
 ///
 /// The grid: rows of `ws = w + p1`, images of `hs = h + p0` rows. The flat
-/// input is `[c, blocks * hs * ws]` with image `n` in block `n + 1` (block 0
-/// and the trailing blocks are zeros, so every shifted read stays inside),
-/// and output position `q = n * hs * ws + y * ws + x` for `q <
-/// positions`, a multiple of 64 (the widest register tile times up to four
-/// threads). Positions outside the output (the gap columns and rows, the
-/// rounding tail) are computed and dropped.
+/// input is position-major, `[blocks * hs * ws, c]` (channels innermost, so
+/// that a register tile's reads stay within a few cache lines), with image
+/// `n` in block `n + 1` (block 0 and the trailing blocks are zeros, so every
+/// shifted read stays inside), and output position `q = n * hs * ws + y *
+/// ws + x` for `q < positions`, a multiple of 192 (register tiles of 4, 6
+/// or 16 positions, times up to four threads). Positions outside the output
+/// (the gap columns and rows, the rounding tail) are computed and dropped.
 struct FlatGrid {
   int64_t batch, rows, cols, hs, ws, positions, blocks;
   /// Flat input column of output position 0 at kernel offset (0, 0).
@@ -797,7 +798,7 @@ struct FlatGrid {
   FlatGrid(int64_t batch, int64_t h, int64_t w, ArrayRef<int64_t> kernel,
            ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation)
       : batch(batch), rows(h), cols(w), hs(h + padding[0]), ws(w + padding[1]) {
-    positions = llvm::alignTo(batch * block(), 64);
+    positions = llvm::alignTo(batch * block(), 192);
     base = block() - padding[0] * ws - padding[1];
     int64_t lastShift = base + (kernel[0] - 1) * dilation[0] * ws +
                         (kernel[1] - 1) * dilation[1];
@@ -817,8 +818,20 @@ bool hasDirectLowering(const Window &w, int64_t groups) {
   return groups == 1;
 }
 
-/// `x` (`[n, c, h, w]`) in the flat layout of `grid`: `[c, blocks * hs *
-/// ws]`, zeros around the images.
+/// `[n, c, h, w]` as `[n, h, w, c]`.
+Value channelsLast(OpBuilder &b, Location loc, Value x) {
+  RankedTensorType type = tensorType(x);
+  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(2),
+                                type.getDimSize(3), type.getDimSize(1)};
+  return linalg::TransposeOp::create(
+             b, loc, x,
+             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
+             ArrayRef<int64_t>{0, 2, 3, 1})
+      .getResult()[0];
+}
+
+/// `x` (`[n, c, h, w]`) in the flat layout of `grid`: `[blocks * hs * ws,
+/// c]`, zeros around the images.
 Value flatImages(OpBuilder &b, Location loc, Value x, const FlatGrid &grid) {
   RankedTensorType type = tensorType(x);
   Type et = type.getElementType();
@@ -845,34 +858,35 @@ Value flatImages(OpBuilder &b, Location loc, Value x, const FlatGrid &grid) {
                   offsets);
   };
   Value blocks = empty(
-      b, loc, RankedTensorType::get({c, grid.blocks, grid.hs, grid.ws}, et));
-  blocks = insert(swapLeading(b, loc, x), blocks, {0, 1, 0, 0});
-  blocks = zeros(blocks, {0, 0, 0, 0}, {c, 1, grid.hs, grid.ws});
-  blocks = zeros(blocks, {0, n + 1, 0, 0},
-                 {c, grid.blocks - n - 1, grid.hs, grid.ws});
+      b, loc, RankedTensorType::get({grid.blocks, grid.hs, grid.ws, c}, et));
+  blocks = insert(channelsLast(b, loc, x), blocks, {1, 0, 0, 0});
+  blocks = zeros(blocks, {0, 0, 0, 0}, {1, grid.hs, grid.ws, c});
+  blocks = zeros(blocks, {n + 1, 0, 0, 0},
+                 {grid.blocks - n - 1, grid.hs, grid.ws, c});
   blocks =
-      zeros(blocks, {0, 1, grid.rows, 0}, {c, n, grid.hs - grid.rows, grid.ws});
-  blocks = zeros(blocks, {0, 1, 0, grid.cols},
-                 {c, n, grid.rows, grid.ws - grid.cols});
+      zeros(blocks, {1, grid.rows, 0, 0}, {n, grid.hs - grid.rows, grid.ws, c});
+  blocks = zeros(blocks, {1, 0, grid.cols, 0},
+                 {n, grid.rows, grid.ws - grid.cols, c});
   return reshape(b, loc, blocks,
-                 RankedTensorType::get({c, grid.blocks * grid.block()}, et));
+                 RankedTensorType::get({grid.blocks * grid.block(), c}, et));
 }
 
-/// `out[o, q] = init[o, q] + sum over (i, j, c) of wT[i, j, c, o] * flat[c,
-/// q + base + i * d0 * ws + j * d1]`: the window contraction that the CPU
-/// backend register-tiles (see nnc-cpu-tile-and-vectorize).
+/// `out[q, o] = init[q, o] + sum over (i, j, c) of wT[i, j, c, o] * flat[q
+/// + base + i * d0 * ws + j * d1, c]`, loops `(q, o, i, j, c)`: the window
+/// contraction that the CPU backend register-tiles (see
+/// nnc-cpu-tile-and-vectorize).
 Value windowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
                         Value init, const FlatGrid &grid,
                         ArrayRef<int64_t> dilation) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr o = getAffineDimExpr(0, ctx), q = getAffineDimExpr(1, ctx),
+  AffineExpr q = getAffineDimExpr(0, ctx), o = getAffineDimExpr(1, ctx),
              i = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx),
              c = getAffineDimExpr(4, ctx);
-  AffineExpr column =
+  AffineExpr row =
       q + i * (dilation[0] * grid.ws) + j * dilation[1] + grid.base;
   SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {i, j, c, o}, ctx),
-                                 AffineMap::get(5, 0, {c, column}, ctx),
-                                 AffineMap::get(5, 0, {o, q}, ctx)};
+                                 AffineMap::get(5, 0, {row, c}, ctx),
+                                 AffineMap::get(5, 0, {q, o}, ctx)};
   SmallVector<IteratorType> iters = {
       IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
       IteratorType::reduction, IteratorType::reduction};
@@ -894,29 +908,30 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
   FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
                 w.kernel, w.padding, w.dilation);
   Value flat = flatImages(b, loc, x, grid);
-  auto outType = RankedTensorType::get({out, grid.positions}, et);
+  auto outType = RankedTensorType::get({grid.positions, out}, et);
   Value init =
       bias ? linalg::BroadcastOp::create(b, loc, bias, empty(b, loc, outType),
-                                         ArrayRef<int64_t>{1})
+                                         ArrayRef<int64_t>{0})
                  .getResult()[0]
            : filled(b, loc, outType, 0.0);
   Value product = windowContraction(b, loc, wT, flat, init, grid, w.dilation);
-  // The valid positions, [out, n, oh, ow] of the [out, n, hs, ws] grid, read
-  // in place and swapped to [n, out, oh, ow].
+  // The valid positions, [n, oh, ow, out] of the [n, hs, ws, out] grid, read
+  // in place and transposed to [n, out, oh, ow].
   int64_t used = grid.batch * grid.block();
   Value grid4 =
-      reshape(b, loc, sliceMatrix(b, loc, product, 1, 0, used),
-              RankedTensorType::get({out, grid.batch, grid.hs, grid.ws}, et));
+      reshape(b, loc, sliceMatrix(b, loc, product, 0, 0, used),
+              RankedTensorType::get({grid.batch, grid.hs, grid.ws, out}, et));
   SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
       strides(4, b.getIndexAttr(1));
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(out),
-                                     b.getIndexAttr(grid.batch),
-                                     b.getIndexAttr(oh), b.getIndexAttr(ow)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(grid.batch),
+                                     b.getIndexAttr(oh), b.getIndexAttr(ow),
+                                     b.getIndexAttr(out)};
   Value valid = tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get({out, grid.batch, oh, ow}, et), grid4,
+      b, loc, RankedTensorType::get({grid.batch, oh, ow, out}, et), grid4,
       offsets, sizes, strides);
-  return mapOver(b, loc, resultType, valid, swapFirstTwo(b.getContext()),
-                 [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+  return linalg::TransposeOp::create(b, loc, valid, empty(b, loc, resultType),
+                                     ArrayRef<int64_t>{0, 3, 1, 2})
+      .getResult()[0];
 }
 
 /// The window of the transposed convolution that propagates a stride-1
@@ -931,10 +946,10 @@ Window transposedWindow(const Window &w) {
 
 /// `dW[o, c, i, j] = sum over (n, y, x) of dy[n, o, y, x] * x[n, c, y + i *
 /// d0 - p0, x + j * d1 - p1]` for a stride-1, ungrouped convolution: the
-/// window contraction `dWT[i, j, c, o] += flat[c, q + shift(i, j)] * dyT[q,
+/// window contraction `dWT[i, j, c, o] += flat[q + shift(i, j), c] * dyF[q,
 /// o]` over the flat input of the forward convolution and the output
-/// gradient laid out on the same grid (zeros at the dropped positions) and
-/// transposed once, then `[kh, kw, c, out]` to `[out, c, kh, kw]`.
+/// gradient laid out on the same grid (zeros at the dropped positions),
+/// then `[kh, kw, c, out]` to `[out, c, kh, kw]`.
 Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
                            const Window &w, RankedTensorType resultType) {
   MLIRContext *ctx = b.getContext();
@@ -952,39 +967,33 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
   Value dyFlat;
   if (dyGrid.hs == grid.hs && dyGrid.ws == grid.ws &&
       dyGrid.positions == grid.positions) {
-    dyFlat = sliceMatrix(b, loc, flatImages(b, loc, dy, dyGrid), 1,
+    dyFlat = sliceMatrix(b, loc, flatImages(b, loc, dy, dyGrid), 0,
                          dyGrid.block(), grid.positions);
   } else {
     int64_t dyBlocks = llvm::divideCeil(grid.positions, grid.block());
     Value dyBlocksTensor = filled(
-        b, loc, RankedTensorType::get({out, dyBlocks, grid.hs, grid.ws}, et),
+        b, loc, RankedTensorType::get({dyBlocks, grid.hs, grid.ws, out}, et),
         0.0);
     SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
         ones(4, b.getIndexAttr(1)), sizes;
     for (int64_t d :
-         {out, grid.batch, dyType.getDimSize(2), dyType.getDimSize(3)})
+         {grid.batch, dyType.getDimSize(2), dyType.getDimSize(3), out})
       sizes.push_back(b.getIndexAttr(d));
     dyBlocksTensor = tensor::InsertSliceOp::create(
-        b, loc, swapLeading(b, loc, dy), dyBlocksTensor, zeros, sizes, ones);
+        b, loc, channelsLast(b, loc, dy), dyBlocksTensor, zeros, sizes, ones);
     dyFlat = sliceMatrix(
         b, loc,
         reshape(b, loc, dyBlocksTensor,
-                RankedTensorType::get({out, dyBlocks * grid.block()}, et)),
-        1, 0, grid.positions);
+                RankedTensorType::get({dyBlocks * grid.block(), out}, et)),
+        0, 0, grid.positions);
   }
-  Value dyT =
-      linalg::TransposeOp::create(
-          b, loc, dyFlat,
-          empty(b, loc, RankedTensorType::get({grid.positions, out}, et)),
-          ArrayRef<int64_t>{1, 0})
-          .getResult()[0];
   // Loops (i, j, c, o, q).
   AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx),
              ch = getAffineDimExpr(2, ctx), o = getAffineDimExpr(3, ctx),
              q = getAffineDimExpr(4, ctx);
-  AffineExpr column =
+  AffineExpr row =
       q + i * (w.dilation[0] * grid.ws) + j * w.dilation[1] + grid.base;
-  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {ch, column}, ctx),
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {row, ch}, ctx),
                                  AffineMap::get(5, 0, {q, o}, ctx),
                                  AffineMap::get(5, 0, {i, j, ch, o}, ctx)};
   SmallVector<IteratorType> iters(4, IteratorType::parallel);
@@ -992,7 +1001,7 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
   auto dWTType = RankedTensorType::get({w.kernel[0], w.kernel[1], c, out}, et);
   Value dWT =
       linalg::GenericOp::create(
-          b, loc, TypeRange{dWTType}, ValueRange{flat, dyT},
+          b, loc, TypeRange{dWTType}, ValueRange{flat, dyFlat},
           ValueRange{filled(b, loc, dWTType, 0.0)}, maps, iters, yieldMulAdd)
           .getResult(0);
   return linalg::TransposeOp::create(b, loc, dWT, empty(b, loc, resultType),

@@ -1,95 +1,96 @@
 // RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize --split-input-file | FileCheck %s
 
 // A window contraction (a direct convolution, as convert-nn-to-linalg writes
-// it): out[o, q] += w[i, j, c, o] * flat[c, q + 5 i + j + 19]. Tiled to a
-// 4x16 register tile: q tiles, o tiles, then i, j and c as one K loop whose
-// right operand is the row of flat at the shifted column. The fill that
-// initializes the accumulator moves into the tile, and the accumulator is
-// carried through all three K loops.
+// it): out[q, o] += w[i, j, c, o] * flat[q + 5 i + j + 19, c]. Tiled to a
+// 6x16 register tile (6 positions, broadcast from flat's rows at the shifted
+// row, times 16 output channels): q tiles, o tiles, then i, j and c as one K
+// loop. The fill that initializes the accumulator moves into the tile, and
+// the accumulator is carried through all three K loops.
 
-#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
-#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
-#out = affine_map<(o, q, i, j, c) -> (o, q)>
+#w = affine_map<(q, o, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(q, o, i, j, c) -> (q + i * 5 + j + 19, c)>
+#out = affine_map<(q, o, i, j, c) -> (q, o)>
 
 // CHECK-LABEL: func.func @window
-// CHECK-SAME: (%[[W:.*]]: memref<3x3x2x8xf32>, %[[FLAT:.*]]: memref<2x100xf32>)
+// CHECK-SAME: (%[[W:.*]]: memref<3x3x2x16xf32>, %[[FLAT:.*]]: memref<100x2xf32>)
 // CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
 // CHECK-DAG: %[[C19:.*]] = arith.constant 19 : index
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<8x32xf32>
-// CHECK-NEXT: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-DAG: %[[C6:.*]] = arith.constant 6 : index
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<48x16xf32>
+// CHECK-NEXT: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step %[[C6]] {
 // CHECK-NEXT: scf.for %[[O:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// CHECK: %[[TILE:.*]] = memref.subview %[[OUT]][%[[O]], %[[Q]]] [4, 16] [1, 1]
+// CHECK: %[[TILE:.*]] = memref.subview %[[OUT]][%[[Q]], %[[O]]] [6, 16] [1, 1]
 // CHECK: vector.transfer_write %{{.*}}, %[[TILE]]
-// CHECK: %[[ACC:.*]] = scf.for %[[I:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4x16xf32>) {
+// CHECK: %[[ACC:.*]] = scf.for %[[I:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<6x16xf32>) {
 // CHECK: arith.muli %[[I]], %[[C5]]
-// CHECK: scf.for %[[J:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4x16xf32>) {
-// CHECK: %[[COL:.*]] = arith.addi %[[Q]], %{{.*}}
-// CHECK: scf.for %[[C:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4x16xf32>) {
-// CHECK-DAG: memref.subview %[[W]][%[[I]], %[[J]], %[[C]], %[[O]]] [1, 1, 1, 4]
-// CHECK-DAG: memref.subview %[[FLAT]][%[[C]], %[[COL]]] [1, 16]
-// CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// CHECK: scf.for %[[J:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<6x16xf32>) {
+// CHECK: %[[ROW:.*]] = arith.addi %[[Q]], %{{.*}}
+// CHECK: scf.for %[[C:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<6x16xf32>) {
+// CHECK-DAG: memref.subview %[[FLAT]][%[[ROW]], %[[C]]] [6, 1]
+// CHECK-DAG: memref.subview %[[W]][%[[I]], %[[J]], %[[C]], %[[O]]] [1, 1, 1, 16]
+// CHECK-COUNT-6: vector.fma {{.*}} : vector<16xf32>
 // CHECK-NOT: vector.fma
-// CHECK: vector.transfer_write %[[ACC]], %{{.*}} : vector<4x16xf32>
-func.func @window(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>) -> memref<8x32xf32> {
+// CHECK: vector.transfer_write %[[ACC]], %{{.*}} : vector<6x16xf32>
+func.func @window(%w: memref<3x3x2x16xf32>, %flat: memref<100x2xf32>) -> memref<48x16xf32> {
   %cst = arith.constant 0.0 : f32
-  %out = memref.alloc() : memref<8x32xf32>
-  linalg.fill ins(%cst : f32) outs(%out : memref<8x32xf32>)
+  %out = memref.alloc() : memref<48x16xf32>
+  linalg.fill ins(%cst : f32) outs(%out : memref<48x16xf32>)
   linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
-      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+      ins(%w, %flat : memref<3x3x2x16xf32>, memref<100x2xf32>) outs(%out : memref<48x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
-  return %out : memref<8x32xf32>
+  return %out : memref<48x16xf32>
 }
 
 // -----
 
 // The fill stays when something reads the buffer between it and the
 // contraction, and the accumulator starts from memory.
-#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
-#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
-#out = affine_map<(o, q, i, j, c) -> (o, q)>
+#w = affine_map<(q, o, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(q, o, i, j, c) -> (q + i * 5 + j + 19, c)>
+#out = affine_map<(q, o, i, j, c) -> (q, o)>
 
 // CHECK-LABEL: func.func @window_init_read
 // CHECK: memref.alloc()
 // CHECK-NEXT: scf.for
-// CHECK: vector.store %{{.*}} : memref<32xf32, {{.*}}>, vector<32xf32>
+// CHECK: vector.store %{{.*}} : memref<16xf32, {{.*}}>, vector<16xf32>
 // CHECK: scf.for
 // CHECK: vector.load
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: %[[TILE:.*]] = memref.subview
-// CHECK-NEXT: vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
-func.func @window_init_read(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>, %seen: memref<8x32xf32>) -> memref<8x32xf32> {
+// CHECK-NEXT: vector.transfer_read %[[TILE]]{{.*}} vector<6x16xf32>
+func.func @window_init_read(%w: memref<3x3x2x16xf32>, %flat: memref<100x2xf32>, %seen: memref<48x16xf32>) -> memref<48x16xf32> {
   %cst = arith.constant 0.0 : f32
-  %out = memref.alloc() : memref<8x32xf32>
-  linalg.fill ins(%cst : f32) outs(%out : memref<8x32xf32>)
-  memref.copy %out, %seen : memref<8x32xf32> to memref<8x32xf32>
+  %out = memref.alloc() : memref<48x16xf32>
+  linalg.fill ins(%cst : f32) outs(%out : memref<48x16xf32>)
+  memref.copy %out, %seen : memref<48x16xf32> to memref<48x16xf32>
   linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
-      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+      ins(%w, %flat : memref<3x3x2x16xf32>, memref<100x2xf32>) outs(%out : memref<48x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
-  return %out : memref<8x32xf32>
+  return %out : memref<48x16xf32>
 }
 
 // -----
 
 // Not a product (max instead of multiply-add): left alone.
-#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
-#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
-#out = affine_map<(o, q, i, j, c) -> (o, q)>
+#w = affine_map<(q, o, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(q, o, i, j, c) -> (q + i * 5 + j + 19, c)>
+#out = affine_map<(q, o, i, j, c) -> (q, o)>
 
 // CHECK-LABEL: func.func @negative_window_max
 // CHECK: linalg.generic
 // CHECK: arith.maximumf
-func.func @negative_window_max(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>, %out: memref<8x32xf32>) {
+func.func @negative_window_max(%w: memref<3x3x2x16xf32>, %flat: memref<100x2xf32>, %out: memref<48x16xf32>) {
   linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
-      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+      ins(%w, %flat : memref<3x3x2x16xf32>, memref<100x2xf32>) outs(%out : memref<48x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.addf %a, %b : f32
     %s = arith.maximumf %acc, %p : f32
@@ -100,17 +101,18 @@ func.func @negative_window_max(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>
 
 // -----
 
-// The weight gradient of a direct convolution: dW[i, j, c, o] += flat[c, q +
-// 5 i + j + 19] * dyT[q, o], loops (i, j, c, o, q). Tiled like one product
-// over all kernel offsets: q blocked by 256 (the [256, 16] panel of dyT stays
+// The weight gradient of a direct convolution: dW[i, j, c, o] += flat[q + 5
+// i + j + 19, c] * dy[q, o], loops (i, j, c, o, q). Tiled like one product
+// over all kernel offsets: q blocked by 256 (the [256, 16] panel of dy stays
 // in cache), then o tiles, i, j and c tiles around a 4x16 register tile
-// (c = 8 rows, two tiles) whose accumulator is carried through the q loop.
-#flat = affine_map<(i, j, c, o, q) -> (c, q + i * 5 + j + 19)>
-#dyt = affine_map<(i, j, c, o, q) -> (q, o)>
+// (c = 8 channels, two tiles, read as a row of flat) whose accumulator is
+// carried through the q loop.
+#flat = affine_map<(i, j, c, o, q) -> (q + i * 5 + j + 19, c)>
+#dy = affine_map<(i, j, c, o, q) -> (q, o)>
 #dw = affine_map<(i, j, c, o, q) -> (i, j, c, o)>
 
 // CHECK-LABEL: func.func @window_weight_gradient
-// CHECK-SAME: (%[[FLAT:.*]]: memref<8x600xf32>, %[[DYT:.*]]: memref<512x16xf32>)
+// CHECK-SAME: (%[[FLAT:.*]]: memref<600x8xf32>, %[[DY:.*]]: memref<512x16xf32>)
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK-DAG: %[[C512:.*]] = arith.constant 512 : index
 // CHECK: %[[DW:.*]] = memref.alloc() : memref<3x3x8x16xf32>
@@ -122,17 +124,17 @@ func.func @negative_window_max(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>
 // CHECK: %[[TILE:.*]] = memref.subview %[[DW]][%[[I]], %[[J]], %[[C]], %[[O]]] [1, 1, 4, 16]
 // CHECK: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
 // CHECK: %[[ACC:.*]] = scf.for %[[K:.*]] = %[[KB]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (vector<4x16xf32>) {
-// CHECK-DAG: memref.subview %[[FLAT]][%[[C]], %{{.*}}] [4, 1]
-// CHECK-DAG: memref.subview %[[DYT]][%[[K]], %[[O]]] [1, 16]
+// CHECK-DAG: memref.subview %[[FLAT]][%{{.*}}, %[[C]]] [1, 4]
+// CHECK-DAG: memref.subview %[[DY]][%[[K]], %[[O]]] [1, 16]
 // CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
 // CHECK-NOT: vector.fma
 // CHECK: vector.transfer_write %[[ACC]], %[[TILE]]
-func.func @window_weight_gradient(%flat: memref<8x600xf32>, %dyt: memref<512x16xf32>) -> memref<3x3x8x16xf32> {
+func.func @window_weight_gradient(%flat: memref<600x8xf32>, %dy: memref<512x16xf32>) -> memref<3x3x8x16xf32> {
   %cst = arith.constant 0.0 : f32
   %dw = memref.alloc() : memref<3x3x8x16xf32>
   linalg.fill ins(%cst : f32) outs(%dw : memref<3x3x8x16xf32>)
-  linalg.generic {indexing_maps = [#flat, #dyt, #dw], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-      ins(%flat, %dyt : memref<8x600xf32>, memref<512x16xf32>) outs(%dw : memref<3x3x8x16xf32>) {
+  linalg.generic {indexing_maps = [#flat, #dy, #dw], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%flat, %dy : memref<600x8xf32>, memref<512x16xf32>) outs(%dw : memref<3x3x8x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
@@ -147,37 +149,37 @@ func.func @window_weight_gradient(%flat: memref<8x600xf32>, %dyt: memref<512x16x
 // buffer that is only filled and copied from turns each copy into a fill of
 // the target (writes without reads), which the window contraction then
 // absorbs into its register tile.
-#w = affine_map<(o, q, i, j, c) -> (i, j, c, o)>
-#x = affine_map<(o, q, i, j, c) -> (c, q + i * 5 + j + 19)>
-#out = affine_map<(o, q, i, j, c) -> (o, q)>
+#w = affine_map<(q, o, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(q, o, i, j, c) -> (q + i * 5 + j + 19, c)>
+#out = affine_map<(q, o, i, j, c) -> (q, o)>
 
 // CHECK-LABEL: func.func @window_init_copied_zeros
-// CHECK-DAG: %[[ZERO16:.*]] = arith.constant dense<0.000000e+00> : vector<4x16xf32>
-// CHECK-DAG: %[[ZERO32:.*]] = arith.constant dense<0.000000e+00> : vector<32xf32>
-// CHECK: %[[OTHER:.*]] = memref.alloc() : memref<8x32xf32>
+// CHECK-DAG: %[[ZERO_TILE:.*]] = arith.constant dense<0.000000e+00> : vector<6x16xf32>
+// CHECK-DAG: %[[ZERO_ROW:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK: %[[OTHER:.*]] = memref.alloc() : memref<48x16xf32>
 // CHECK-NEXT: scf.for
-// CHECK: vector.store %[[ZERO32]]
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<8x32xf32>
+// CHECK: vector.store %[[ZERO_ROW]]
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<48x16xf32>
 // CHECK-NEXT: scf.for
 // CHECK-NEXT: scf.for
 // CHECK-NEXT: %[[TILE:.*]] = memref.subview %[[OUT]]
-// CHECK-NEXT: vector.transfer_write %[[ZERO16]], %[[TILE]]
-// CHECK-NOT: vector.load {{.*}} vector<32xf32>
+// CHECK-NEXT: vector.transfer_write %[[ZERO_TILE]], %[[TILE]]
+// CHECK-NOT: vector.store
 // CHECK: return %[[OUT]], %[[OTHER]]
-func.func @window_init_copied_zeros(%w: memref<3x3x2x8xf32>, %flat: memref<2x100xf32>) -> (memref<8x32xf32>, memref<8x32xf32>) {
+func.func @window_init_copied_zeros(%w: memref<3x3x2x16xf32>, %flat: memref<100x2xf32>) -> (memref<48x16xf32>, memref<48x16xf32>) {
   %cst = arith.constant 0.0 : f32
-  %zeros = memref.alloc() : memref<8x32xf32>
-  linalg.fill ins(%cst : f32) outs(%zeros : memref<8x32xf32>)
-  %other = memref.alloc() : memref<8x32xf32>
-  memref.copy %zeros, %other : memref<8x32xf32> to memref<8x32xf32>
-  %out = memref.alloc() : memref<8x32xf32>
-  memref.copy %zeros, %out : memref<8x32xf32> to memref<8x32xf32>
+  %zeros = memref.alloc() : memref<48x16xf32>
+  linalg.fill ins(%cst : f32) outs(%zeros : memref<48x16xf32>)
+  %other = memref.alloc() : memref<48x16xf32>
+  memref.copy %zeros, %other : memref<48x16xf32> to memref<48x16xf32>
+  %out = memref.alloc() : memref<48x16xf32>
+  memref.copy %zeros, %out : memref<48x16xf32> to memref<48x16xf32>
   linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
-      ins(%w, %flat : memref<3x3x2x8xf32>, memref<2x100xf32>) outs(%out : memref<8x32xf32>) {
+      ins(%w, %flat : memref<3x3x2x16xf32>, memref<100x2xf32>) outs(%out : memref<48x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
-  return %out, %other : memref<8x32xf32>, memref<8x32xf32>
+  return %out, %other : memref<48x16xf32>, memref<48x16xf32>
 }
