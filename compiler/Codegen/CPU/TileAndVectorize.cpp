@@ -132,14 +132,15 @@ scf::ForOp hoistAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
   return nullptr;
 }
 
-/// A column `q + a * i + b * j + s` of a window contraction's shifted map.
-struct ShiftedColumn {
+/// The shifted index `q + a * i + b * j + s` of a window contraction's
+/// input map (the row of the flat input it reads).
+struct ShiftedIndex {
   int64_t a, b, s;
 };
 
 /// `expr` as `d_q + a * d_i + b * d_j + s` (no other dimension), or none.
-std::optional<ShiftedColumn> shiftedColumn(AffineExpr expr, unsigned q,
-                                           unsigned i, unsigned j) {
+std::optional<ShiftedIndex> shiftedIndex(AffineExpr expr, unsigned q,
+                                         unsigned i, unsigned j) {
   if (!expr.isPureAffine())
     return std::nullopt;
   MLIRContext *ctx = expr.getContext();
@@ -163,7 +164,7 @@ std::optional<ShiftedColumn> shiftedColumn(AffineExpr expr, unsigned q,
   std::optional<int64_t> s = at(-1);
   if (!s)
     return std::nullopt;
-  ShiftedColumn column{0, 0, *s};
+  ShiftedIndex index{0, 0, *s};
   for (unsigned d = 0; d < rank; ++d) {
     std::optional<int64_t> v = at(d);
     if (!v)
@@ -172,11 +173,11 @@ std::optional<ShiftedColumn> shiftedColumn(AffineExpr expr, unsigned q,
     if (d == q ? coefficient != 1 : d != i && d != j && coefficient != 0)
       return std::nullopt;
     if (d == i)
-      column.a = coefficient;
+      index.a = coefficient;
     else if (d == j)
-      column.b = coefficient;
+      index.b = coefficient;
   }
-  return column;
+  return index;
 }
 
 /// Builds the hand-made loop nests of window contractions at the rewriter's
@@ -206,15 +207,15 @@ struct NestBuilder {
         arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0), slice);
     return {begin, arith::AddIOp::create(rewriter, loc, begin, slice)};
   }
-  /// `a * i + b * j + s` of `column`.
-  Value shift(const ShiftedColumn &column, Value i, Value j) {
+  /// `a * i + b * j + s` of `shifted`.
+  Value shift(const ShiftedIndex &shifted, Value i, Value j) {
     return arith::AddIOp::create(
         rewriter, loc,
         arith::AddIOp::create(
             rewriter, loc,
-            arith::MulIOp::create(rewriter, loc, i, index(column.a)),
-            arith::MulIOp::create(rewriter, loc, j, index(column.b))),
-        index(column.s));
+            arith::MulIOp::create(rewriter, loc, i, index(shifted.a)),
+            arith::MulIOp::create(rewriter, loc, j, index(shifted.b))),
+        index(shifted.s));
   }
 };
 
@@ -418,8 +419,8 @@ struct CPUTileAndVectorizePass
         maps[2] != AffineMap::get(5, 0, {d(0), d(1)}, ctx) ||
         maps[1].getNumResults() != 2 || maps[1].getResult(1) != d(4))
       return false;
-    std::optional<ShiftedColumn> row =
-        shiftedColumn(maps[1].getResult(0), /*q=*/0, /*i=*/2, /*j=*/3);
+    std::optional<ShiftedIndex> row =
+        shiftedIndex(maps[1].getResult(0), /*q=*/0, /*i=*/2, /*j=*/3);
     if (!row)
       return false;
     Value w = op.getDpsInputs()[0], flat = op.getDpsInputs()[1],
@@ -526,8 +527,8 @@ struct CPUTileAndVectorizePass
         maps[2] != AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx) ||
         maps[0].getNumResults() != 2 || maps[0].getResult(1) != d(2))
       return false;
-    std::optional<ShiftedColumn> row =
-        shiftedColumn(maps[0].getResult(0), /*q=*/4, /*i=*/0, /*j=*/1);
+    std::optional<ShiftedIndex> row =
+        shiftedIndex(maps[0].getResult(0), /*q=*/4, /*i=*/0, /*j=*/1);
     if (!row)
       return false;
     Value flat = op.getDpsInputs()[0], dy = op.getDpsInputs()[1],
@@ -688,7 +689,8 @@ struct CPUTileAndVectorizePass
     return success();
   }
 
-  /// 8x8 blocks, which vectorize to register transposes.
+  /// Blocks of up to 8x8 of the two dimensions that trade places, one
+  /// element of the others: each vectorizes to one register transpose.
   void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
     ArrayRef<int64_t> permutation = op.getPermutation();
