@@ -92,6 +92,42 @@ def FuseElementwisePass : Pass<"nnc-fuse-elementwise", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def PropagateChannelsLastPass
+    : Pass<"nnc-propagate-channels-last", "::mlir::ModuleOp"> {
+  let summary = "Moves the image ops between direct convolutions to "
+                "channels-last, so that their transposes cancel";
+  let description = [{
+    Direct convolutions read and write images channels-last (`[n, h, w,
+    c]`), and `convert-nn-to-linalg` wraps each in transposes from and to
+    the nn layout, `[n, c, h, w]`. The ops in between (batch norm, relu,
+    residual sums, their gradients) would then pay a transpose on every
+    side of every convolution.
+
+    This pass rebuilds such an op channels-last when that removes more
+    transposes than it adds. It applies to a `linalg.generic` on static
+    tensors with four loops, whose 4-D operands (images) all use the
+    identity map, whose other operands (per-channel or per-image values)
+    use projected permutations, and whose body has no `linalg.index`. The
+    rebuilt op has loops `(n, h, w, c)` and reads and writes images
+    channels-last. An image input that is a transpose from channels-last
+    is replaced by that transpose's source (a saving), any other image
+    input by a new transpose (a cost); the image results go back through
+    transposes to channels-first for the old users, which cancel against
+    a user's transpose to channels-last (a saving) or feed users that move
+    in turn. Pairs of transposes that undo each other fold away, and
+    transposes left without users go. The pass repeats until no op is
+    profitable to move. Then it tries each tie (an op whose move adds as
+    many transposes as it removes, which can unblock neighbours that each
+    wait for the other) on a copy of the module, with the moves that follow,
+    and keeps the copy only if its image transposes move fewer elements.
+
+    Input and output: `linalg` on tensors; the results are unchanged (only
+    the order of elementwise work and the layout of temporaries change).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def SplitReductionsPass : Pass<"nnc-split-reductions"> {
   let summary = "Reduces leading dimensions first, then the rest";
   let description = [{

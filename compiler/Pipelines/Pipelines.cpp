@@ -36,6 +36,9 @@ void nnc::buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createPropagateChannelsLastPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 void nnc::buildCPULLVMPipeline(OpPassManager &pm,
