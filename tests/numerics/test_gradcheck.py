@@ -451,6 +451,21 @@ add(Case("conv2d_stride_dilation",
              conv(P, "conv0", D["x"], stride=(2, 1), dilation=(1, 2), padding=1)),
              stride=(1, 2), dilation=2, padding=(1, 2)), D["t"]),
          op="conv2d"))
+add(Case("conv2d_space_to_depth",
+         # Strided convolutions lower to window contractions on the
+         # space-to-depth input: odd sizes (zero rows added), a stride in one
+         # dimension only, a 5x5 kernel, and a last column that no window
+         # reads (cropped).
+         [("input", "x", "f64", (2, 3, 7, 6), "randn"), ("label", "t", "f64", (2, 2, 1, 1), "randn")],
+         """
+         h = tanh(conv2d(x, 4, kernel = 3, stride = 2, padding = 1))
+         h = tanh(conv2d(h, 3, kernel = 5, stride = [2, 1], padding = 2))
+         loss = mse(conv2d(h, 2, kernel = 2, stride = 2, bias = false), t)
+         """,
+         lambda P, D: F.mse_loss(conv(P, "conv2", torch.tanh(conv(P, "conv1", torch.tanh(
+             conv(P, "conv0", D["x"], stride=2, padding=1)), stride=(2, 1), padding=2)), stride=2),
+             D["t"]),
+         op="conv2d"))
 add(Case("conv2d_groups_nobias",
          [("input", "x", "f64", (2, 4, 5, 5), "randn"), ("label", "t", "f64", (2, 6, 5, 5), "randn")],
          """

@@ -775,14 +775,17 @@ Value weightMatrix(OpBuilder &b, Location loc, Value w) {
 
 /// A stride-1 convolution reads kernel offset `(i, j)` of output position
 /// `(y, x)` at input `(y + i * d0 - p0, x + j * d1 - p1)`. Stored flat, with
-/// each image row followed by `p1` zero columns and each image by `p0` zero
+/// each image row followed by `g1` zero columns and each image by `g0` zero
 /// rows, that is the output's flat position plus a constant: reads that
-/// leave the image by at most the padding land on the zeros after this row
-/// or image, or after the previous one. So the convolution is one
-/// contraction over `(i, j, c)` whose input is read at a shifted row, with
-/// no im2col copy; the CPU backend tiles it like a matrix product.
+/// leave the image by at most `g` land on the zeros after this row or
+/// image, or after the previous one. So the convolution is one contraction
+/// over `(i, j, c)` whose input is read at a shifted row, with no im2col
+/// copy; the CPU backend tiles it like a matrix product. The gap `g` is the
+/// padding, or more where the last output's window reaches further past
+/// the image's end (a padding that is larger on the right, as for the
+/// space-to-depth form of a strided convolution).
 ///
-/// The grid: rows of `ws = w + p1`, images of `hs = h + p0` rows. The flat
+/// The grid: rows of `ws = w + g1`, images of `hs = h + g0` rows. The flat
 /// input is position-major, `[blocks * hs * ws, c]` (channels innermost, so
 /// that a register tile's reads stay within a few cache lines), with image
 /// `n` in block `n + 1` (block 0 and the trailing blocks are zeros, so every
@@ -795,9 +798,18 @@ struct FlatGrid {
   /// Flat input column of output position 0 at kernel offset (0, 0).
   int64_t base;
 
-  FlatGrid(int64_t batch, int64_t h, int64_t w, ArrayRef<int64_t> kernel,
-           ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation)
-      : batch(batch), rows(h), cols(w), hs(h + padding[0]), ws(w + padding[1]) {
+  FlatGrid(int64_t batch, int64_t h, int64_t w, int64_t oh, int64_t ow,
+           ArrayRef<int64_t> kernel, ArrayRef<int64_t> padding,
+           ArrayRef<int64_t> dilation)
+      : batch(batch), rows(h), cols(w) {
+    // The gap holds the reads before an image row or column (the padding)
+    // and those after it (where the last output's window ends).
+    int64_t size[2] = {h, w}, out[2] = {oh, ow}, gap[2];
+    for (int64_t d = 0; d < 2; ++d)
+      gap[d] = std::max(padding[d], out[d] - 1 + (kernel[d] - 1) * dilation[d] -
+                                        padding[d] - (size[d] - 1));
+    hs = h + gap[0];
+    ws = w + gap[1];
     positions = llvm::alignTo(batch * block(), 192);
     base = block() - padding[0] * ws - padding[1];
     int64_t lastShift = base + (kernel[0] - 1) * dilation[0] * ws +
@@ -906,7 +918,7 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
   int64_t out = resultType.getDimSize(1);
   int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
   FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
-                w.kernel, w.padding, w.dilation);
+                oh, ow, w.kernel, w.padding, w.dilation);
   Value flat = flatImages(b, loc, x, grid);
   auto outType = RankedTensorType::get({grid.positions, out}, et);
   Value init =
@@ -957,13 +969,15 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
   Type et = xType.getElementType();
   int64_t c = xType.getDimSize(1), out = resultType.getDimSize(0);
   FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
-                w.kernel, w.padding, w.dilation);
+                dyType.getDimSize(2), dyType.getDimSize(3), w.kernel, w.padding,
+                w.dilation);
   Value flat = flatImages(b, loc, x, grid);
   // dy on the same grid, zeros where the output has none. Where the input
   // gradient's transposed convolution lays dy out on the same grid (as for
   // `same` padding), build that same flat layout, which CSE then shares.
   FlatGrid dyGrid(grid.batch, dyType.getDimSize(2), dyType.getDimSize(3),
-                  w.kernel, transposedWindow(w).padding, w.dilation);
+                  grid.rows, grid.cols, w.kernel, transposedWindow(w).padding,
+                  w.dilation);
   Value dyFlat;
   if (dyGrid.hs == grid.hs && dyGrid.ws == grid.ws &&
       dyGrid.positions == grid.positions) {
@@ -1009,6 +1023,211 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
       .getResult()[0];
 }
 
+/// `w` (`[out, c, kh, kw]`) as the window contraction's `[kh, kw, c, out]`.
+Value windowWeight(OpBuilder &b, Location loc, Value w) {
+  RankedTensorType type = tensorType(w);
+  SmallVector<int64_t> shape = {type.getDimSize(2), type.getDimSize(3),
+                                type.getDimSize(1), type.getDimSize(0)};
+  return linalg::TransposeOp::create(
+             b, loc, w,
+             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
+             ArrayRef<int64_t>{2, 3, 1, 0})
+      .getResult()[0];
+}
+
+/// The input gradient of a direct convolution: the transposed convolution,
+/// dy convolved with the flipped kernel, input and output channels
+/// exchanged (`[kh, kw, out, c]`), padded by what the forward padding left
+/// of the kernel's reach.
+Value directConvGradInput(OpBuilder &b, Location loc, Value dy, Value w,
+                          const Window &window, RankedTensorType resultType) {
+  RankedTensorType type = tensorType(w);
+  SmallVector<int64_t> shape = {type.getDimSize(2), type.getDimSize(3),
+                                type.getDimSize(0), type.getDimSize(1)};
+  Value wT =
+      linalg::TransposeOp::create(
+          b, loc, flipKernel(b, loc, w),
+          empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
+          ArrayRef<int64_t>{2, 3, 0, 1})
+          .getResult()[0];
+  return directConv(b, loc, dy, wT, Value(), transposedWindow(window),
+                    resultType);
+}
+
+/// A strided convolution rewritten as a stride-1 one on the space-to-depth
+/// input: with stride `s`, input row `s * u + r` becomes row `u` of channel
+/// `(c, r)` (and likewise for columns), so kernel row `i` reads phase `r`
+/// at row `a + m` of output row `a`, where `i - p = s * m + r`. Over the
+/// kernel, `m` runs from `floor(-p / s)` to `floor((k - 1 - p) / s)`: a
+/// `k'`-row kernel whose rows `i` are padded by zeros where no kernel row
+/// falls (`s * k'` rows in all, the first at `i = p + s * floor(-p / s)`).
+/// The stride-1 convolution then has padding `-floor(-p / s)`, and the
+/// space-to-depth image has `oh + floor((k - 1 - p) / s)` rows, so that
+/// every row it reads is inside it.
+struct SpaceToDepth {
+  int64_t stride[2], kernel[2], padding[2], rows[2], first[2];
+
+  SpaceToDepth(const Window &w, int64_t oh, int64_t ow) {
+    int64_t outSize[2] = {oh, ow};
+    for (int64_t d = 0; d < 2; ++d) {
+      int64_t s = w.stride[d], p = w.padding[d], k = w.kernel[d];
+      int64_t low = llvm::divideFloorSigned(-p, s),
+              high = llvm::divideFloorSigned(k - 1 - p, s);
+      stride[d] = s;
+      kernel[d] = high - low + 1;
+      padding[d] = -low;
+      rows[d] = outSize[d] + high;
+      first[d] = p + s * low;
+    }
+  }
+  /// The stride-1 window on the space-to-depth input.
+  Window window() const {
+    return Window{
+        {kernel[0], kernel[1]}, {1, 1}, {padding[0], padding[1]}, {1, 1}};
+  }
+  /// The channels of the space-to-depth input, for `c` channels.
+  int64_t channels(int64_t c) const { return c * stride[0] * stride[1]; }
+};
+
+/// Whether a convolution goes to a direct convolution on its space-to-depth
+/// input: strided, ungrouped, undilated, padding within the kernel's reach,
+/// and at most twice the work of the strided convolution (a 3x3 kernel at
+/// stride 2 becomes 2x2 on four phases, 16/9 of the work; a 1x1 kernel at
+/// stride 2 would do four times the work, three quarters of it on zeros).
+bool hasSpaceToDepthLowering(const Window &w, int64_t groups) {
+  if (groups != 1 || (w.stride[0] == 1 && w.stride[1] == 1))
+    return false;
+  int64_t work = 1, useful = 1;
+  for (int64_t d = 0; d < 2; ++d) {
+    if (w.dilation[d] != 1 || w.padding[d] > w.kernel[d] - 1)
+      return false;
+    int64_t s = w.stride[d], p = w.padding[d], k = w.kernel[d];
+    int64_t taps = llvm::divideFloorSigned(k - 1 - p, s) -
+                   llvm::divideFloorSigned(-p, s) + 1;
+    work *= taps * s;
+    useful *= k;
+  }
+  return work <= 2 * useful;
+}
+
+/// `x` (`[n, c, h, w]`) cropped or padded with zeros (at the bottom and
+/// right) to `rows` x `cols`.
+Value fitImage(OpBuilder &b, Location loc, Value x, int64_t rows,
+               int64_t cols) {
+  RankedTensorType type = tensorType(x);
+  int64_t h = type.getDimSize(2), w = type.getDimSize(3);
+  if (h == rows && w == cols)
+    return x;
+  Type et = type.getElementType();
+  SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
+      ones(4, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> kept = {
+      b.getIndexAttr(type.getDimSize(0)), b.getIndexAttr(type.getDimSize(1)),
+      b.getIndexAttr(std::min(h, rows)), b.getIndexAttr(std::min(w, cols))};
+  Value crop = tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1),
+                             std::min(h, rows), std::min(w, cols)},
+                            et),
+      x, zeros, kept, ones);
+  if (h >= rows && w >= cols)
+    return crop;
+  Value padded =
+      filled(b, loc,
+             RankedTensorType::get(
+                 {type.getDimSize(0), type.getDimSize(1), rows, cols}, et),
+             0.0);
+  return tensor::InsertSliceOp::create(b, loc, crop, padded, zeros, kept, ones)
+      .getResult();
+}
+
+/// `[a, b, s0 * r, s1 * q]` as `[a, b * s0 * s1, r, q]`: row `s0 * u + i`
+/// and column `s1 * v + j` of channel `b` go to channel `(b, i, j)`, row `u`
+/// and column `v`.
+Value spaceToDepth(OpBuilder &b, Location loc, Value x, int64_t s0,
+                   int64_t s1) {
+  RankedTensorType type = tensorType(x);
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
+          r = type.getDimSize(2) / s0, q = type.getDimSize(3) / s1;
+  Value split =
+      reshape(b, loc, x, RankedTensorType::get({n, c, r, s0, q, s1}, et));
+  Value phases =
+      linalg::TransposeOp::create(
+          b, loc, split,
+          empty(b, loc, RankedTensorType::get({n, c, s0, s1, r, q}, et)),
+          ArrayRef<int64_t>{0, 1, 3, 5, 2, 4})
+          .getResult()[0];
+  return reshape(b, loc, phases,
+                 RankedTensorType::get({n, c * s0 * s1, r, q}, et));
+}
+
+/// The inverse of `spaceToDepth`.
+Value depthToSpace(OpBuilder &b, Location loc, Value x, int64_t s0,
+                   int64_t s1) {
+  RankedTensorType type = tensorType(x);
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1) / (s0 * s1),
+          r = type.getDimSize(2), q = type.getDimSize(3);
+  Value phases =
+      reshape(b, loc, x, RankedTensorType::get({n, c, s0, s1, r, q}, et));
+  Value split =
+      linalg::TransposeOp::create(
+          b, loc, phases,
+          empty(b, loc, RankedTensorType::get({n, c, r, s0, q, s1}, et)),
+          ArrayRef<int64_t>{0, 1, 4, 2, 5, 3})
+          .getResult()[0];
+  return reshape(b, loc, split,
+                 RankedTensorType::get({n, c, r * s0, q * s1}, et));
+}
+
+/// The weight `[out, c, kh, kw]` of a strided convolution as the weight of
+/// its space-to-depth form, `[out, c * s0 * s1, kh', kw']` (zeros where no
+/// kernel row or column falls).
+Value spaceToDepthWeight(OpBuilder &b, Location loc, Value w,
+                         const SpaceToDepth &sd) {
+  RankedTensorType type = tensorType(w);
+  int64_t kh = type.getDimSize(2), kw = type.getDimSize(3);
+  int64_t rows = sd.stride[0] * sd.kernel[0],
+          cols = sd.stride[1] * sd.kernel[1];
+  // Kernel row i goes to padded row i - first.
+  Value padded = spreadAndPad(
+      b, loc, w, {2, 3}, {-sd.first[0], -sd.first[1]},
+      {rows - kh + sd.first[0], cols - kw + sd.first[1]}, {1, 1}, 0.0);
+  return spaceToDepth(b, loc, padded, sd.stride[0], sd.stride[1]);
+}
+
+/// The inverse of `spaceToDepthWeight` (the rows and columns of zeros
+/// dropped).
+Value depthToSpaceWeight(OpBuilder &b, Location loc, Value w,
+                         const SpaceToDepth &sd, RankedTensorType resultType) {
+  Value padded = depthToSpace(b, loc, w, sd.stride[0], sd.stride[1]);
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(-sd.first[0]),
+                                       b.getIndexAttr(-sd.first[1])},
+                            sizes, strides(4, b.getIndexAttr(1));
+  for (int64_t d : resultType.getShape())
+    sizes.push_back(b.getIndexAttr(d));
+  return tensor::ExtractSliceOp::create(b, loc, resultType, padded, offsets,
+                                        sizes, strides);
+}
+
+/// `x` as the space-to-depth input of `sd`.
+Value spaceToDepthInput(OpBuilder &b, Location loc, Value x,
+                        const SpaceToDepth &sd) {
+  return spaceToDepth(
+      b, loc,
+      fitImage(b, loc, x, sd.stride[0] * sd.rows[0], sd.stride[1] * sd.rows[1]),
+      sd.stride[0], sd.stride[1]);
+}
+
+/// The type of the space-to-depth input of `sd` for `x`'s type.
+RankedTensorType spaceToDepthType(RankedTensorType x, const SpaceToDepth &sd) {
+  return RankedTensorType::get(
+      {x.getDimSize(0), sd.channels(x.getDimSize(1)), sd.rows[0], sd.rows[1]},
+      x.getElementType());
+}
+
 NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
   // im2col, then one matrix product per group of the weight rows with the
   // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
@@ -1016,18 +1235,16 @@ NNC_LOWERING(Conv2dLowering, nn::Conv2dOp) {
   RankedTensorType wType = tensorType(a.getWeight());
   Window w = convWindow(op, wType);
   int64_t groups = op.getGroups();
-  if (hasDirectLowering(w, groups)) {
-    // [out, c, kh, kw] to [kh, kw, c, out].
-    SmallVector<int64_t> shape = {wType.getDimSize(2), wType.getDimSize(3),
-                                  wType.getDimSize(1), wType.getDimSize(0)};
-    Value wT =
-        linalg::TransposeOp::create(
-            b, loc, a.getWeight(),
-            empty(b, loc, RankedTensorType::get(shape, wType.getElementType())),
-            ArrayRef<int64_t>{2, 3, 1, 0})
-            .getResult()[0];
-    return SmallVector<Value>{
-        directConv(b, loc, a.getInput(), wT, a.getBias(), w, type)};
+  if (hasDirectLowering(w, groups))
+    return SmallVector<Value>{directConv(b, loc, a.getInput(),
+                                         windowWeight(b, loc, a.getWeight()),
+                                         a.getBias(), w, type)};
+  if (hasSpaceToDepthLowering(w, groups)) {
+    SpaceToDepth sd(w, type.getDimSize(2), type.getDimSize(3));
+    Value weight = spaceToDepthWeight(b, loc, a.getWeight(), sd);
+    return SmallVector<Value>{directConv(
+        b, loc, spaceToDepthInput(b, loc, a.getInput(), sd),
+        windowWeight(b, loc, weight), a.getBias(), sd.window(), type)};
   }
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;
@@ -1071,6 +1288,18 @@ NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
   if (hasDirectLowering(w, groups) && type.getDimSize(1) >= 4)
     return SmallVector<Value>{
         directConvGradWeight(b, loc, a.getInput(), a.getResultGrad(), w, type)};
+  RankedTensorType dyType = tensorType(a.getResultGrad());
+  if (hasSpaceToDepthLowering(w, groups)) {
+    SpaceToDepth sd(w, dyType.getDimSize(2), dyType.getDimSize(3));
+    auto weightType = RankedTensorType::get({type.getDimSize(0),
+                                             sd.channels(type.getDimSize(1)),
+                                             sd.kernel[0], sd.kernel[1]},
+                                            et);
+    Value grad = directConvGradWeight(
+        b, loc, spaceToDepthInput(b, loc, a.getInput(), sd), a.getResultGrad(),
+        sd.window(), weightType);
+    return SmallVector<Value>{depthToSpaceWeight(b, loc, grad, sd, type)};
+  }
   int64_t out = type.getDimSize(0), outPerGroup = out / groups;
   int64_t k = type.getNumElements() / out;
   Value col = im2colMatrix(b, loc, a.getInput(), w);
@@ -1107,20 +1336,18 @@ NNC_LOWERING(Conv2dGradInputLowering, nn::Conv2dGradInputOp) {
   RankedTensorType dyType = tensorType(a.getResultGrad());
   Window w = convWindow(op, wType);
   int64_t groups = op.getGroups();
-  if (hasDirectLowering(w, groups)) {
-    // The transposed convolution: dy convolved with the flipped kernel,
-    // input and output channels exchanged ([kh, kw, out, c]), padded by
-    // what the forward padding left of the kernel's reach.
-    SmallVector<int64_t> shape = {wType.getDimSize(2), wType.getDimSize(3),
-                                  wType.getDimSize(0), wType.getDimSize(1)};
-    Value wT =
-        linalg::TransposeOp::create(
-            b, loc, flipKernel(b, loc, a.getWeight()),
-            empty(b, loc, RankedTensorType::get(shape, wType.getElementType())),
-            ArrayRef<int64_t>{2, 3, 0, 1})
-            .getResult()[0];
-    return SmallVector<Value>{directConv(b, loc, a.getResultGrad(), wT, Value(),
-                                         transposedWindow(w), type)};
+  if (hasDirectLowering(w, groups))
+    return SmallVector<Value>{
+        directConvGradInput(b, loc, a.getResultGrad(), a.getWeight(), w, type)};
+  if (hasSpaceToDepthLowering(w, groups)) {
+    SpaceToDepth sd(w, dyType.getDimSize(2), dyType.getDimSize(3));
+    Value grad =
+        directConvGradInput(b, loc, a.getResultGrad(),
+                            spaceToDepthWeight(b, loc, a.getWeight(), sd),
+                            sd.window(), spaceToDepthType(type, sd));
+    return SmallVector<Value>{
+        fitImage(b, loc, depthToSpace(b, loc, grad, sd.stride[0], sd.stride[1]),
+                 type.getDimSize(2), type.getDimSize(3))};
   }
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;
