@@ -43,6 +43,68 @@ TypedAttr neutralElement(Operation *combine, Type type) {
   return FloatAttr::get(floatType, value);
 }
 
+/// The op that combines each result of `op` with its accumulator, into
+/// `combines`: each result must be `combine(accumulator, value)` with
+/// `combine` one `neutralElement` knows and the accumulator used nowhere
+/// else, and each output map a projected permutation.
+LogicalResult matchCombines(linalg::GenericOp op, PatternRewriter &rewriter,
+                            SmallVectorImpl<Operation *> &combines) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    if (!op.getMatchingIndexingMap(&init).isProjectedPermutation())
+      return rewriter.notifyMatchFailure(op, "expects plain output maps");
+    BlockArgument acc = op.getMatchingBlockArgument(&init);
+    Operation *combine =
+        yield.getOperand(init.getOperandNumber() - op.getNumDpsInputs())
+            .getDefiningOp();
+    if (!combine || combine->getNumOperands() != 2 ||
+        !neutralElement(combine, acc.getType()) || !acc.hasOneUse() ||
+        *acc.getUsers().begin() != combine)
+      return rewriter.notifyMatchFailure(
+          op, "expects each result to combine its accumulator once");
+    combines.push_back(combine);
+  }
+  return success();
+}
+
+/// Fills of the neutral element of each of `combines`, shaped `shape`.
+SmallVector<Value> neutralInits(PatternRewriter &rewriter, Location loc,
+                                linalg::GenericOp op, ArrayRef<int64_t> shape,
+                                ArrayRef<Operation *> combines) {
+  SmallVector<Value> inits;
+  for (auto [init, combine] : llvm::zip(op.getDpsInits(), combines)) {
+    Type et = cast<RankedTensorType>(init.getType()).getElementType();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape, et);
+    Value neutral =
+        arith::ConstantOp::create(rewriter, loc, neutralElement(combine, et));
+    inits.push_back(
+        linalg::FillOp::create(rewriter, loc, neutral, empty).getResult(0));
+  }
+  return inits;
+}
+
+/// `results[k] = combine_k(inits[k], partials[k])` over `maps` and `iters`
+/// (partials first, then the accumulators), replacing `op`.
+void combinePartials(PatternRewriter &rewriter, linalg::GenericOp op,
+                     ValueRange partials, ArrayRef<AffineMap> maps,
+                     ArrayRef<IteratorType> iters,
+                     ArrayRef<Operation *> combines) {
+  auto stage2 = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op.getResultTypes(), partials, op.getDpsInits(),
+      maps, iters, [&](OpBuilder &b, Location l, ValueRange args) {
+        SmallVector<Value> results;
+        int64_t n = combines.size();
+        for (int64_t k = 0; k < n; ++k) {
+          Operation *combined = b.clone(*combines[k]);
+          combined->setOperands({args[n + k], args[k]});
+          results.push_back(combined->getResult(0));
+        }
+        linalg::YieldOp::create(b, l, results);
+      });
+  rewriter.replaceOp(op, stage2.getResults());
+}
+
 struct SplitLeadingReduction : OpRewritePattern<linalg::GenericOp> {
   SplitLeadingReduction(MLIRContext *ctx, int64_t minLeading)
       : OpRewritePattern(ctx), minLeading(minLeading) {}
@@ -67,25 +129,9 @@ struct SplitLeadingReduction : OpRewritePattern<linalg::GenericOp> {
           op, "expects leading and innermost reduction dimensions");
     if (leadingSize < minLeading)
       return rewriter.notifyMatchFailure(op, "leading reduction too small");
-    // Each result must be combine(its accumulator, a value that does not
-    // read any accumulator).
-    Block &body = op.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
     SmallVector<Operation *> combines;
-    for (OpOperand &init : op.getDpsInitsMutable()) {
-      if (!op.getMatchingIndexingMap(&init).isProjectedPermutation())
-        return rewriter.notifyMatchFailure(op, "expects plain output maps");
-      BlockArgument acc = op.getMatchingBlockArgument(&init);
-      Operation *combine =
-          yield.getOperand(init.getOperandNumber() - op.getNumDpsInputs())
-              .getDefiningOp();
-      if (!combine || combine->getNumOperands() != 2 ||
-          !neutralElement(combine, acc.getType()) || !acc.hasOneUse() ||
-          *acc.getUsers().begin() != combine)
-        return rewriter.notifyMatchFailure(
-            op, "expects each result to combine its accumulator once");
-      combines.push_back(combine);
-    }
+    if (failed(matchCombines(op, rewriter, combines)))
+      return failure();
 
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
@@ -101,17 +147,11 @@ struct SplitLeadingReduction : OpRewritePattern<linalg::GenericOp> {
     SmallVector<AffineMap> maps;
     for (OpOperand *input : op.getDpsInputOperands())
       maps.push_back(op.getMatchingIndexingMap(input));
-    SmallVector<Value> partialInits;
+    SmallVector<Value> partialInits =
+        neutralInits(rewriter, loc, op, restShape, combines);
     SmallVector<Type> partialTypes;
-    for (auto [init, combine] : llvm::zip(op.getDpsInits(), combines)) {
-      Type et = cast<RankedTensorType>(init.getType()).getElementType();
-      auto type = RankedTensorType::get(restShape, et);
-      Value empty = tensor::EmptyOp::create(rewriter, loc, restShape, et);
-      Value neutral =
-          arith::ConstantOp::create(rewriter, loc, neutralElement(combine, et));
-      partialInits.push_back(
-          linalg::FillOp::create(rewriter, loc, neutral, empty).getResult(0));
-      partialTypes.push_back(type);
+    for (Value init : partialInits) {
+      partialTypes.push_back(init.getType());
       maps.push_back(partialMap);
     }
     SmallVector<IteratorType> stage1Iters(rank, IteratorType::parallel);
@@ -132,20 +172,92 @@ struct SplitLeadingReduction : OpRewritePattern<linalg::GenericOp> {
       stage2Maps.push_back(
           op.getMatchingIndexingMap(&init).shiftDims(-leading));
     SmallVector<IteratorType> stage2Iters(iters.begin() + leading, iters.end());
-    auto stage2 = linalg::GenericOp::create(
-        rewriter, loc, op.getResultTypes(), stage1.getResults(),
-        op.getDpsInits(), stage2Maps, stage2Iters,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          SmallVector<Value> results;
-          int64_t n = combines.size();
-          for (int64_t k = 0; k < n; ++k) {
-            Operation *combined = b.clone(*combines[k]);
-            combined->setOperands({args[n + k], args[k]});
-            results.push_back(combined->getResult(0));
-          }
-          linalg::YieldOp::create(b, l, results);
-        });
-    rewriter.replaceOp(op, stage2.getResults());
+    combinePartials(rewriter, op, stage1.getResults(), stage2Maps, stage2Iters,
+                    combines);
+    return success();
+  }
+
+  int64_t minLeading;
+};
+
+/// A reduction over its leading dimensions with the innermost one parallel
+/// (say batch-norm statistics channels-last, `[n, h, w, c] -> [c]`): the
+/// outermost dimension becomes parallel partials (`[n, c]`), which threads
+/// can split, and a second, small reduction combines them.
+struct SplitOutermostReduction : OpRewritePattern<linalg::GenericOp> {
+  SplitOutermostReduction(MLIRContext *ctx, int64_t minLeading)
+      : OpRewritePattern(ctx), minLeading(minLeading) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(op, "expects tensors");
+    SmallVector<IteratorType> iters = op.getIteratorTypesArray();
+    SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+    int64_t rank = iters.size();
+    if (rank < 3 || ShapedType::isDynamicShape(bounds))
+      return rewriter.notifyMatchFailure(op, "expects static loops");
+    // Two leading reductions at least (stage 2 below has one, so it does not
+    // match again), and the innermost dimension parallel.
+    if (iters[0] != IteratorType::reduction ||
+        iters[1] != IteratorType::reduction ||
+        iters.back() != IteratorType::parallel)
+      return rewriter.notifyMatchFailure(
+          op, "expects two leading reductions and an innermost parallel "
+              "dimension");
+    if (bounds[0] < minLeading)
+      return rewriter.notifyMatchFailure(op, "outermost reduction too small");
+    SmallVector<Operation *> combines;
+    if (failed(matchCombines(op, rewriter, combines)))
+      return failure();
+
+    MLIRContext *ctx = op.getContext();
+    Location loc = op.getLoc();
+    // Stage 1: the same body with the outermost dimension parallel, into
+    // partials [d0, output dimensions...].
+    SmallVector<AffineMap> maps;
+    for (OpOperand *input : op.getDpsInputOperands())
+      maps.push_back(op.getMatchingIndexingMap(input));
+    SmallVector<AffineMap> stage2Maps;
+    SmallVector<Value> partialInits;
+    SmallVector<Type> partialTypes;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      AffineMap map = op.getMatchingIndexingMap(&init);
+      SmallVector<AffineExpr> exprs = {getAffineDimExpr(0, ctx)};
+      llvm::append_range(exprs, map.getResults());
+      maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+      SmallVector<int64_t> shape = {bounds[0]};
+      llvm::append_range(
+          shape, cast<RankedTensorType>(init.get().getType()).getShape());
+      partialTypes.push_back(RankedTensorType::get(
+          shape, cast<RankedTensorType>(init.get().getType()).getElementType()));
+    }
+    SmallVector<int64_t> partialShape(
+        cast<RankedTensorType>(partialTypes.front()).getShape());
+    for (auto [k, init] : llvm::enumerate(op.getDpsInits()))
+      if (cast<RankedTensorType>(partialTypes[k]).getShape() !=
+          ArrayRef(partialShape))
+        return rewriter.notifyMatchFailure(op, "expects outputs of one shape");
+    partialInits = neutralInits(rewriter, loc, op, partialShape, combines);
+    SmallVector<IteratorType> stage1Iters = iters;
+    stage1Iters[0] = IteratorType::parallel;
+    auto stage1 = linalg::GenericOp::create(rewriter, loc, partialTypes,
+                                            op.getDpsInputs(), partialInits,
+                                            maps, stage1Iters);
+    rewriter.cloneRegionBefore(op.getRegion(), stage1.getRegion(),
+                               stage1.getRegion().end());
+
+    // Stage 2: reduce the partials over d0 into the original accumulators.
+    int64_t outRank = partialShape.size() - 1;
+    stage2Maps.assign(op.getNumDpsInits(),
+                      AffineMap::getMultiDimIdentityMap(outRank + 1, ctx));
+    stage2Maps.append(op.getNumDpsInits(),
+                      AffineMap::getMultiDimIdentityMap(outRank + 1, ctx)
+                          .dropResult(0));
+    SmallVector<IteratorType> stage2Iters(outRank + 1, IteratorType::parallel);
+    stage2Iters[0] = IteratorType::reduction;
+    combinePartials(rewriter, op, stage1.getResults(), stage2Maps, stage2Iters,
+                    combines);
     return success();
   }
 
@@ -159,6 +271,8 @@ struct SplitReductionsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<SplitLeadingReduction>(&getContext(), minLeading);
+    if (threads > 1)
+      patterns.add<SplitOutermostReduction>(&getContext(), minLeading);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

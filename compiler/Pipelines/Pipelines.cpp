@@ -43,7 +43,9 @@ void nnc::buildLinalgPipeline(OpPassManager &pm) {
 
 void nnc::buildCPULLVMPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
-  pm.addPass(createSplitReductionsPass());
+  SplitReductionsPassOptions split;
+  split.threads = options.threads;
+  pm.addPass(createSplitReductionsPass(split));
   pm.addPass(createStepBufferABIPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());

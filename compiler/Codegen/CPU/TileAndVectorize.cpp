@@ -692,18 +692,40 @@ struct CPUTileAndVectorizePass
   /// Blocks of up to 8x8 of the two dimensions that trade places, one
   /// element of the others: each vectorizes to one register transpose.
   void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
-    SmallVector<int64_t> bounds = op.getStaticLoopRanges();
     ArrayRef<int64_t> permutation = op.getPermutation();
     int64_t rank = permutation.size();
+    Operation *current = splitForThreads(rewriter, op);
+    if (!current)
+      return;
+    SmallVector<int64_t> bounds =
+        cast<linalg::LinalgOp>(current).getStaticLoopRanges();
     // The result's innermost dimension and the one the input's innermost
     // dimension becomes: an [8, 8] block of those is one vector transpose.
     SmallVector<int64_t> sizes(rank, 1);
     for (int64_t d = 0; d < rank; ++d)
       if (d == rank - 1 || permutation[d] == rank - 1)
         sizes[d] = pickTile(bounds[d], {8, 4, 2, 1});
-    if (Operation *tiled = tile(rewriter, cast<TilingInterface>(*op), sizes,
-                                scf::SCFTilingOptions::LoopType::ForOp))
+    if (Operation *tiled = tile(rewriter, cast<TilingInterface>(current),
+                                sizes, scf::SCFTilingOptions::LoopType::ForOp))
       pendingVectorize.push_back(tiled);
+  }
+
+  /// Large ops: the outermost dimension split across threads (when it is
+  /// parallel and divides evenly); returns the op to tile further (`op`
+  /// itself when not split), or null if tiling failed.
+  Operation *splitForThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
+    SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+    int64_t total = 1;
+    for (int64_t b : bounds)
+      total *= b;
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    if (threads <= 1 || total < 16384 || bounds.size() < 2 ||
+        iters[0] != utils::IteratorType::parallel || bounds[0] % threads != 0)
+      return op;
+    SmallVector<int64_t> sizes(bounds.size(), 0);
+    sizes[0] = bounds[0] / threads;
+    return tile(rewriter, cast<TilingInterface>(op.getOperation()), sizes,
+                scf::SCFTilingOptions::LoopType::ForallOp);
   }
 
   /// Rows of the innermost dimension, in vector-sized chunks.
@@ -711,21 +733,9 @@ struct CPUTileAndVectorizePass
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
     if (bounds.empty())
       return op;
-    Operation *current = op;
-    int64_t total = 1;
-    for (int64_t b : bounds)
-      total *= b;
-    // Large ops: split the outermost parallel dimension across threads.
-    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
-    if (threads > 1 && total >= 16384 && bounds.size() > 1 &&
-        iters[0] == utils::IteratorType::parallel && bounds[0] % threads == 0) {
-      SmallVector<int64_t> sizes(bounds.size(), 0);
-      sizes[0] = bounds[0] / threads;
-      current = tile(rewriter, cast<TilingInterface>(current), sizes,
-                     scf::SCFTilingOptions::LoopType::ForallOp);
-      if (!current)
-        return nullptr;
-    }
+    Operation *current = splitForThreads(rewriter, op);
+    if (!current)
+      return nullptr;
     SmallVector<int64_t> sizes(bounds.size(), 1);
     SmallVector<int64_t> chunks;
     for (int64_t c :

@@ -1,5 +1,7 @@
 // RUN: nnc-opt %s --nnc-split-reductions --split-input-file | FileCheck %s
 // RUN: nnc-opt %s --nnc-split-reductions=min-leading=32 --split-input-file | FileCheck %s --check-prefix=MIN32
+// RUN: nnc-opt %s --nnc-split-reductions=threads=2 --split-input-file | FileCheck %s --check-prefix=THREADS
+// RUN: nnc-opt %s "--nnc-split-reductions=min-leading=32 threads=2" --split-input-file | FileCheck %s --check-prefix=MIN32
 
 #x = affine_map<(n, c, h, w) -> (n, c, h, w)>
 #c = affine_map<(n, c, h, w) -> (c)>
@@ -88,4 +90,48 @@ func.func @negative_accumulator_reused(%x: tensor<16x4x8xf32>, %init: tensor<4xf
     linalg.yield %s2 : f32
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
+}
+
+// -----
+
+// [n, h, w, c] -> [c] (channels-last statistics), with threads=2: the
+// outermost dimension becomes parallel partials [n, c] (which threads can
+// split), starting from 0 and -inf; a second op reduces them over n. On one
+// thread, unchanged.
+#nhwc = affine_map<(n, h, w, c) -> (n, h, w, c)>
+#cl = affine_map<(n, h, w, c) -> (c)>
+// THREADS-LABEL: func.func @channels_last_statistics
+// THREADS-SAME: (%[[X:.*]]: tensor<16x3x5x4xf32>)
+// THREADS: %[[P0:.*]] = linalg.fill ins(%{{.*}} : f32) {{.*}} -> tensor<16x4xf32>
+// THREADS: %[[P1:.*]] = linalg.fill ins(%{{.*}} : f32) {{.*}} -> tensor<16x4xf32>
+// THREADS: %[[S1:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "parallel"]} ins(%[[X]] : {{.*}}) outs(%[[P0]], %[[P1]] : tensor<16x4xf32>, tensor<16x4xf32>)
+// THREADS: %[[S2:.*]]:2 = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[S1]]#0, %[[S1]]#1 : {{.*}}) outs({{.*}} : tensor<4xf32>, tensor<4xf32>)
+// THREADS-NEXT: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %[[OA:.*]]: f32, %[[OB:.*]]: f32):
+// THREADS-NEXT: %[[SUM:.*]] = arith.addf %[[OA]], %[[A]]
+// THREADS-NEXT: %[[MAX:.*]] = arith.maximumf %[[OB]], %[[B]]
+// THREADS: return %[[S2]]#0, %[[S2]]#1
+
+// CHECK-LABEL: func.func @channels_last_statistics
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction", "parallel"]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// An outermost extent of 16 is below min-leading=32: unchanged.
+// MIN32-LABEL: func.func @channels_last_statistics
+// MIN32: linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction", "parallel"]
+// MIN32-NOT: linalg.generic
+// MIN32: return
+func.func @channels_last_statistics(%x: tensor<16x3x5x4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %m = linalg.fill ins(%ninf : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %r:2 = linalg.generic {indexing_maps = [#nhwc, #cl, #cl], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%x : tensor<16x3x5x4xf32>) outs(%z, %m : tensor<4xf32>, tensor<4xf32>) {
+  ^bb0(%a: f32, %s: f32, %q: f32):
+    %s2 = arith.addf %s, %a : f32
+    %q2 = arith.maximumf %q, %a : f32
+    linalg.yield %s2, %q2 : f32, f32
+  } -> (tensor<4xf32>, tensor<4xf32>)
+  return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
 }
