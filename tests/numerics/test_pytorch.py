@@ -489,6 +489,18 @@ def _residual_net(P, x, S, train, step, momentum=0.1):
     return F.linear(h.flatten(1), P["dense0.weight"], P["dense0.bias"])
 
 
+def _down_net(P, x, S, train, step, momentum=0.1):
+    def bn(h, k):
+        return F.batch_norm(h, S["batch_norm%d.running_mean" % k], S["batch_norm%d.running_var" % k],
+                            P["batch_norm%d.weight" % k], P["batch_norm%d.bias" % k],
+                            training=train, momentum=momentum)
+    h = F.relu(bn(conv(P, "conv0", x, padding=1), 0))
+    h = F.relu(bn(conv(P, "conv1", h, stride=2, padding=1), 1))
+    r = bn(conv(P, "conv2", h, padding=1), 2)
+    h = F.relu(h + r)
+    return F.linear(h.mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"])
+
+
 ARCH_CASES = [
     # A ResNet basic block (direct convolutions, batch norm, the residual
     # sum): the fusion of its backward pass across the skip is where
@@ -503,6 +515,19 @@ ARCH_CASES = [
              out = dense(flatten(h), 3)
              """,
              _residual_net, lambda P, x, S, t, s: _residual_net(P, x, S, t, s, momentum=0.2),
+             "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
+    # A ResNet stage change: a stride-2 convolution (space-to-depth, then a
+    # direct convolution) with batch norm, then a residual block, all kept
+    # channels-last between the convolutions (nnc-propagate-channels-last).
+    ArchCase("resnet_down", (16, 3, 8, 8), 3,
+             """
+             h = relu(batch_norm(conv2d(x, 4, kernel = 3, padding = same, bias = false)))
+             h = relu(batch_norm(conv2d(h, 8, kernel = 3, stride = 2, padding = 1, bias = false)))
+             r = batch_norm(conv2d(h, 8, kernel = 3, padding = same, bias = false))
+             h = relu(h + r)
+             out = dense(global_avg_pool(h), 3)
+             """,
+             _down_net, lambda P, x, S, t, s: _down_net(P, x, S, t, s, momentum=0.2),
              "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
     # Running statistics after 3 steps and the eval step (running statistics,
     # no dropout) are compared too; the mutant uses momentum 0.2. No bias
