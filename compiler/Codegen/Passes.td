@@ -45,7 +45,10 @@ def CPUTileAndVectorizePass
       shared zero tensor that bufferization copies into each user's
       buffer) has its copies turned into fills of their targets first.
     - Every other op is tiled to rows of its innermost dimension, in chunks
-      of up to `chunk` elements, and vectorized.
+      of up to `chunk` elements, and vectorized. Rows of at most half a
+      chunk (channels-last images with few channels) go several at a time,
+      as many rows of the next (parallel) dimension as fit in a chunk and
+      divide it.
     - With `threads > 1`, transposes and those other ops, when large (at
       least 16384 elements) and with a parallel outermost dimension that
       the threads divide, have that dimension split across threads first.

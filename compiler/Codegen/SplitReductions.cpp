@@ -230,7 +230,8 @@ struct SplitOutermostReduction : OpRewritePattern<linalg::GenericOp> {
       llvm::append_range(
           shape, cast<RankedTensorType>(init.get().getType()).getShape());
       partialTypes.push_back(RankedTensorType::get(
-          shape, cast<RankedTensorType>(init.get().getType()).getElementType()));
+          shape,
+          cast<RankedTensorType>(init.get().getType()).getElementType()));
     }
     SmallVector<int64_t> partialShape(
         cast<RankedTensorType>(partialTypes.front()).getShape());
@@ -251,9 +252,9 @@ struct SplitOutermostReduction : OpRewritePattern<linalg::GenericOp> {
     int64_t outRank = partialShape.size() - 1;
     stage2Maps.assign(op.getNumDpsInits(),
                       AffineMap::getMultiDimIdentityMap(outRank + 1, ctx));
-    stage2Maps.append(op.getNumDpsInits(),
-                      AffineMap::getMultiDimIdentityMap(outRank + 1, ctx)
-                          .dropResult(0));
+    stage2Maps.append(
+        op.getNumDpsInits(),
+        AffineMap::getMultiDimIdentityMap(outRank + 1, ctx).dropResult(0));
     SmallVector<IteratorType> stage2Iters(outRank + 1, IteratorType::parallel);
     stage2Iters[0] = IteratorType::reduction;
     combinePartials(rewriter, op, stage1.getResults(), stage2Maps, stage2Iters,

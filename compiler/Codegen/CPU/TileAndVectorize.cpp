@@ -705,8 +705,8 @@ struct CPUTileAndVectorizePass
     for (int64_t d = 0; d < rank; ++d)
       if (d == rank - 1 || permutation[d] == rank - 1)
         sizes[d] = pickTile(bounds[d], {8, 4, 2, 1});
-    if (Operation *tiled = tile(rewriter, cast<TilingInterface>(current),
-                                sizes, scf::SCFTilingOptions::LoopType::ForOp))
+    if (Operation *tiled = tile(rewriter, cast<TilingInterface>(current), sizes,
+                                scf::SCFTilingOptions::LoopType::ForOp))
       pendingVectorize.push_back(tiled);
   }
 
@@ -743,8 +743,21 @@ struct CPUTileAndVectorizePass
       if (c <= chunk && !llvm::is_contained(chunks, c))
         chunks.push_back(c);
     sizes.back() = pickTile(bounds.back(), chunks);
-    if (bounds.back() <= chunk)
+    if (bounds.back() <= chunk) {
       sizes.back() = 0;
+      // Short rows (channels-last images with few channels): take several
+      // rows of the next parallel dimension per step, up to `chunk`
+      // elements, so that loop overhead is paid less often.
+      int64_t rank = bounds.size();
+      SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+      if (rank >= 2 && iters[rank - 2] == utils::IteratorType::parallel &&
+          2 * bounds.back() <= chunk) {
+        SmallVector<int64_t> rows;
+        for (int64_t r = chunk / bounds.back(); r >= 2; r /= 2)
+          rows.push_back(r);
+        sizes[rank - 2] = pickTile(bounds[rank - 2], rows);
+      }
+    }
     return tile(rewriter, cast<TilingInterface>(current), sizes,
                 scf::SCFTilingOptions::LoopType::ForOp);
   }

@@ -34,10 +34,11 @@ func.func @transpose_to_channels_last(%x: memref<2x16x32x28xf32>, %y: memref<2x3
 // -----
 
 // A transpose that keeps the innermost dimension moves whole rows: it is
-// tiled like a copy, one row of 28 at a time.
+// tiled like a copy, two rows of 28 at a time (as many as fit in the
+// 64-element chunk and divide 16).
 // CHECK-LABEL: func.func @transpose_keeps_rows
-// CHECK: memref.subview %{{.*}}[%{{.*}}, %{{.*}}, 0] [1, 1, 28]
-// CHECK: vector.transfer_read {{.*}} vector<1x1x28xf32>
+// CHECK: memref.subview %{{.*}}[%{{.*}}, %{{.*}}, 0] [1, 2, 28]
+// CHECK: vector.transfer_read {{.*}} vector<1x2x28xf32>
 func.func @transpose_keeps_rows(%x: memref<16x2x28xf32>, %y: memref<2x16x28xf32>) {
   linalg.transpose ins(%x : memref<16x2x28xf32>) outs(%y : memref<2x16x28xf32>) permutation = [1, 0, 2]
   return

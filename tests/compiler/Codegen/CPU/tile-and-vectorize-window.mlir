@@ -56,9 +56,9 @@ func.func @window(%w: memref<3x3x2x16xf32>, %flat: memref<100x2xf32>) -> memref<
 // CHECK-LABEL: func.func @window_init_read
 // CHECK: memref.alloc()
 // CHECK-NEXT: scf.for
-// CHECK: vector.store %{{.*}} : memref<16xf32, {{.*}}>, vector<16xf32>
+// CHECK: vector.transfer_write %{{.*}} : vector<4x16xf32>, memref<4x16xf32, {{.*}}>
 // CHECK: scf.for
-// CHECK: vector.load
+// CHECK: vector.transfer_read {{.*}} vector<4x16xf32>
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: %[[TILE:.*]] = memref.subview
@@ -155,16 +155,16 @@ func.func @window_weight_gradient(%flat: memref<600x8xf32>, %dy: memref<512x16xf
 
 // CHECK-LABEL: func.func @window_init_copied_zeros
 // CHECK-DAG: %[[ZERO_TILE:.*]] = arith.constant dense<0.000000e+00> : vector<6x16xf32>
-// CHECK-DAG: %[[ZERO_ROW:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK-DAG: %[[ZERO_ROWS:.*]] = arith.constant dense<0.000000e+00> : vector<4x16xf32>
 // CHECK: %[[OTHER:.*]] = memref.alloc() : memref<48x16xf32>
 // CHECK-NEXT: scf.for
-// CHECK: vector.store %[[ZERO_ROW]]
+// CHECK: vector.transfer_write %[[ZERO_ROWS]]
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<48x16xf32>
 // CHECK-NEXT: scf.for
 // CHECK-NEXT: scf.for
 // CHECK-NEXT: %[[TILE:.*]] = memref.subview %[[OUT]]
 // CHECK-NEXT: vector.transfer_write %[[ZERO_TILE]], %[[TILE]]
-// CHECK-NOT: vector.store
+// CHECK-NOT: vector.transfer_write %[[ZERO_ROWS]]
 // CHECK: return %[[OUT]], %[[OTHER]]
 func.func @window_init_copied_zeros(%w: memref<3x3x2x16xf32>, %flat: memref<100x2xf32>) -> (memref<48x16xf32>, memref<48x16xf32>) {
   %cst = arith.constant 0.0 : f32

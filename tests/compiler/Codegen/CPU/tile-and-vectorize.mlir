@@ -169,6 +169,33 @@ func.func @relu(%x: memref<4x256xf32>, %y: memref<4x256xf32>) {
   return
 }
 
+// Short rows (a channels-last image with 16 channels, plus a per-channel
+// bias): four rows of the next dimension per step, 64 elements, so that the
+// loop overhead is paid once per 4 rows; the bias is broadcast across them.
+// VEC-LABEL: func.func @short_rows
+// VEC-DAG: %[[C4:.*]] = arith.constant 4 : index
+// VEC: scf.for
+// VEC: scf.for
+// VEC: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C4]]
+// VEC: vector.transfer_read {{.*}} : memref<1x1x4x16xf32, {{.*}}>, vector<1x1x4x16xf32>
+// VEC: vector.transfer_read {{.*}} : memref<16xf32, {{.*}}>, vector<1x1x4x16xf32>
+// VEC: arith.addf {{.*}} : vector<1x1x4x16xf32>
+
+// chunk=16: no room for two rows; one row per step.
+// CHUNK16-LABEL: func.func @short_rows
+// CHUNK16-NOT: vector<1x1x4x16xf32>
+// CHUNK16: vector<16xf32>
+// CHUNK16: return
+func.func @short_rows(%x: memref<2x3x28x16xf32>, %b: memref<16xf32>, %y: memref<2x3x28x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %b : memref<2x3x28x16xf32>, memref<16xf32>) outs(%y : memref<2x3x28x16xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %r = arith.addf %a, %c : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
 // memref.copy becomes vectorized row copies, not a runtime-library call.
 
 // CHECK-LABEL: func.func @copy
