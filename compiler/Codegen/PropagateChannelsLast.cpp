@@ -244,26 +244,32 @@ void foldTransposePairs(RewriterBase &rewriter, Operation *root) {
 /// Marks an op already moved, so that it is never moved back.
 constexpr llvm::StringLiteral kMoved = "nnc.channels_last";
 
-/// Moves one candidate of `root` that `isProfitable` accepts (skipping
-/// `skip`); returns it, or null if there is none.
-linalg::GenericOp moveOne(RewriterBase &rewriter, Operation *root,
-                          bool allowTies,
-                          const llvm::SmallPtrSetImpl<Operation *> &skip) {
+/// The first op of `root` (in walk order) not yet moved, not in `skip`,
+/// that is a candidate and profitable to move, and its index among the
+/// `linalg.generic` ops of `root`; null if there is none.
+std::pair<linalg::GenericOp, int64_t>
+findMovable(Operation *root, bool allowTies,
+            const llvm::SmallPtrSetImpl<Operation *> &skip) {
   linalg::GenericOp found;
+  int64_t index = 0;
   root->walk([&](linalg::GenericOp op) {
     if (!op->hasAttr(kMoved) && !skip.contains(op) && isCandidate(op) &&
         isProfitable(op, allowTies)) {
       found = op;
       return WalkResult::interrupt();
     }
+    ++index;
     return WalkResult::advance();
   });
-  if (!found)
-    return nullptr;
-  linalg::GenericOp moved = moveToChannelsLast(rewriter, found);
+  return {found, index};
+}
+
+/// Moves `op` of `root` to channels-last, marks it, and folds the
+/// transposes that meet.
+void move(RewriterBase &rewriter, Operation *root, linalg::GenericOp op) {
+  linalg::GenericOp moved = moveToChannelsLast(rewriter, op);
   moved->setAttr(kMoved, rewriter.getUnitAttr());
   foldTransposePairs(rewriter, root);
-  return moved;
 }
 
 /// Moves strictly profitable ops until none is left. Each op moved turns
@@ -271,8 +277,9 @@ linalg::GenericOp moveOne(RewriterBase &rewriter, Operation *root,
 /// them profitable in turn.
 void moveWhileProfitable(RewriterBase &rewriter, Operation *root) {
   llvm::SmallPtrSet<Operation *, 1> none;
-  while (moveOne(rewriter, root, /*allowTies=*/false, none)) {
-  }
+  while (linalg::GenericOp op =
+             findMovable(root, /*allowTies=*/false, none).first)
+    move(rewriter, root, op);
 }
 
 /// The elements that the image transposes of `root` move: the cost that
@@ -313,25 +320,11 @@ struct PropagateChannelsLastPass
     // otherwise only trade transposes, or add some.
     llvm::SmallPtrSet<Operation *, 16> rejected;
     for (int64_t cost = transposedElements(module);;) {
-      linalg::GenericOp tie;
-      int64_t index = 0, i = 0;
-      module->walk([&](linalg::GenericOp op) {
-        if (!op->hasAttr(kMoved) && !rejected.contains(op) && isCandidate(op) &&
-            isProfitable(op, /*allowTies=*/true)) {
-          tie = op;
-          index = i;
-          return WalkResult::interrupt();
-        }
-        ++i;
-        return WalkResult::advance();
-      });
+      auto [tie, index] = findMovable(module, /*allowTies=*/true, rejected);
       if (!tie)
         break;
       OwningOpRef<ModuleOp> trial = module.clone();
-      linalg::GenericOp copy = genericAt(*trial, index);
-      copy = moveToChannelsLast(rewriter, copy);
-      copy->setAttr(kMoved, rewriter.getUnitAttr());
-      foldTransposePairs(rewriter, *trial);
+      move(rewriter, *trial, genericAt(*trial, index));
       moveWhileProfitable(rewriter, *trial);
       int64_t trialCost = transposedElements(*trial);
       if (trialCost < cost) {

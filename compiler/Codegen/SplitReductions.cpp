@@ -43,6 +43,20 @@ TypedAttr neutralElement(Operation *combine, Type type) {
   return FloatAttr::get(floatType, value);
 }
 
+/// The iterator types and static loop bounds of `op`, which must be on
+/// tensors with at least `minRank` loops.
+LogicalResult matchLoops(linalg::GenericOp op, PatternRewriter &rewriter,
+                         int64_t minRank, SmallVectorImpl<IteratorType> &iters,
+                         SmallVectorImpl<int64_t> &bounds) {
+  if (!op.hasPureTensorSemantics())
+    return rewriter.notifyMatchFailure(op, "expects tensors");
+  iters = op.getIteratorTypesArray();
+  bounds = op.getStaticLoopRanges();
+  if (int64_t(iters.size()) < minRank || ShapedType::isDynamicShape(bounds))
+    return rewriter.notifyMatchFailure(op, "expects static loops");
+  return success();
+}
+
 /// The op that combines each result of `op` with its accumulator, into
 /// `combines`: each result must be `combine(accumulator, value)` with
 /// `combine` one `neutralElement` knows and the accumulator used nowhere
@@ -111,13 +125,11 @@ struct SplitLeadingReduction : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureTensorSemantics())
-      return rewriter.notifyMatchFailure(op, "expects tensors");
-    SmallVector<IteratorType> iters = op.getIteratorTypesArray();
-    SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+    SmallVector<IteratorType> iters;
+    SmallVector<int64_t> bounds;
+    if (failed(matchLoops(op, rewriter, 2, iters, bounds)))
+      return failure();
     int64_t rank = iters.size();
-    if (rank < 2 || ShapedType::isDynamicShape(bounds))
-      return rewriter.notifyMatchFailure(op, "expects static loops");
     // Leading reduction dimensions, then a parallel one, and the innermost
     // dimension reduced.
     int64_t leading = 0, leadingSize = 1;
@@ -190,13 +202,11 @@ struct SplitOutermostReduction : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureTensorSemantics())
-      return rewriter.notifyMatchFailure(op, "expects tensors");
-    SmallVector<IteratorType> iters = op.getIteratorTypesArray();
-    SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+    SmallVector<IteratorType> iters;
+    SmallVector<int64_t> bounds;
+    if (failed(matchLoops(op, rewriter, 3, iters, bounds)))
+      return failure();
     int64_t rank = iters.size();
-    if (rank < 3 || ShapedType::isDynamicShape(bounds))
-      return rewriter.notifyMatchFailure(op, "expects static loops");
     // Two leading reductions at least (stage 2 below has one, so it does not
     // match again), and the innermost dimension parallel.
     if (iters[0] != IteratorType::reduction ||

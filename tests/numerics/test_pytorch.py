@@ -467,10 +467,16 @@ def _small_cnn(P, x, conv1=None):
     return F.linear(h.flatten(1), P["dense0.weight"], P["dense0.bias"])
 
 
+def batch_norm(P, S, h, k, train, momentum):
+    """PyTorch's batch_norm with nnc's k-th batch_norm parameters and running statistics."""
+    return F.batch_norm(h, S["batch_norm%d.running_mean" % k], S["batch_norm%d.running_var" % k],
+                        P["batch_norm%d.weight" % k], P["batch_norm%d.bias" % k],
+                        training=train, momentum=momentum)
+
+
 def _norm_net(P, x, S, train, step, momentum=0.1, drop=True):
     h = conv(P, "conv0", x, padding=1)
-    h = F.relu(F.batch_norm(h, S["batch_norm0.running_mean"], S["batch_norm0.running_var"],
-                            P["batch_norm0.weight"], P["batch_norm0.bias"], training=train, momentum=momentum))
+    h = F.relu(batch_norm(P, S, h, 0, train, momentum))
     h = F.layer_norm(F.max_pool2d(h, 2).flatten(1), (16,), P["layer_norm0.weight"], P["layer_norm0.bias"])
     if train and drop:
         h = h * torch.tensor(nnclib.dropout_mask((4, 16), 0.2, 0, step), dtype=torch.float32) / 0.8
@@ -479,9 +485,7 @@ def _norm_net(P, x, S, train, step, momentum=0.1, drop=True):
 
 def _residual_net(P, x, S, train, step, momentum=0.1):
     def bn(h, k):
-        return F.batch_norm(h, S["batch_norm%d.running_mean" % k], S["batch_norm%d.running_var" % k],
-                            P["batch_norm%d.weight" % k], P["batch_norm%d.bias" % k],
-                            training=train, momentum=momentum)
+        return batch_norm(P, S, h, k, train, momentum)
     h = F.relu(bn(conv(P, "conv0", x, padding=1), 0))
     r = F.relu(bn(conv(P, "conv1", h, padding=1), 1))
     r = bn(conv(P, "conv2", r, padding=1), 2)
@@ -491,9 +495,7 @@ def _residual_net(P, x, S, train, step, momentum=0.1):
 
 def _down_net(P, x, S, train, step, momentum=0.1):
     def bn(h, k):
-        return F.batch_norm(h, S["batch_norm%d.running_mean" % k], S["batch_norm%d.running_var" % k],
-                            P["batch_norm%d.weight" % k], P["batch_norm%d.bias" % k],
-                            training=train, momentum=momentum)
+        return batch_norm(P, S, h, k, train, momentum)
     h = F.relu(bn(conv(P, "conv0", x, padding=1), 0))
     h = F.relu(bn(conv(P, "conv1", h, stride=2, padding=1), 1))
     r = bn(conv(P, "conv2", h, padding=1), 2)

@@ -58,6 +58,21 @@ Value filled(OpBuilder &b, Location loc, RankedTensorType type, double value) {
       .getResult(0);
 }
 
+/// `x` transposed: result dimension `i` is dimension `permutation[i]` of
+/// `x`.
+Value transpose(OpBuilder &b, Location loc, Value x,
+                ArrayRef<int64_t> permutation) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d : permutation)
+    shape.push_back(type.getDimSize(d));
+  return linalg::TransposeOp::create(
+             b, loc, x,
+             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
+             permutation)
+      .getResult()[0];
+}
+
 /// Map of a tensor whose dimensions are the iteration dimensions `dims` of
 /// a rank-`rank` iteration space; 0-d tensors broadcast everywhere.
 AffineMap projection(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> dims) {
@@ -282,12 +297,7 @@ Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
   // operand would be read down its columns. Transposing it once up front
   // (packing) is far cheaper than strided reads in the inner loop.
   if (transposeRhs) {
-    RankedTensorType type = tensorType(rhs);
-    auto packedType = RankedTensorType::get(
-        {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
-    rhs = linalg::TransposeOp::create(b, loc, rhs, empty(b, loc, packedType),
-                                      ArrayRef<int64_t>{1, 0})
-              .getResult()[0];
+    rhs = transpose(b, loc, rhs, {1, 0});
     transposeRhs = false;
   }
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
@@ -714,14 +724,7 @@ Value perGroup(OpBuilder &b, Location loc, int64_t groups, Value init,
 /// Swaps the two leading dimensions: `[n, c, h, w]` to `[c, n, h, w]` and
 /// back; rows of `h * w` move as a whole.
 Value swapLeading(OpBuilder &b, Location loc, Value x) {
-  RankedTensorType type = tensorType(x);
-  SmallVector<int64_t> shape(type.getShape());
-  std::swap(shape[0], shape[1]);
-  return linalg::TransposeOp::create(
-             b, loc, x,
-             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
-             ArrayRef<int64_t>{1, 0, 2, 3})
-      .getResult()[0];
+  return transpose(b, loc, x, {1, 0, 2, 3});
 }
 
 /// `[n, c, h, w]` as the matrix `[c, n * h * w]`, the layout of im2col
@@ -832,14 +835,7 @@ bool hasDirectLowering(const Window &w, int64_t groups) {
 
 /// `[n, c, h, w]` as `[n, h, w, c]`.
 Value channelsLast(OpBuilder &b, Location loc, Value x) {
-  RankedTensorType type = tensorType(x);
-  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(2),
-                                type.getDimSize(3), type.getDimSize(1)};
-  return linalg::TransposeOp::create(
-             b, loc, x,
-             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
-             ArrayRef<int64_t>{0, 2, 3, 1})
-      .getResult()[0];
+  return transpose(b, loc, x, {0, 2, 3, 1});
 }
 
 /// `x` (`[n, c, h, w]`) in the flat layout of `grid`: `[blocks * hs * ws,
@@ -941,9 +937,7 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
   Value valid = tensor::ExtractSliceOp::create(
       b, loc, RankedTensorType::get({grid.batch, oh, ow, out}, et), grid4,
       offsets, sizes, strides);
-  return linalg::TransposeOp::create(b, loc, valid, empty(b, loc, resultType),
-                                     ArrayRef<int64_t>{0, 3, 1, 2})
-      .getResult()[0];
+  return transpose(b, loc, valid, {0, 3, 1, 2});
 }
 
 /// The window of the transposed convolution that propagates a stride-1
@@ -1018,21 +1012,12 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
           b, loc, TypeRange{dWTType}, ValueRange{flat, dyFlat},
           ValueRange{filled(b, loc, dWTType, 0.0)}, maps, iters, yieldMulAdd)
           .getResult(0);
-  return linalg::TransposeOp::create(b, loc, dWT, empty(b, loc, resultType),
-                                     ArrayRef<int64_t>{3, 2, 0, 1})
-      .getResult()[0];
+  return transpose(b, loc, dWT, {3, 2, 0, 1});
 }
 
 /// `w` (`[out, c, kh, kw]`) as the window contraction's `[kh, kw, c, out]`.
 Value windowWeight(OpBuilder &b, Location loc, Value w) {
-  RankedTensorType type = tensorType(w);
-  SmallVector<int64_t> shape = {type.getDimSize(2), type.getDimSize(3),
-                                type.getDimSize(1), type.getDimSize(0)};
-  return linalg::TransposeOp::create(
-             b, loc, w,
-             empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
-             ArrayRef<int64_t>{2, 3, 1, 0})
-      .getResult()[0];
+  return transpose(b, loc, w, {2, 3, 1, 0});
 }
 
 /// The input gradient of a direct convolution: the transposed convolution,
@@ -1041,15 +1026,7 @@ Value windowWeight(OpBuilder &b, Location loc, Value w) {
 /// of the kernel's reach.
 Value directConvGradInput(OpBuilder &b, Location loc, Value dy, Value w,
                           const Window &window, RankedTensorType resultType) {
-  RankedTensorType type = tensorType(w);
-  SmallVector<int64_t> shape = {type.getDimSize(2), type.getDimSize(3),
-                                type.getDimSize(0), type.getDimSize(1)};
-  Value wT =
-      linalg::TransposeOp::create(
-          b, loc, flipKernel(b, loc, w),
-          empty(b, loc, RankedTensorType::get(shape, type.getElementType())),
-          ArrayRef<int64_t>{2, 3, 0, 1})
-          .getResult()[0];
+  Value wT = transpose(b, loc, flipKernel(b, loc, w), {2, 3, 0, 1});
   return directConv(b, loc, dy, wT, Value(), transposedWindow(window),
                     resultType);
 }
@@ -1152,12 +1129,7 @@ Value spaceToDepth(OpBuilder &b, Location loc, Value x, int64_t s0,
           r = type.getDimSize(2) / s0, q = type.getDimSize(3) / s1;
   Value split =
       reshape(b, loc, x, RankedTensorType::get({n, c, r, s0, q, s1}, et));
-  Value phases =
-      linalg::TransposeOp::create(
-          b, loc, split,
-          empty(b, loc, RankedTensorType::get({n, c, s0, s1, r, q}, et)),
-          ArrayRef<int64_t>{0, 1, 3, 5, 2, 4})
-          .getResult()[0];
+  Value phases = transpose(b, loc, split, {0, 1, 3, 5, 2, 4});
   return reshape(b, loc, phases,
                  RankedTensorType::get({n, c * s0 * s1, r, q}, et));
 }
@@ -1171,12 +1143,7 @@ Value depthToSpace(OpBuilder &b, Location loc, Value x, int64_t s0,
           r = type.getDimSize(2), q = type.getDimSize(3);
   Value phases =
       reshape(b, loc, x, RankedTensorType::get({n, c, s0, s1, r, q}, et));
-  Value split =
-      linalg::TransposeOp::create(
-          b, loc, phases,
-          empty(b, loc, RankedTensorType::get({n, c, r, s0, q, s1}, et)),
-          ArrayRef<int64_t>{0, 1, 4, 2, 5, 3})
-          .getResult()[0];
+  Value split = transpose(b, loc, phases, {0, 1, 4, 2, 5, 3});
   return reshape(b, loc, split,
                  RankedTensorType::get({n, c, r * s0, q * s1}, et));
 }
@@ -1319,11 +1286,7 @@ NNC_LOWERING(Conv2dGradWeightLowering, nn::Conv2dGradWeightOp) {
             b, loc, sliceMatrix(b, loc, col, 0, g * k, k),
             sliceMatrix(b, loc, dy, 0, g * outPerGroup, outPerGroup),
             filled(b, loc, blockType, 0.0), false, true);
-        return linalg::TransposeOp::create(
-                   b, loc, blockT,
-                   empty(b, loc, RankedTensorType::get({outPerGroup, k}, et)),
-                   ArrayRef<int64_t>{1, 0})
-            .getResult()[0];
+        return transpose(b, loc, blockT, {1, 0});
       });
   return SmallVector<Value>{reshape(b, loc, product, type)};
 }
