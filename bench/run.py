@@ -9,8 +9,14 @@ Writes the tables to docs/performance.md unless --no-write: the MLPs and
 the convolutional models each have a table, rewritten when all of its
 models ran.
 
+With --baseline OTHER_NNC (say, the nnc of an earlier commit, built in a
+git worktree), every model is also compiled by that compiler and its step
+joins the alternation: the before/after comparison on the same machine in
+the same run. The comparison is printed and written to
+docs/performance.md's "baseline" block, with each side's compile time.
+
 Usage: bench/run.py [--nnc build/bin/nnc] [--reps 7] [--models cnn,resnet]
-                    [--threads 1,2] [--no-write]
+                    [--threads 1,2] [--baseline OTHER_NNC] [--no-write]
 """
 import argparse
 import os
@@ -19,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives here.
@@ -72,12 +79,34 @@ def run(cmd, cores, env=None):
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def build(nnc, name, threads, out):
+    """Compiles bench model `name` with `nnc` into `out` and links bench/step.c
+    against it; returns the executable and the compile time in seconds."""
+    start = time.monotonic()
+    subprocess.run([nnc, "compile",
+                    os.path.join(ROOT, "bench/models", name + ".nn"),
+                    "-o", out, "--threads", str(threads)], check=True,
+                   stderr=subprocess.DEVNULL)
+    compile_s = time.monotonic() - start
+    exe = os.path.join(out, "step")
+    up = name.upper()
+    subprocess.run(
+        ["cc", "-O2", "-I" + out, "-DMODEL=" + name,
+         '-DMODEL_HEADER="%s.h"' % name, "-DX_SIZE=%s_X_SIZE" % up,
+         "-DY_SIZE=%s_Y_SIZE" % up, os.path.join(ROOT, "bench/step.c"),
+         os.path.join(out, "lib%s.a" % name), "-lm", "-o", exe]
+        + (["-lomp"] if threads > 1 else []), check=True)
+    return exe, compile_s
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--nnc", default=os.path.join(ROOT, "build/bin/nnc"))
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--baseline", default=None,
+                        help="another nnc to compare with, run alternately")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -86,29 +115,35 @@ def main():
     subprocess.run(["cc", "-O2", os.path.join(ROOT, "bench/sgemm.c"), "-o",
                     sgemm, "-lopenblas"], check=True)
     rows = []
+    baseline_rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         cores = "0" if threads == 1 else "0-%d" % (threads - 1)
         env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                    OPENBLAS_NUM_THREADS=str(threads))
         for name in args.models.split(","):
             table, flops, steps, warmup, shape = MODELS[name]
-            out = os.path.join(work, "%s-%d" % (name, threads))
-            subprocess.run([args.nnc, "compile",
-                            os.path.join(ROOT, "bench/models", name + ".nn"),
-                            "-o", out, "--threads", str(threads)], check=True)
-            exe = os.path.join(out, "step")
-            up = name.upper()
-            subprocess.run(
-                ["cc", "-O2", "-I" + out, "-DMODEL=" + name,
-                 '-DMODEL_HEADER="%s.h"' % name, "-DX_SIZE=%s_X_SIZE" % up,
-                 "-DY_SIZE=%s_Y_SIZE" % up, os.path.join(ROOT, "bench/step.c"),
-                 os.path.join(out, "lib%s.a" % name), "-lm", "-o", exe]
-                + (["-lomp"] if threads > 1 else []), check=True)
-            nnc, torch = [], []
+            exe, compile_s = build(args.nnc, name, threads,
+                                   os.path.join(work, "%s-%d" % (name, threads)))
+            if args.baseline:
+                base_exe, base_compile_s = build(
+                    args.baseline, name, threads,
+                    os.path.join(work, "%s-%d-baseline" % (name, threads)))
+            nnc, torch, base = [], [], []
             for _ in range(args.reps):
                 nnc.append(run([exe, str(steps), str(warmup)], cores, env))
+                if args.baseline:
+                    base.append(run([base_exe, str(steps), str(warmup)], cores, env))
                 torch.append(run([PYTHON, os.path.join(ROOT, "bench/torch_step.py"),
                                   name, str(threads), str(steps), str(warmup)], cores, env))
+            if args.baseline:
+                b = statistics.median(base)
+                n = statistics.median(nnc)
+                baseline_rows.append((name, threads, b, n, n / b, base_compile_s,
+                                      compile_s))
+                print("%-10s threads=%d baseline %.3f ms  nnc %.3f ms  ratio %.2f  "
+                      "compile %.2f s -> %.2f s" %
+                      (name, threads, b, n, n / b, base_compile_s, compile_s),
+                      flush=True)
             blas = run([sgemm] + [str(d) for d in shape] + ["50"], cores, env)
             n, t = statistics.median(nnc), statistics.median(torch)
             rows.append((table, name, threads, n, t, flops / n / 1e6, flops / t / 1e6,
@@ -147,6 +182,22 @@ def main():
         begin, end = "<!-- %s:begin -->" % block_name, "<!-- %s:end -->" % block_name
         block = "%s\nMachine: %s, %d cores (%s). Medians of %d alternating runs.\n\n%s\n%s" % (
             begin, cpu, os.cpu_count(), platform.platform(), args.reps, text, end)
+        if begin in content:
+            content = content[:content.index(begin)] + block + content[content.index(end) + len(end):]
+        else:
+            content += "\n" + block + "\n"
+    if baseline_rows:
+        table = ["| model | threads | baseline ms/step | nnc ms/step | nnc/baseline | "
+                 "baseline compile s | nnc compile s |",
+                 "| --- | --- | --- | --- | --- | --- | --- |"]
+        for name, threads, b, n, ratio, bc, nc in baseline_rows:
+            table.append("| %s | %d | %.3f | %.3f | %.2f | %.2f | %.2f |" %
+                         (name, threads, b, n, ratio, bc, nc))
+        text = "\n".join(table)
+        print(text)
+        begin, end = "<!-- baseline:begin -->", "<!-- baseline:end -->"
+        block = "%s\nMachine: %s, %d cores. Medians of %d alternating runs; baseline: `%s`.\n\n%s\n%s" % (
+            begin, cpu, os.cpu_count(), args.reps, args.baseline, text, end)
         if begin in content:
             content = content[:content.index(begin)] + block + content[content.index(end) + len(end):]
         else:

@@ -221,4 +221,32 @@ def MathApproximationPass
                            "::mlir::vector::VectorDialect"];
 }
 
+def OutlineKernelsPass : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outlines each loop nest of a step into a function, one per "
+                "distinct nest";
+  let description = [{
+    Compile time should grow with the number of distinct layers, not with
+    depth. After tiling, every op with regions in the entry block of a step
+    function (`nn.step`): a loop nest, or a `linalg` op that was not tiled,
+    whose results are scalars or vectors, is moved into a private function
+    and replaced by a call. The function takes the values the op uses from
+    the step (buffers, scalars), in order of first use; constants are
+    cloned into it. Two nests that print the same (ignoring locations),
+    that is the same loops, constants and buffer types, share one function,
+    so that the rest of the pipeline and LLVM compile it once: the residual
+    blocks of one ResNet stage all call the same kernels.
+
+    Kernels get internal linkage and `no_inline`, so that LLVM does not copy
+    them back into each caller. A kernel keeps the locations of its first
+    occurrence.
+
+    Input: bufferized, tiled step functions whose buffers are all allocated
+    in the entry block (after `nnc-static-workspace`). Output: the same
+    steps as calls to `nnc_kernel_<N>` functions, plus the scalar code that
+    was between the nests.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

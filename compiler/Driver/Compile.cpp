@@ -20,29 +20,38 @@ using namespace mlir;
 #error "NNC_RUNTIME_LIBRARY must name libnnc_runtime.a"
 #endif
 
-static LogicalResult runPipeline(ModuleOp module,
+/// Runs the pipeline that `fn` builds, timed under `name` in `timing` when
+/// given.
+static LogicalResult runPipeline(ModuleOp module, StringRef name,
+                                 TimingScope *timing,
                                  llvm::function_ref<void(OpPassManager &)> fn) {
   PassManager pm(module.getContext());
   fn(pm);
+  if (!timing)
+    return pm.run(module);
+  TimingScope stage = timing->nest(name);
+  pm.enableTiming(stage);
   return pm.run(module);
 }
 
-LogicalResult nnc::buildSteps(ModuleOp module,
-                              const TrainStepOptions &options) {
-  return runPipeline(
-      module, [&](OpPassManager &pm) { buildTrainStepPipeline(pm, options); });
+LogicalResult nnc::buildSteps(ModuleOp module, const TrainStepOptions &options,
+                              TimingScope *timing) {
+  return runPipeline(module, "nnc-train-step", timing, [&](OpPassManager &pm) {
+    buildTrainStepPipeline(pm, options);
+  });
 }
 
-LogicalResult nnc::lowerToLinalg(ModuleOp module) {
-  return runPipeline(module, buildLinalgPipeline);
+LogicalResult nnc::lowerToLinalg(ModuleOp module, TimingScope *timing) {
+  return runPipeline(module, "nnc-linalg", timing, buildLinalgPipeline);
 }
 
 LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
                                       const CompileOptions &options,
                                       int64_t *workspaceBytes) {
-  if (failed(runPipeline(module, [&](OpPassManager &pm) {
-        buildCPULLVMPipeline(pm, options.cpu);
-      })))
+  if (failed(runPipeline(module, "nnc-cpu-llvm", options.timing,
+                         [&](OpPassManager &pm) {
+                           buildCPULLVMPipeline(pm, options.cpu);
+                         })))
     return failure();
   if (workspaceBytes) {
     *workspaceBytes = 0;
@@ -107,7 +116,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
     return failure();
   lib = *described;
   lib.openmp = options.cpu.threads > 1;
-  if (failed(lowerToLinalg(module)) ||
+  if (failed(lowerToLinalg(module, options.timing)) ||
       failed(lowerToLLVMDialect(module, options, &lib.workspaceBytes)))
     return failure();
 
@@ -140,7 +149,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   if (failed(write(object,
                    [&](llvm::raw_pwrite_stream &os) {
                      return emitNative(module, options.codegen,
-                                       NativeKind::Object, os);
+                                       NativeKind::Object, os, options.timing);
                    })) ||
       failed(write(header,
                    [&](llvm::raw_pwrite_stream &os) {

@@ -13,6 +13,7 @@
 #include "compiler/Target/ObjectEmitter.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 
 #include <string>
 
@@ -23,14 +24,19 @@ struct CompileOptions {
   TrainStepOptions steps;
   CodegenOptions codegen;
   CPUPipelineOptions cpu;
+  /// Where each stage records its time (`--time-passes`), or null.
+  mlir::TimingScope *timing = nullptr;
 };
 
 /// Runs autodiff and step assembly: the `--emit=train` stage.
+/// `timing`, when given, receives the time of each pass.
 mlir::LogicalResult buildSteps(mlir::ModuleOp module,
-                               const TrainStepOptions &options = {});
+                               const TrainStepOptions &options = {},
+                               mlir::TimingScope *timing = nullptr);
 
 /// Lowers steps to fused linalg on tensors: the `--emit=linalg` stage.
-mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
+mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
+                                  mlir::TimingScope *timing = nullptr);
 
 /// Lowers linalg to the LLVM dialect and drops nnc's attributes, which have
 /// no meaning in LLVM IR. `workspaceBytes`, when given, receives the

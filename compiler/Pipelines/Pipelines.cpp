@@ -63,6 +63,7 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createStaticWorkspacePass());
   pm.addNestedPass<func::FuncOp>(createMathApproximationPass());
+  pm.addPass(createOutlineKernelsPass());
   if (options.threads > 1) {
     // The thread-level tiles become OpenMP worksharing loops.
     pm.addPass(createForallToParallelLoopPass());

@@ -19,7 +19,10 @@
 using namespace mlir;
 
 LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
-                              NativeKind kind, llvm::raw_pwrite_stream &os) {
+                              NativeKind kind, llvm::raw_pwrite_stream &os,
+                              TimingScope *timing) {
+  TimingScope root = timing ? timing->nest("LLVM") : TimingScope();
+  TimingScope phase = root.nest("translation to LLVM IR");
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   registerBuiltinDialectTranslation(*module.getContext());
@@ -58,6 +61,9 @@ LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
 
+  phase.stop();
+  phase = root.nest("LLVM optimization (-O" + std::to_string(options.optLevel) +
+                    ")");
   auto optimize = makeOptimizingTransformer(options.optLevel, 0, machine.get());
   if (llvm::Error err = optimize(llvmModule.get()))
     return emitError(module.getLoc())
@@ -67,6 +73,8 @@ LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
     llvmModule->print(os, nullptr);
     return success();
   }
+  phase.stop();
+  phase = root.nest("LLVM code generation");
   llvm::legacy::PassManager codegen;
   if (machine->addPassesToEmitFile(codegen, os, nullptr,
                                    kind == NativeKind::Assembly

@@ -10,6 +10,7 @@
 #define NNC_COMPILER_TARGET_OBJECTEMITTER_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -26,10 +27,12 @@ struct CodegenOptions {
 enum class NativeKind { LLVMIR, Assembly, Object };
 
 /// Translates, optimizes and emits `module` (LLVM dialect only). Errors are
-/// reported at the module's location.
+/// reported at the module's location. `timing`, when given, receives the
+/// time of translation, optimization and code generation.
 mlir::LogicalResult emitNative(mlir::ModuleOp module,
                                const CodegenOptions &options, NativeKind kind,
-                               llvm::raw_pwrite_stream &os);
+                               llvm::raw_pwrite_stream &os,
+                               mlir::TimingScope *timing = nullptr);
 
 } // namespace nnc
 

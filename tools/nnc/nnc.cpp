@@ -22,6 +22,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -199,6 +200,12 @@ cl::opt<EmitKind> emitKind(
                    "lib<model>.so, lib<model>.a and <model>.h (default)")),
     cl::sub(compileCommand), cl::cat(nncCategory));
 
+cl::opt<bool> timePasses(
+    "time-passes",
+    cl::desc("Print where the compile time goes: each MLIR pass, then "
+             "LLVM's translation, optimization and code generation"),
+    cl::init(false), cl::sub(compileCommand), cl::cat(nncCategory));
+
 cl::opt<bool> printLocations("print-locations",
                              cl::desc("Print model-file locations in IR"),
                              cl::init(true), cl::sub(compileCommand),
@@ -313,15 +320,21 @@ int runCompile() {
   if (failed(nnc::checkGradientFlow(*module, flow)))
     return nnc::kExitInputError;
 
+  // The report goes to stderr when `timing` ends, on every return below.
+  DefaultTimingManager timingManager;
+  timingManager.setEnabled(timePasses);
+  TimingScope timing = timingManager.getRootScope();
   nnc::CompileOptions options;
   options.codegen.cpu = targetCPU;
   options.cpu.threads = threads;
   options.steps.gradStats = instrument == Instrument::GradStats;
+  if (timePasses)
+    options.timing = &timing;
   if (emitKind == EmitKind::Lib) {
     nnc::LibraryInterface lib;
     std::string dir =
         outputFile.empty() ? std::string(".") : outputFile.getValue();
-    if (failed(nnc::buildSteps(*module, options.steps)) ||
+    if (failed(nnc::buildSteps(*module, options.steps, options.timing)) ||
         failed(nnc::writeLibrary(*module, options, dir, lib)))
       return nnc::kExitInputError;
     return nnc::kExitSuccess;
@@ -342,7 +355,7 @@ int runCompile() {
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
         .useLocalScope();
   if (emitKind != EmitKind::NN &&
-      failed(nnc::buildSteps(*module, options.steps)))
+      failed(nnc::buildSteps(*module, options.steps, options.timing)))
     return nnc::kExitInputError;
   if (emitKind == EmitKind::Train || emitKind == EmitKind::Eval) {
     // Show only the step asked for.
@@ -352,7 +365,8 @@ int runCompile() {
           step && step.getValue() != keep)
         func.erase();
   }
-  if (emitKind >= EmitKind::Linalg && failed(nnc::lowerToLinalg(*module)))
+  if (emitKind >= EmitKind::Linalg &&
+      failed(nnc::lowerToLinalg(*module, options.timing)))
     return nnc::kExitInputError;
   if (emitKind >= EmitKind::LLVM) {
     if (failed(nnc::lowerToLLVMDialect(*module, options)))
@@ -361,7 +375,8 @@ int runCompile() {
                            : emitKind == EmitKind::Asm
                                ? nnc::NativeKind::Assembly
                                : nnc::NativeKind::Object;
-    if (failed(nnc::emitNative(*module, options.codegen, kind, output->os())))
+    if (failed(nnc::emitNative(*module, options.codegen, kind, output->os(),
+                               options.timing)))
       return nnc::kExitInputError;
   } else {
     module->print(output->os(), flags);

@@ -5,10 +5,22 @@
 // With threads=2 the dense layer's product (16x32, large enough to split) is
 // divided across threads: its scf.forall becomes an OpenMP worksharing loop
 // in a parallel region of two threads, kept as `omp` ops around LLVM-dialect
-// bodies (they become __kmpc_fork_call only on translation to LLVM IR).
+// bodies (they become __kmpc_fork_call only on translation to LLVM IR). The
+// region is in the product's kernel, which the steps call.
 // With one thread there is no OpenMP at all.
 
 // CHECK-LABEL: llvm.func @_nnc_m_train_step(
+// CHECK-NOT: omp.
+// CHECK: llvm.call @nnc_kernel_
+// CHECK-NOT: omp.
+// CHECK: llvm.return
+// CHECK-LABEL: llvm.func @_nnc_m_eval_step(
+// CHECK-NOT: omp.
+// CHECK: llvm.call @nnc_kernel_
+// CHECK-NOT: omp.
+// CHECK: llvm.return
+// CHECK: llvm.func internal @nnc_kernel_
+// CHECK-SAME: passthrough = ["noinline"]
 // CHECK: %[[NT:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK: omp.parallel num_threads(%[[NT]] : i32) {
 // CHECK-NEXT: omp.wsloop {
@@ -17,22 +29,16 @@
 // CHECK: omp.yield
 // CHECK: omp.terminator
 // CHECK: llvm.return
-// CHECK-LABEL: llvm.func @_nnc_m_eval_step(
-// CHECK: %[[NT:.*]] = llvm.mlir.constant(2 : i32) : i32
-// CHECK: omp.parallel num_threads(%[[NT]] : i32) {
-// CHECK-NEXT: omp.wsloop {
-// CHECK: omp.terminator
-// CHECK: llvm.return
 
 // SERIAL-NOT: omp.
 // SERIAL-LABEL: llvm.func @_nnc_m_train_step(
-// SERIAL-NOT: omp.
-// SERIAL: llvm.intr.fmuladd
 // SERIAL-NOT: omp.
 // SERIAL: llvm.return
 // SERIAL-LABEL: llvm.func @_nnc_m_eval_step(
 // SERIAL-NOT: omp.
 // SERIAL: llvm.return
+// SERIAL-NOT: omp.
+// SERIAL: llvm.intr.fmuladd
 // SERIAL-NOT: omp.
 func.func @m(%x: tensor<16x8xf32> {nn.name = "x"}) -> (tensor<f32> {nn.name = "loss"})
     attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.01 : f64}} {

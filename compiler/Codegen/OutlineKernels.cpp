@@ -1,0 +1,140 @@
+//===- OutlineKernels.cpp - One function per distinct kernel --------------===//
+//
+// A network repeats its layers: the ResNet's residual blocks of one stage
+// have the same shapes, so after tiling their loop nests are the same code
+// on other buffers. Outlined into functions and keyed by their text, each
+// distinct nest is lowered and compiled once, and every layer calls it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Codegen/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_OUTLINEKERNELSPASS
+#include "compiler/Codegen/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `op` is a kernel: an op with regions (a loop nest, a linalg op)
+/// whose results, if any, are scalars or vectors, which a call can return.
+bool isKernel(Operation *op) {
+  if (op->getNumRegions() == 0 || op->hasTrait<OpTrait::IsTerminator>())
+    return false;
+  return llvm::all_of(op->getResultTypes(), [](Type type) {
+    return type.isIntOrIndexOrFloat() || isa<VectorType>(type);
+  });
+}
+
+/// Whether `value` is a constant that the kernel should hold itself (so that
+/// it folds into the kernel's code) rather than receive.
+bool isClonedConstant(Value value) {
+  Operation *def = value.getDefiningOp();
+  return def && def->getNumRegions() == 0 && def->getNumOperands() == 0 &&
+         def->hasTrait<OpTrait::ConstantLike>();
+}
+
+struct OutlineKernelsPass
+    : nnc::impl::OutlineKernelsPassBase<OutlineKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    llvm::StringMap<func::FuncOp> kernels;
+    unsigned count = 0;
+    SmallVector<func::FuncOp> steps;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr("nn.step") && !func.isExternal())
+        steps.push_back(func);
+    for (func::FuncOp step : steps) {
+      SmallVector<Operation *> candidates;
+      for (Operation &op : step.getBody().front())
+        if (isKernel(&op))
+          candidates.push_back(&op);
+      for (Operation *op : candidates)
+        outline(op, symbols, kernels, count);
+    }
+  }
+
+  /// Moves `op` into a kernel function, or calls an existing kernel with
+  /// the same text, and replaces it by the call.
+  void outline(Operation *op, SymbolTable &symbols,
+               llvm::StringMap<func::FuncOp> &kernels, unsigned &count) {
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(op->getRegions(), captured);
+    // Operands of the op itself, in order, then what its regions use.
+    llvm::SetVector<Value> inputs;
+    for (Value v : op->getOperands())
+      inputs.insert(v);
+    inputs.insert(captured.begin(), captured.end());
+    SmallVector<Value> arguments;
+    SmallVector<Operation *> constants;
+    for (Value v : inputs) {
+      if (isClonedConstant(v))
+        constants.push_back(v.getDefiningOp());
+      else
+        arguments.push_back(v);
+    }
+
+    MLIRContext *ctx = op->getContext();
+    OpBuilder b(ctx);
+    SmallVector<Type> argTypes;
+    SmallVector<Location> argLocs;
+    for (Value v : arguments) {
+      argTypes.push_back(v.getType());
+      argLocs.push_back(v.getLoc());
+    }
+    auto type = FunctionType::get(ctx, argTypes, op->getResultTypes());
+    auto kernel = func::FuncOp::create(op->getLoc(), "kernel", type);
+    Block *body = kernel.addEntryBlock();
+    IRMapping mapping;
+    for (auto [v, arg] : llvm::zip(arguments, body->getArguments()))
+      mapping.map(v, arg);
+    b.setInsertionPointToStart(body);
+    for (Operation *constant : constants)
+      b.clone(*constant, mapping);
+    Operation *clone = b.clone(*op, mapping);
+    func::ReturnOp::create(b, op->getLoc(), clone->getResults());
+
+    // The text without locations is the kernel's identity: the same loops,
+    // constants and buffer types give the same code.
+    std::string key;
+    {
+      llvm::raw_string_ostream os(key);
+      kernel->print(os, OpPrintingFlags().printGenericOpForm());
+    }
+    func::FuncOp &existing = kernels[key];
+    if (existing) {
+      kernel.erase();
+    } else {
+      kernel.setSymName(("nnc_kernel_" + llvm::Twine(count++)).str());
+      kernel.setPrivate();
+      // Each kernel is compiled once; LLVM must not copy it back into its
+      // callers.
+      kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+      kernel->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
+                                          ctx, LLVM::Linkage::Internal));
+      symbols.insert(kernel);
+      existing = kernel;
+    }
+    b.setInsertionPoint(op);
+    auto call = func::CallOp::create(b, op->getLoc(), existing, arguments);
+    op->replaceAllUsesWith(call.getResults());
+    op->erase();
+    // Constants that only the kernel used now live in it alone.
+    for (Operation *constant : constants)
+      if (constant->use_empty())
+        constant->erase();
+  }
+};
+
+} // namespace
