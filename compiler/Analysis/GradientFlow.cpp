@@ -388,7 +388,10 @@ void GradientFlowAnalysis::checkDepth() {
   // without one, the initialization is too small for the activations.
   bool saturating = false;
   for (auto &key : order)
-    saturating |= isa<SigmoidOp, TanhOp>(groups[key].first);
+    if (auto act = dyn_cast<ActivationOpInterface>(groups[key].first))
+      if (std::optional<SaturationRegion> region =
+              act.getActivation().getSaturation())
+        saturating |= !region->dead;
   f.notes.emplace_back(
       first.op.getLoc(),
       !vanishing ? "consider clip_grad_norm in the train section, a smaller "
@@ -423,20 +426,23 @@ void GradientFlowAnalysis::checkActivations() {
     }
   };
   model.walk([&](Operation *op) {
-    if (!isa<SigmoidOp, TanhOp, ReluOp>(op))
+    auto act = dyn_cast<ActivationOpInterface>(op);
+    if (!act)
+      return;
+    std::optional<SaturationRegion> region =
+        act.getActivation().getSaturation();
+    if (!region)
       return;
     FlowMoments z = moments.lookup(op->getOperand(0));
     double var = z.variance();
-    if (isa<ReluOp>(op)) {
-      double fraction = 1 - probabilityAbove(z.mean, var, 0.0);
+    // The share of inputs outside the region where the unit learns.
+    double fraction = (1 - probabilityAbove(z.mean, var, region->below)) +
+                      probabilityAbove(z.mean, var, region->above);
+    if (region->dead) {
       if (fraction > options.deadReluThreshold)
         record(dead, deadOrder, op, fraction);
       return;
     }
-    // Where the derivative falls below a tenth of its peak.
-    double t = isa<SigmoidOp>(op) ? 3.637 : 1.818;
-    double fraction = probabilityAbove(z.mean, var, t) +
-                      (1 - probabilityAbove(z.mean, var, -t));
     if (fraction > options.saturationThreshold)
       record(saturated, satOrder, op, fraction);
   });

@@ -9,6 +9,7 @@
 #include "compiler/Conversion/Passes.h"
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/ScalarMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -171,49 +172,12 @@ Value castTo(OpBuilder &b, Location loc, Value x, Type type) {
   return arith::TruncFOp::create(b, loc, type, x);
 }
 
-/// Scalar math used by several ops.
-struct Scalar;
+/// Scalar math used by several ops: arith and math ops on one type.
+using Scalar = nn::ScalarBuilder;
 Value invStdOf(OpBuilder &b, Location loc, Value var, double eps);
 SmallVector<Value> elementwiseMulti(OpBuilder &b, Location loc,
                                     RankedTensorType type, ValueRange inputs,
                                     unsigned numResults, MultiBodyFn body);
-
-/// Scalar math used by several ops.
-struct Scalar {
-  OpBuilder &b;
-  Location loc;
-  Type type;
-  Value c(double v) { return constant(b, loc, type, v); }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
-  Value exp(Value x) { return math::ExpOp::create(b, loc, x); }
-  Value log(Value x) { return math::LogOp::create(b, loc, x); }
-  Value log1p(Value x) { return math::Log1pOp::create(b, loc, x); }
-  Value tanh(Value x) { return math::TanhOp::create(b, loc, x); }
-  Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
-  Value erf(Value x) { return math::ErfOp::create(b, loc, x); }
-  Value abs(Value x) { return math::AbsFOp::create(b, loc, x); }
-  Value max(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value min(Value x, Value y) {
-    return arith::MinimumFOp::create(b, loc, x, y);
-  }
-  Value gt(Value x, Value y) {
-    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
-  }
-  Value select(Value cond, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, cond, x, y);
-  }
-  Value sigmoid(Value x) { return div(c(1), add(c(1), exp(neg(x)))); }
-  /// Standard normal CDF.
-  Value phi(Value x) {
-    return mul(c(0.5), add(c(1), erf(mul(x, c(1 / llvm::numbers::sqrt2)))));
-  }
-};
 
 /// `1 / sqrt(var + eps)` elementwise.
 Value invStdOf(OpBuilder &b, Location loc, Value var, double eps) {
@@ -2122,52 +2086,24 @@ NNC_LOWERING(AdamUpdateLowering, nn::AdamUpdateOp) {
       });
 }
 
-/// The derivative of each activation, times the cotangent.
-Value activationDerivative(nn::ActivationGradOp op, Scalar &s, Value x, Value y,
-                           Value dy) {
-  double alpha = op.getAlpha().convertToDouble();
-  switch (op.getKind()) {
-  case nn::ActivationKind::Relu:
-    return s.select(s.gt(x, s.c(0)), dy, s.c(0));
-  case nn::ActivationKind::LeakyRelu:
-    return s.select(s.gt(x, s.c(0)), dy, s.mul(dy, s.c(alpha)));
-  case nn::ActivationKind::Sigmoid:
-    return s.mul(dy, s.mul(y, s.sub(s.c(1), y)));
-  case nn::ActivationKind::Tanh:
-    return s.mul(dy, s.sub(s.c(1), s.mul(y, y)));
-  case nn::ActivationKind::Silu: {
-    Value sig = s.sigmoid(x);
-    return s.mul(dy, s.mul(sig, s.add(s.c(1), s.mul(x, s.sub(s.c(1), sig)))));
+/// Every activation, from its one definition (ActivationOpInterface).
+struct ActivationLowering
+    : OpInterfaceConversionPattern<nn::ActivationOpInterface> {
+  using OpInterfaceConversionPattern::OpInterfaceConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::ActivationOpInterface op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    nn::Activation act = op.getActivation();
+    Value result = elementwise(
+        rewriter, op.getLoc(), type, operands,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return act.build(b, loc, args[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
   }
-  case nn::ActivationKind::Gelu: {
-    // Phi(x) + x phi(x).
-    Value pdf = s.mul(s.c(1 / std::sqrt(2 * llvm::numbers::pi)),
-                      s.exp(s.mul(s.c(-0.5), s.mul(x, x))));
-    return s.mul(dy, s.add(s.phi(x), s.mul(x, pdf)));
-  }
-  case nn::ActivationKind::GeluTanh: {
-    double k = std::sqrt(2 / llvm::numbers::pi);
-    Value x2 = s.mul(x, x);
-    Value inner = s.mul(s.c(k), s.add(x, s.mul(s.c(0.044715), s.mul(x2, x))));
-    Value t = s.tanh(inner);
-    Value dinner = s.mul(s.c(k), s.add(s.c(1), s.mul(s.c(3 * 0.044715), x2)));
-    Value d = s.add(
-        s.mul(s.c(0.5), s.add(s.c(1), t)),
-        s.mul(s.mul(s.c(0.5), x), s.mul(s.sub(s.c(1), s.mul(t, t)), dinner)));
-    return s.mul(dy, d);
-  }
-  case nn::ActivationKind::Softplus: {
-    double beta = op.getBeta().convertToDouble();
-    double threshold = op.getThreshold().convertToDouble();
-    Value bx = s.mul(x, s.c(beta));
-    return s.select(s.gt(bx, s.c(threshold)), dy, s.mul(dy, s.sigmoid(bx)));
-  }
-  case nn::ActivationKind::Elu:
-    // For x <= 0, elu(x) + alpha = alpha * exp(x).
-    return s.select(s.gt(x, s.c(0)), dy, s.mul(dy, s.add(y, s.c(alpha))));
-  }
-  llvm_unreachable("unknown activation kind");
-}
+};
 
 void populateElementwise(RewritePatternSet &patterns) {
   using V = ValueRange;
@@ -2184,43 +2120,6 @@ void populateElementwise(RewritePatternSet &patterns) {
   addElementwise<nn::ScaleOp>(patterns, [](nn::ScaleOp op, Scalar &s, V v) {
     return s.mul(v[0], s.c(op.getFactor().convertToDouble()));
   });
-  addElementwise<nn::ReluOp>(
-      patterns, [](auto, Scalar &s, V v) { return s.max(v[0], s.c(0)); });
-  addElementwise<nn::LeakyReluOp>(
-      patterns, [](nn::LeakyReluOp op, Scalar &s, V v) {
-        Value slope = s.c(op.getNegativeSlope().convertToDouble());
-        return s.select(s.gt(v[0], s.c(0)), v[0], s.mul(v[0], slope));
-      });
-  addElementwise<nn::SigmoidOp>(
-      patterns, [](auto, Scalar &s, V v) { return s.sigmoid(v[0]); });
-  addElementwise<nn::TanhOp>(patterns,
-                             [](auto, Scalar &s, V v) { return s.tanh(v[0]); });
-  addElementwise<nn::SiluOp>(patterns, [](auto, Scalar &s, V v) {
-    return s.mul(v[0], s.sigmoid(v[0]));
-  });
-  addElementwise<nn::GeluOp>(patterns, [](nn::GeluOp op, Scalar &s, V v) {
-    Value x = v[0];
-    if (!op.getTanh())
-      return s.mul(x, s.phi(x));
-    double k = std::sqrt(2 / llvm::numbers::pi);
-    Value inner =
-        s.mul(s.c(k), s.add(x, s.mul(s.c(0.044715), s.mul(x, s.mul(x, x)))));
-    return s.mul(s.mul(s.c(0.5), x), s.add(s.c(1), s.tanh(inner)));
-  });
-  addElementwise<nn::SoftplusOp>(patterns, [](nn::SoftplusOp op, Scalar &s,
-                                              V v) {
-    double beta = op.getBeta().convertToDouble();
-    double threshold = op.getThreshold().convertToDouble();
-    Value bx = s.mul(v[0], s.c(beta));
-    // log(1 + exp(bx)) = max(bx, 0) + log1p(exp(-|bx|)), stable for any bx.
-    Value soft = s.add(s.max(bx, s.c(0)), s.log1p(s.exp(s.neg(s.abs(bx)))));
-    return s.select(s.gt(bx, s.c(threshold)), v[0], s.mul(soft, s.c(1 / beta)));
-  });
-  addElementwise<nn::EluOp>(patterns, [](nn::EluOp op, Scalar &s, V v) {
-    Value alpha = s.c(op.getAlpha().convertToDouble());
-    Value negative = s.mul(alpha, math::ExpM1Op::create(s.b, s.loc, v[0]));
-    return s.select(s.gt(v[0], s.c(0)), v[0], negative);
-  });
   addElementwise<nn::ExpOp>(patterns,
                             [](auto, Scalar &s, V v) { return s.exp(v[0]); });
   addElementwise<nn::LogOp>(patterns,
@@ -2229,8 +2128,9 @@ void populateElementwise(RewritePatternSet &patterns) {
                              [](auto, Scalar &s, V v) { return s.sqrt(v[0]); });
   addElementwise<nn::ActivationGradOp>(
       patterns, [](nn::ActivationGradOp op, Scalar &s, V v) {
-        return activationDerivative(op, s, v[0], v[1], v[2]);
+        return op.getActivation().buildGradient(s.b, s.loc, v[0], v[1], v[2]);
       });
+  patterns.add<ActivationLowering>(patterns.getContext());
 }
 
 struct ConvertNNToLinalgPass

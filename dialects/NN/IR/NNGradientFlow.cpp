@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNActivations.h"
 
 #include <cmath>
 
@@ -46,14 +47,14 @@ FlowGradient toOperand(Operation *op, unsigned i, const FlowGradient &dy) {
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 double square(double v) { return v * v; }
 
-/// A scalar activation and its derivative.
-struct Activation {
+/// A scalar function and its derivative.
+struct UnaryFunction {
   std::function<double(double)> f, df;
 };
 
 /// Moments of the gradient through `act`: E[g^2] E[f'(z)^2], and the
 /// shared part through the shared mean of f'.
-FlowGradient gradientThrough(const Activation &act, const FlowMoments &in,
+FlowGradient gradientThrough(const UnaryFunction &act, const FlowMoments &in,
                              const FlowGradient &dy) {
   double gain = expectUnderNormal(in.mean, in.variance(),
                                   [&](double z) { return square(act.df(z)); });
@@ -61,58 +62,22 @@ FlowGradient gradientThrough(const Activation &act, const FlowMoments &in,
   return {dy.meanSquare * gain, dy.shared * sharedGain};
 }
 
-Activation reluActivation() {
-  return {[](double z) { return z > 0 ? z : 0.0; },
-          [](double z) { return z > 0 ? 1.0 : 0.0; }};
-}
-
-Activation sigmoidActivation() {
-  return {sigmoid, [](double z) {
-            double s = sigmoid(z);
-            return s * (1 - s);
-          }};
-}
-
-Activation tanhActivation() {
-  return {[](double z) { return std::tanh(z); },
-          [](double z) {
-            double t = std::tanh(z);
-            return 1 - t * t;
-          }};
-}
-
-Activation siluActivation() {
-  return {[](double z) { return z * sigmoid(z); },
-          [](double z) {
-            double s = sigmoid(z);
-            return s * (1 + z * (1 - s));
-          }};
-}
-
-Activation geluActivation(bool tanhApprox) {
-  if (!tanhApprox)
-    return {[](double z) { return 0.5 * z * std::erfc(-z / M_SQRT2); },
-            [](double z) {
-              return 0.5 * std::erfc(-z / M_SQRT2) +
-                     z * std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI);
-            }};
-  auto f = [](double z) {
-    const double c = std::sqrt(2.0 / M_PI);
-    return 0.5 * z * (1 + std::tanh(c * (z + 0.044715 * z * z * z)));
-  };
-  return {f, [f](double z) { return (f(z + 1e-5) - f(z - 1e-5)) / 2e-5; }};
-}
-
 /// Moments and gradient of a unary elementwise op given by `act`.
-void unaryForward(const Activation &act, ArrayRef<FlowMoments> operands,
+void unaryForward(const UnaryFunction &act, ArrayRef<FlowMoments> operands,
                   SmallVectorImpl<FlowMoments> &results) {
   results.push_back(mapMoments(operands[0], act.f));
 }
 
-void unaryBackward(const Activation &act, ArrayRef<FlowMoments> operands,
+void unaryBackward(const UnaryFunction &act, ArrayRef<FlowMoments> operands,
                    ArrayRef<FlowGradient> dy,
                    SmallVectorImpl<FlowGradient> &dx) {
   dx.push_back(gradientThrough(act, operands[0], dy[0]));
+}
+
+/// The functions of an activation definition.
+UnaryFunction functionsOf(const nn::Activation &act) {
+  return {[act](double z) { return act.evaluate(z); },
+          [act](double z) { return act.evaluateDerivative(z); }};
 }
 } // namespace
 
@@ -250,8 +215,20 @@ void ScaleOp::propagateFlowGradient(ArrayRef<FlowMoments>,
 }
 
 //===----------------------------------------------------------------------===//
-// Activations
+// Activations, and other unary math
 //===----------------------------------------------------------------------===//
+
+void mlir::nn::inferActivationFlowMoments(const nn::Activation &act,
+                                          ArrayRef<FlowMoments> operands,
+                                          SmallVectorImpl<FlowMoments> &results) {
+  unaryForward(functionsOf(act), operands, results);
+}
+
+void mlir::nn::propagateActivationFlowGradient(
+    const nn::Activation &act, ArrayRef<FlowMoments> operands,
+    ArrayRef<FlowGradient> dy, SmallVectorImpl<FlowGradient> &dx) {
+  unaryBackward(functionsOf(act), operands, dy, dx);
+}
 
 #define NN_UNARY_FLOW(OP, ACT, BOUND)                                          \
   void OP::inferFlowMoments(ArrayRef<FlowMoments> x,                           \
@@ -265,53 +242,19 @@ void ScaleOp::propagateFlowGradient(ArrayRef<FlowMoments>,
   }                                                                            \
   std::optional<double> OP::getGradientBound() { return BOUND; }
 
-NN_UNARY_FLOW(ReluOp, reluActivation(), 1.0)
-NN_UNARY_FLOW(SigmoidOp, sigmoidActivation(), 0.25)
-NN_UNARY_FLOW(TanhOp, tanhActivation(), 1.0)
-// silu'(z) peaks at about 1.0998 near z = 2.4.
-NN_UNARY_FLOW(SiluOp, siluActivation(), 1.0998)
-NN_UNARY_FLOW(LeakyReluOp,
-              (Activation{[s = getNegativeSlope().convertToDouble()](double z) {
-                            return z > 0 ? z : s * z;
-                          },
-                          [s = getNegativeSlope().convertToDouble()](double z) {
-                            return z > 0 ? 1.0 : s;
-                          }}),
-              std::max(1.0, std::fabs(getNegativeSlope().convertToDouble())))
-// gelu'(z) peaks at about 1.129 near z = 1.5.
-NN_UNARY_FLOW(GeluOp, geluActivation(getTanh()), 1.129)
-NN_UNARY_FLOW(SoftplusOp,
-              (Activation{[b = getBeta().convertToDouble(),
-                           t = getThreshold().convertToDouble()](double z) {
-                            return b * z > t ? z
-                                             : std::log1p(std::exp(b * z)) / b;
-                          },
-                          [b = getBeta().convertToDouble(),
-                           t = getThreshold().convertToDouble()](double z) {
-                            return b * z > t ? 1.0 : sigmoid(b * z);
-                          }}),
-              1.0)
-NN_UNARY_FLOW(EluOp,
-              (Activation{[a = getAlpha().convertToDouble()](double z) {
-                            return z > 0 ? z : a * std::expm1(z);
-                          },
-                          [a = getAlpha().convertToDouble()](double z) {
-                            return z > 0 ? 1.0 : a * std::exp(z);
-                          }}),
-              std::max(1.0, getAlpha().convertToDouble()))
 NN_UNARY_FLOW(ExpOp,
-              (Activation{
+              (UnaryFunction{
                   [](double z) { return std::exp(std::min(z, 700.0)); },
                   [](double z) { return std::exp(std::min(z, 700.0)); }}),
               std::nullopt)
 // log and sqrt see only the positive part of a Gaussian input: their inputs
 // are positive in any model that runs.
 NN_UNARY_FLOW(LogOp,
-              (Activation{[](double z) { return std::log(std::max(z, 1e-12)); },
+              (UnaryFunction{[](double z) { return std::log(std::max(z, 1e-12)); },
                           [](double z) { return 1.0 / std::max(z, 1e-12); }}),
               std::nullopt)
 NN_UNARY_FLOW(SqrtOp,
-              (Activation{[](double z) { return std::sqrt(std::max(z, 0.0)); },
+              (UnaryFunction{[](double z) { return std::sqrt(std::max(z, 0.0)); },
                           [](double z) {
                             return 0.5 / std::sqrt(std::max(z, 1e-12));
                           }}),

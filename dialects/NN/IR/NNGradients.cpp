@@ -144,71 +144,7 @@ LogicalResult SqrtOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
 // Activations
 //===----------------------------------------------------------------------===//
 
-static Value activationGrad(OpBuilder &b, Location loc, ActivationKind kind,
-                            Operation *op, Value dy, double alpha = 0.0,
-                            double beta = 1.0, double threshold = 20.0) {
-  return ActivationGradOp::create(
-      b, loc, dy.getType(), ActivationKindAttr::get(b.getContext(), kind),
-      op->getOperand(0), op->getResult(0), dy, b.getF64FloatAttr(alpha),
-      b.getF64FloatAttr(beta), b.getF64FloatAttr(threshold));
-}
-
-LogicalResult ReluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
-                                    SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::Relu, *this, dy[0]));
-  return success();
-}
-
-LogicalResult LeakyReluOp::buildGradient(OpBuilder &b, Location loc,
-                                         ValueRange dy,
-                                         SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::LeakyRelu, *this, dy[0],
-                              getNegativeSlope().convertToDouble()));
-  return success();
-}
-
-LogicalResult SigmoidOp::buildGradient(OpBuilder &b, Location loc,
-                                       ValueRange dy,
-                                       SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::Sigmoid, *this, dy[0]));
-  return success();
-}
-
-LogicalResult TanhOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
-                                    SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::Tanh, *this, dy[0]));
-  return success();
-}
-
-LogicalResult SiluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
-                                    SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::Silu, *this, dy[0]));
-  return success();
-}
-
-LogicalResult GeluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
-                                    SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(
-      b, loc, getTanh() ? ActivationKind::GeluTanh : ActivationKind::Gelu,
-      *this, dy[0]));
-  return success();
-}
-
-LogicalResult SoftplusOp::buildGradient(OpBuilder &b, Location loc,
-                                        ValueRange dy,
-                                        SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::Softplus, *this, dy[0],
-                              0.0, getBeta().convertToDouble(),
-                              getThreshold().convertToDouble()));
-  return success();
-}
-
-LogicalResult EluOp::buildGradient(OpBuilder &b, Location loc, ValueRange dy,
-                                   SmallVectorImpl<Value> &dx) {
-  dx.push_back(activationGrad(b, loc, ActivationKind::Elu, *this, dy[0],
-                              getAlpha().convertToDouble()));
-  return success();
-}
+// Activations share one rule, buildActivationGradient (NNActivations.cpp).
 
 LogicalResult SoftmaxOp::buildGradient(OpBuilder &b, Location loc,
                                        ValueRange dy,

@@ -1,6 +1,7 @@
 //===- NNOps.cpp - nn dialect operations ----------------------------------===//
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNActivations.h"
 #include "dialects/NN/IR/NNShapes.h"
 
 #include "mlir/Dialect/CommonFolders.h"

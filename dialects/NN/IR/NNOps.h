@@ -8,6 +8,7 @@
 #define NNC_DIALECTS_NN_IR_NNOPS_H
 
 #include "dialects/NN/IR/NNDialect.h"
+#include "dialects/NN/Interfaces/ActivationOpInterface.h"
 #include "dialects/NN/Interfaces/GradientFlowOpInterface.h"
 #include "dialects/NN/Interfaces/GradientOpInterface.h"
 

@@ -11,6 +11,7 @@
 #define NN_OPS_TD
 
 include "dialects/NN/IR/NNBase.td"
+include "dialects/NN/Interfaces/ActivationOpInterface.td"
 include "dialects/NN/Interfaces/GradientFlowOpInterface.td"
 include "dialects/NN/Interfaces/GradientOpInterface.td"
 include "mlir/IR/OpAsmInterface.td"
@@ -141,6 +142,45 @@ def NN_DivOp : NN_BinaryOp<"div"> {
   }];
 }
 
+/// An elementwise activation: its math is its definition in
+/// NNActivations.cpp (`getActivation`), from which its gradient and
+/// gradient-flow rules follow.
+class NN_ActivationOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
+        DeclareOpInterfaceMethods<NN_ActivationOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientOpInterface>,
+        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
+                                  ["getGradientBound"]>])> {
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::buildGradient(
+        ::mlir::OpBuilder &b, ::mlir::Location loc, ::mlir::ValueRange dy,
+        ::llvm::SmallVectorImpl<::mlir::Value> &dx) {
+      return ::mlir::nn::buildActivationGradient(*this, getActivation(), b,
+                                                 loc, dy, dx);
+    }
+    void $cppClass::inferFlowMoments(
+        ::llvm::ArrayRef<::mlir::nn::FlowMoments> operands,
+        ::llvm::SmallVectorImpl<::mlir::nn::FlowMoments> &results) {
+      ::mlir::nn::inferActivationFlowMoments(getActivation(), operands,
+                                             results);
+    }
+    void $cppClass::propagateFlowGradient(
+        ::llvm::ArrayRef<::mlir::nn::FlowMoments> operands,
+        ::llvm::ArrayRef<::mlir::nn::FlowMoments>,
+        ::llvm::ArrayRef<::mlir::nn::FlowGradient> dy,
+        ::llvm::SmallVectorImpl<::mlir::nn::FlowGradient> &dx) {
+      ::mlir::nn::propagateActivationFlowGradient(getActivation(), operands,
+                                                  dy, dx);
+    }
+    std::optional<double> $cppClass::getGradientBound() {
+      return getActivation().getGradientBound();
+    }
+  }];
+}
+
 class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
     : NN_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
         DeclareOpInterfaceMethods<NN_GradientOpInterface>,
@@ -186,7 +226,7 @@ def NN_ScaleOp : NN_Op<"scale", [Pure, SameOperandsAndResultType,
 // Activations and other elementwise functions
 //===----------------------------------------------------------------------===//
 
-def NN_ReluOp : NN_UnaryOp<"relu"> {
+def NN_ReluOp : NN_ActivationOp<"relu"> {
   let summary = "Rectified linear unit.";
   let description = [{
     `max(input, 0)` elementwise.
@@ -197,10 +237,7 @@ def NN_ReluOp : NN_UnaryOp<"relu"> {
   }];
 }
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
-        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
-                                  ["getGradientBound"]>]> {
+def NN_LeakyReluOp : NN_ActivationOp<"leaky_relu"> {
   let summary = "Leaky rectified linear unit.";
   let description = [{
     `input` where it is positive, `negative_slope * input` elsewhere
@@ -216,7 +253,7 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
   let assemblyFormat = "$input `slope` $negative_slope attr-dict `:` type($result)";
 }
 
-def NN_SigmoidOp : NN_UnaryOp<"sigmoid"> {
+def NN_SigmoidOp : NN_ActivationOp<"sigmoid"> {
   let summary = "Logistic sigmoid.";
   let description = [{
     `1 / (1 + exp(-input))` elementwise. Its derivative never exceeds 0.25,
@@ -228,7 +265,7 @@ def NN_SigmoidOp : NN_UnaryOp<"sigmoid"> {
   }];
 }
 
-def NN_TanhOp : NN_UnaryOp<"tanh"> {
+def NN_TanhOp : NN_ActivationOp<"tanh"> {
   let summary = "Hyperbolic tangent.";
   let description = [{
     `tanh(input)` elementwise.
@@ -239,7 +276,7 @@ def NN_TanhOp : NN_UnaryOp<"tanh"> {
   }];
 }
 
-def NN_SiluOp : NN_UnaryOp<"silu"> {
+def NN_SiluOp : NN_ActivationOp<"silu"> {
   let summary = "Sigmoid-weighted linear unit (swish).";
   let description = [{
     `input * sigmoid(input)` elementwise.
@@ -250,10 +287,7 @@ def NN_SiluOp : NN_UnaryOp<"silu"> {
   }];
 }
 
-def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
-        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
-                                  ["getGradientBound"]>]> {
+def NN_GeluOp : NN_ActivationOp<"gelu"> {
   let summary = "Gaussian error linear unit.";
   let description = [{
     `input * Phi(input)` with `Phi` the standard normal CDF; with the
@@ -270,10 +304,7 @@ def NN_GeluOp : NN_Op<"gelu", [Pure, SameOperandsAndResultType,
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
-        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
-                                  ["getGradientBound"]>]> {
+def NN_SoftplusOp : NN_ActivationOp<"softplus"> {
   let summary = "Smooth approximation of relu.";
   let description = [{
     `log(1 + exp(beta * input)) / beta`, and `input` itself where
@@ -294,10 +325,7 @@ def NN_SoftplusOp : NN_Op<"softplus", [Pure, SameOperandsAndResultType,
   let hasVerifier = 1;
 }
 
-def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<NN_GradientOpInterface>,
-        DeclareOpInterfaceMethods<NN_GradientFlowOpInterface,
-                                  ["getGradientBound"]>]> {
+def NN_EluOp : NN_ActivationOp<"elu"> {
   let summary = "Exponential linear unit.";
   let description = [{
     `input` where it is positive, `alpha * (exp(input) - 1)` elsewhere.
@@ -819,6 +847,10 @@ def NN_ActivationGradOp : NN_Op<"activation_grad", [Pure,
                        DefaultValuedAttr<F64Attr, "1.0">:$beta,
                        DefaultValuedAttr<F64Attr, "20.0">:$threshold);
   let results = (outs NN_FloatTensor:$result);
+  let extraClassDeclaration = [{
+    /// The activation whose derivative this is, with its parameters.
+    ::mlir::nn::Activation getActivation();
+  }];
   let assemblyFormat = [{
     $kind $input `,` $output `,` $result_grad attr-dict `:` type($result)
   }];
