@@ -120,9 +120,10 @@ struct OutlineKernelsPass
       kernel.setPrivate();
       // Each kernel is compiled once; LLVM must not copy it back into its
       // callers.
-      kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
-      kernel->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
-                                          ctx, LLVM::Linkage::Internal));
+      kernel->setAttr("passthrough",
+                      b.getArrayAttr({b.getStringAttr("noinline")}));
+      kernel->setAttr("llvm.linkage",
+                      LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
       symbols.insert(kernel);
       existing = kernel;
     }

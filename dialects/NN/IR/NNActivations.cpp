@@ -32,8 +32,7 @@ struct NoSaturation {
 };
 
 struct Relu : NoSaturation {
-  template <class S, class V = typename S::V>
-  static V f(S &s, V x, const P &) {
+  template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     return s.max(x, s.c(0));
   }
   template <class S, class V = typename S::V>
@@ -63,8 +62,7 @@ struct LeakyRelu : NoSaturation {
 };
 
 struct Sigmoid {
-  template <class S, class V = typename S::V>
-  static V f(S &s, V x, const P &) {
+  template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     return s.sigmoid(x);
   }
   template <class S, class V = typename S::V>
@@ -79,8 +77,7 @@ struct Sigmoid {
 };
 
 struct Tanh {
-  template <class S, class V = typename S::V>
-  static V f(S &s, V x, const P &) {
+  template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     return s.tanh(x);
   }
   template <class S, class V = typename S::V>
@@ -95,8 +92,7 @@ struct Tanh {
 };
 
 struct Silu : NoSaturation {
-  template <class S, class V = typename S::V>
-  static V f(S &s, V x, const P &) {
+  template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     return s.mul(x, s.sigmoid(x));
   }
   template <class S, class V = typename S::V>
@@ -109,8 +105,7 @@ struct Silu : NoSaturation {
 };
 
 struct Gelu : NoSaturation {
-  template <class S, class V = typename S::V>
-  static V f(S &s, V x, const P &) {
+  template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     return s.mul(x, s.phi(x));
   }
   /// Phi(x) + x phi(x).
@@ -128,8 +123,7 @@ struct Gelu : NoSaturation {
 struct GeluTanh : NoSaturation {
   static constexpr double kCubic = 0.044715;
   static double k() { return std::sqrt(2 / llvm::numbers::pi); }
-  template <class S, class V = typename S::V>
-  static V f(S &s, V x, const P &) {
+  template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     V inner =
         s.mul(s.c(k()), s.add(x, s.mul(s.c(kCubic), s.mul(x, s.mul(x, x)))));
     return s.mul(s.mul(s.c(0.5), x), s.add(s.c(1), s.tanh(inner)));
@@ -154,7 +148,8 @@ struct Softplus : NoSaturation {
     V bx = s.mul(x, s.c(p.beta));
     // log(1 + exp(bx)) = max(bx, 0) + log1p(exp(-|bx|)), stable for any bx.
     V soft = s.add(s.max(bx, s.c(0)), s.log1p(s.exp(s.neg(s.abs(bx)))));
-    return s.select(s.gt(bx, s.c(p.threshold)), x, s.mul(soft, s.c(1 / p.beta)));
+    return s.select(s.gt(bx, s.c(p.threshold)), x,
+                    s.mul(soft, s.c(1 / p.beta)));
   }
   template <class S, class V = typename S::V>
   static V vjp(S &s, V x, V, V dy, const P &p) {
@@ -203,25 +198,23 @@ template <class A> ActivationDefinition define(ActivationKind kind) {
         ScalarNumeric s;
         return A::vjp(s, x, A::f(s, x, p), 1.0, p);
       },
-      &A::bound, A::saturation()};
+      &A::bound,
+      A::saturation()};
 }
 } // namespace
 
-const ActivationDefinition &mlir::nn::getActivationDefinition(
-    ActivationKind kind) {
-  static const ActivationDefinition relu = define<Relu>(ActivationKind::Relu),
-                                    leakyRelu = define<LeakyRelu>(
-                                        ActivationKind::LeakyRelu),
-                                    sigmoid =
-                                        define<Sigmoid>(ActivationKind::Sigmoid),
-                                    tanh = define<Tanh>(ActivationKind::Tanh),
-                                    silu = define<Silu>(ActivationKind::Silu),
-                                    gelu = define<Gelu>(ActivationKind::Gelu),
-                                    geluTanh = define<GeluTanh>(
-                                        ActivationKind::GeluTanh),
-                                    softplus = define<Softplus>(
-                                        ActivationKind::Softplus),
-                                    elu = define<Elu>(ActivationKind::Elu);
+const ActivationDefinition &
+mlir::nn::getActivationDefinition(ActivationKind kind) {
+  static const ActivationDefinition
+      relu = define<Relu>(ActivationKind::Relu),
+      leakyRelu = define<LeakyRelu>(ActivationKind::LeakyRelu),
+      sigmoid = define<Sigmoid>(ActivationKind::Sigmoid),
+      tanh = define<Tanh>(ActivationKind::Tanh),
+      silu = define<Silu>(ActivationKind::Silu),
+      gelu = define<Gelu>(ActivationKind::Gelu),
+      geluTanh = define<GeluTanh>(ActivationKind::GeluTanh),
+      softplus = define<Softplus>(ActivationKind::Softplus),
+      elu = define<Elu>(ActivationKind::Elu);
   switch (kind) {
   case ActivationKind::Relu:
     return relu;
@@ -249,7 +242,8 @@ const ActivationDefinition &mlir::nn::getActivationDefinition(
 // Each activation op names its definition
 //===----------------------------------------------------------------------===//
 
-static Activation activation(ActivationKind kind, ActivationParams params = {}) {
+static Activation activation(ActivationKind kind,
+                             ActivationParams params = {}) {
   return Activation(getActivationDefinition(kind), params);
 }
 

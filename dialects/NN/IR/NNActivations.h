@@ -30,10 +30,10 @@ LogicalResult buildActivationGradient(Operation *op, const Activation &act,
 void inferActivationFlowMoments(const Activation &act,
                                 ArrayRef<FlowMoments> operands,
                                 SmallVectorImpl<FlowMoments> &results);
-void propagateActivationFlowGradient(const Activation &act,
-                                     ArrayRef<FlowMoments> operands,
-                                     ArrayRef<FlowGradient> resultGradients,
-                                     SmallVectorImpl<FlowGradient> &operandGradients);
+void propagateActivationFlowGradient(
+    const Activation &act, ArrayRef<FlowMoments> operands,
+    ArrayRef<FlowGradient> resultGradients,
+    SmallVectorImpl<FlowGradient> &operandGradients);
 
 } // namespace mlir::nn
 

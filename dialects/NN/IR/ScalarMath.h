@@ -91,7 +91,9 @@ struct ScalarNumeric {
   bool gt(double x, double y) { return x > y; }
   double select(bool cond, double x, double y) { return cond ? x : y; }
   double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
-  double phi(double x) { return 0.5 * (1 + std::erf(x / llvm::numbers::sqrt2)); }
+  double phi(double x) {
+    return 0.5 * (1 + std::erf(x / llvm::numbers::sqrt2));
+  }
 };
 
 } // namespace mlir::nn
