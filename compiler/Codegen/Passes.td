@@ -221,6 +221,51 @@ def MathApproximationPass
                            "::mlir::vector::VectorDialect"];
 }
 
+def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
+  let summary = "Chooses and applies the CPU's algorithm for each named "
+                "linalg op";
+  let description = [{
+    The CPU strategy stage: `convert-nn-to-linalg` writes named ops in the
+    model's layout and chooses nothing; this pass chooses, per op, how the
+    CPU computes it, records the choice on the op as `nnc.cpu.strategy`
+    and rewrites the op into the forms nnc-cpu-tile-and-vectorize tiles.
+
+    - `linalg.conv_2d_nchw_fchw`: the pass recognizes the three forms the
+      conversion writes (forward, input gradient as the transposed
+      convolution of the spread cotangent with the flipped kernel, weight
+      gradient as the convolution of the transposed input with the
+      transposed cotangent) and reads back the forward convolution's
+      padding, stride and dilation. It then chooses `direct` (stride 1,
+      padding within the kernel's reach, and for the weight gradient at
+      least four input channels: one window contraction on a flat,
+      gap-padded, channels-innermost copy of the input), `space-to-depth`
+      (strided, at most twice the work: the direct algorithm on the
+      space-to-depth input) or `im2col` (anything else). A convolution in
+      none of the forms is computed as a forward convolution of its
+      padded input.
+    - `linalg.matmul`: a right operand read transposed is packed
+      (`pack-rhs`: transposed once, so that the product reads its rows);
+      otherwise the product is a plain contraction. Both become the
+      contraction `linalg.generic` that the tiling pass register-tiles.
+
+    The recorded choice is a dictionary, `{form = "grad-input", algorithm =
+    "direct"}`; an op that already carries one keeps its algorithm (an
+    error if that algorithm cannot compute the op). With
+    `annotate-only=true` the pass only records the choices: what `nnc
+    compile --emit=linalg` shows.
+
+    Input: linalg on tensors from convert-nn-to-linalg. Output: the same
+    with every recognized named op replaced by its algorithm's linalg.
+  }];
+  let options = [
+    Option<"annotateOnly", "annotate-only", "bool", /*default=*/"false",
+           "Record the choices on the ops without applying them">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def OutlineKernelsPass : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outlines each loop nest of a step into a function, one per "
                 "distinct nest";

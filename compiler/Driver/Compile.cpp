@@ -2,6 +2,8 @@
 
 #include "compiler/Driver/Compile.h"
 
+#include "compiler/Codegen/Passes.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -45,13 +47,24 @@ LogicalResult nnc::lowerToLinalg(ModuleOp module, TimingScope *timing) {
   return runPipeline(module, "nnc-linalg", timing, buildLinalgPipeline);
 }
 
+LogicalResult nnc::annotateCPUStrategy(ModuleOp module, TimingScope *timing) {
+  return runPipeline(module, "nnc-cpu-strategy", timing, [](OpPassManager &pm) {
+    CPUStrategyPassOptions options;
+    options.annotateOnly = true;
+    pm.addPass(createCPUStrategyPass(options));
+  });
+}
+
+LogicalResult nnc::applyCPUStrategy(ModuleOp module, TimingScope *timing) {
+  return runPipeline(module, "nnc-cpu-linalg", timing, buildCPULinalgPipeline);
+}
+
 LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
                                       const CompileOptions &options,
                                       int64_t *workspaceBytes) {
-  if (failed(runPipeline(module, "nnc-cpu-llvm", options.timing,
-                         [&](OpPassManager &pm) {
-                           buildCPULLVMPipeline(pm, options.cpu);
-                         })))
+  if (failed(runPipeline(
+          module, "nnc-cpu-llvm", options.timing,
+          [&](OpPassManager &pm) { buildCPULLVMPipeline(pm, options.cpu); })))
     return failure();
   if (workspaceBytes) {
     *workspaceBytes = 0;
@@ -117,6 +130,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   lib = *described;
   lib.openmp = options.cpu.threads > 1;
   if (failed(lowerToLinalg(module, options.timing)) ||
+      failed(applyCPUStrategy(module, options.timing)) ||
       failed(lowerToLLVMDialect(module, options, &lib.workspaceBytes)))
     return failure();
 

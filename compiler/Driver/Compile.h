@@ -34,9 +34,19 @@ mlir::LogicalResult buildSteps(mlir::ModuleOp module,
                                const TrainStepOptions &options = {},
                                mlir::TimingScope *timing = nullptr);
 
-/// Lowers steps to fused linalg on tensors: the `--emit=linalg` stage.
+/// Lowers steps to target-neutral linalg on tensors.
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
                                   mlir::TimingScope *timing = nullptr);
+
+/// Records the CPU strategy's choice on each named op without applying it:
+/// with lowerToLinalg, the `--emit=linalg` stage.
+mlir::LogicalResult annotateCPUStrategy(mlir::ModuleOp module,
+                                        mlir::TimingScope *timing = nullptr);
+
+/// Target-neutral linalg -> the CPU's algorithms, fused, on tensors: the
+/// `--emit=linalg-cpu` stage.
+mlir::LogicalResult applyCPUStrategy(mlir::ModuleOp module,
+                                     mlir::TimingScope *timing = nullptr);
 
 /// Lowers linalg to the LLVM dialect and drops nnc's attributes, which have
 /// no meaning in LLVM IR. `workspaceBytes`, when given, receives the

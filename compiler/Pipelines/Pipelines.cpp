@@ -33,6 +33,11 @@ void nnc::buildTrainStepPipeline(OpPassManager &pm,
 void nnc::buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createConvertNNToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+void nnc::buildCPULinalgPipeline(OpPassManager &pm) {
+  pm.addPass(createCPUStrategyPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -114,9 +119,14 @@ void nnc::registerPipelines() {
         step.gradStats = options.gradStats;
         buildTrainStepPipeline(pm, step);
       });
-  PassPipelineRegistration<>("nnc-linalg",
-                             "Lowers nn steps to fused linalg on tensors",
-                             buildLinalgPipeline);
+  PassPipelineRegistration<>(
+      "nnc-linalg",
+      "Lowers nn steps to target-neutral linalg on tensors (named ops)",
+      buildLinalgPipeline);
+  PassPipelineRegistration<>(
+      "nnc-cpu-linalg",
+      "Chooses the CPU's algorithms and fuses elementwise work, on tensors",
+      buildCPULinalgPipeline);
   struct CPUOptions : PassPipelineOptions<CPUOptions> {
     Option<int64_t> threads{*this, "threads",
                             llvm::cl::desc("Threads the code may use"),

@@ -27,9 +27,15 @@ struct TrainStepOptions {
 void buildTrainStepPipeline(mlir::OpPassManager &pm,
                             const TrainStepOptions &options = {});
 
-/// Steps on `nn` ops -> `linalg` on tensors with elementwise chains fused
-/// (`nnc-linalg` in nnc-opt). Target-neutral.
+/// Steps on `nn` ops -> `linalg` on tensors: named ops and elementwise
+/// generics in the model's layout (`nnc-linalg` in nnc-opt). Target-neutral:
+/// no algorithm, layout, tile size or padding is chosen.
 void buildLinalgPipeline(mlir::OpPassManager &pm);
+
+/// Target-neutral `linalg` -> the CPU's algorithms on tensors, with
+/// elementwise chains fused and images kept channels-last between direct
+/// convolutions (`nnc-cpu-linalg` in nnc-opt).
+void buildCPULinalgPipeline(mlir::OpPassManager &pm);
 
 /// Options of the CPU lowering.
 struct CPUPipelineOptions {

@@ -39,14 +39,15 @@ namespace {
 
 /// What `nnc compile` prints or writes.
 enum class EmitKind {
-  NN,     ///< The model as nn dialect IR, with model-file locations.
-  Train,  ///< The training step on nn ops.
-  Eval,   ///< The evaluation step on nn ops.
-  Linalg, ///< Both steps as fused linalg on tensors.
-  LLVM,   ///< Optimized LLVM IR.
-  Asm,    ///< Host assembly.
-  Obj,    ///< A host object file.
-  Lib,    ///< lib<model>.so, lib<model>.a and <model>.h.
+  NN,        ///< The model as nn dialect IR, with model-file locations.
+  Train,     ///< The training step on nn ops.
+  Eval,      ///< The evaluation step on nn ops.
+  Linalg,    ///< Both steps as target-neutral linalg, choices recorded.
+  LinalgCPU, ///< Both steps as the CPU's algorithms, fused.
+  LLVM,      ///< Optimized LLVM IR.
+  Asm,       ///< Host assembly.
+  Obj,       ///< A host object file.
+  Lib,       ///< lib<model>.so, lib<model>.a and <model>.h.
 };
 
 cl::OptionCategory nncCategory("nnc options");
@@ -192,7 +193,10 @@ cl::opt<EmitKind> emitKind(
         clEnumValN(EmitKind::Eval, "eval",
                    "the evaluation step: forward and loss"),
         clEnumValN(EmitKind::Linalg, "linalg",
-                   "both steps as fused linalg on tensors"),
+                   "both steps as target-neutral linalg on tensors, with "
+                   "the CPU strategy's choices recorded"),
+        clEnumValN(EmitKind::LinalgCPU, "linalg-cpu",
+                   "both steps as the CPU's algorithms on tensors, fused"),
         clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
         clEnumValN(EmitKind::Asm, "asm", "assembly for the target CPU"),
         clEnumValN(EmitKind::Obj, "obj", "an object file (needs -o)"),
@@ -367,6 +371,12 @@ int runCompile() {
   }
   if (emitKind >= EmitKind::Linalg &&
       failed(nnc::lowerToLinalg(*module, options.timing)))
+    return nnc::kExitInputError;
+  if (emitKind == EmitKind::Linalg &&
+      failed(nnc::annotateCPUStrategy(*module, options.timing)))
+    return nnc::kExitInputError;
+  if (emitKind >= EmitKind::LinalgCPU &&
+      failed(nnc::applyCPUStrategy(*module, options.timing)))
     return nnc::kExitInputError;
   if (emitKind >= EmitKind::LLVM) {
     if (failed(nnc::lowerToLLVMDialect(*module, options)))

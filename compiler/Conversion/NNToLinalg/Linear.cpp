@@ -1,7 +1,8 @@
 //===- Linear.cpp - Products: dense and matmul ----------------------------===//
 //
-// `nn.dense` and `nn.matmul` as contractions whose accumulator starts from
-// the bias (or zeros).
+// `nn.dense` and `nn.matmul` as `linalg.matmul`, transposed operands read
+// through its indexing maps, the accumulator starting from the bias (or
+// zeros). Whether to pack an operand is the target's decision.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,25 @@ using namespace mlir;
 using namespace nnc::nn_to_linalg;
 
 namespace {
+
+/// `init + lhs * rhs`, either operand read transposed.
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+             bool transposeLhs, bool transposeRhs) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  auto map = [&](AffineExpr r, AffineExpr c) {
+    return AffineMapAttr::get(AffineMap::get(3, 0, {r, c}, ctx));
+  };
+  ArrayAttr maps =
+      b.getArrayAttr({transposeLhs ? map(k, m) : map(m, k),
+                      transposeRhs ? map(n, k) : map(k, n), map(m, n)});
+  return linalg::MatmulOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+             ValueRange{init},
+             ArrayRef<NamedAttribute>{b.getNamedAttr("indexing_maps", maps)})
+      .getResult(0);
+}
 
 NNC_LOWERING(DenseLowering, nn::DenseOp) {
   auto type = cast<RankedTensorType>(op.getType());
@@ -26,14 +46,14 @@ NNC_LOWERING(DenseLowering, nn::DenseOp) {
     init = filled(b, loc, type, 0.0);
   }
   return SmallVector<Value>{
-      contraction(b, loc, a.getInput(), a.getWeight(), init, false, true)};
+      matmul(b, loc, a.getInput(), a.getWeight(), init, false, true)};
 }
 
 NNC_LOWERING(MatmulLowering, nn::MatmulOp) {
   auto type = cast<RankedTensorType>(op.getType());
-  return SmallVector<Value>{
-      contraction(b, loc, a.getLhs(), a.getRhs(), filled(b, loc, type, 0.0),
-                  op.getTransposeLhs(), op.getTransposeRhs())};
+  return SmallVector<Value>{matmul(b, loc, a.getLhs(), a.getRhs(),
+                                   filled(b, loc, type, 0.0),
+                                   op.getTransposeLhs(), op.getTransposeRhs())};
 }
 
 } // namespace

@@ -1,6 +1,6 @@
-// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-llvm="threads=2" | FileCheck %s
-// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-llvm="threads=1" | FileCheck %s --check-prefix=SERIAL
-// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-llvm | FileCheck %s --check-prefix=SERIAL
+// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm="threads=2" | FileCheck %s
+// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm="threads=1" | FileCheck %s --check-prefix=SERIAL
+// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm | FileCheck %s --check-prefix=SERIAL
 
 // With threads=2 the dense layer's product (16x32, large enough to split) is
 // divided across threads: its scf.forall becomes an OpenMP worksharing loop

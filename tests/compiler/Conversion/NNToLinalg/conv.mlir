@@ -1,32 +1,66 @@
 // RUN: nnc-opt %s --convert-nn-to-linalg | FileCheck %s
 
-// conv2d is im2col followed by one contraction per group; pooling and the
-// backward ops read strided views, one per kernel offset. Every linalg op
-// has plain (projected permutation) maps, which linalg vectorizes.
+// Convolutions become linalg.conv_2d_nchw_fchw in the model's NCHW layout,
+// one per group, with no algorithm chosen (that is nnc-cpu-strategy's
+// job); pooling and the backward pooling ops read strided views, one per
+// kernel offset. Every generic has plain (projected permutation) maps.
 
-// CHECK-DAG: #[[$SWAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>
 // CHECK-DAG: #[[$ID4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-// CHECK-DAG: #[[$MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[$KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[$WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
 // CHECK-DAG: #[[$DX6:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d5, d4)>
 
-// Zero padding by insert_slice; im2col as one copy per kernel offset of a
-// stride-2 view into col [c, kh, kw, n, oh, ow]; two groups of three output
-// channels, each a [3, 18] x [18, 18] product into its rows of the
-// bias-initialized [6, 18] accumulator; finally [out, n, oh, ow] to NCHW.
+// Forward: the bias broadcast over [n, oh, ow] is the accumulator; each of
+// the two groups zero-pads its channels (an insert_slice into a zero fill)
+// and convolves them with its filters into its block of the accumulator.
 // CHECK-LABEL: func.func @conv2d
-// CHECK: %[[PAD:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 1, 1] [2, 4, 5, 5] [1, 1, 1, 1] : tensor<2x4x5x5xf32> into tensor<2x4x7x7xf32>
-// CHECK: %[[V00:.*]] = tensor.extract_slice %[[PAD]][0, 0, 0, 0] [2, 4, 3, 3] [1, 1, 2, 2]
-// CHECK: %[[C00:.*]] = linalg.generic {indexing_maps = [#[[$SWAP]], #[[$ID4]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[V00]] : tensor<2x4x3x3xf32>) outs(%{{.*}} : tensor<4x2x3x3xf32>)
-// CHECK: tensor.insert_slice %[[C00]] into %{{.*}}[0, 0, 0, 0, 0, 0] [4, 1, 1, 2, 3, 3] [1, 1, 1, 1, 1, 1] : tensor<4x2x3x3xf32> into tensor<4x3x3x2x3x3xf32>
-// CHECK: %[[V22:.*]] = tensor.extract_slice %[[PAD]][0, 0, 2, 2] [2, 4, 3, 3] [1, 1, 2, 2]
-// CHECK: linalg.broadcast ins(%{{.*}} : tensor<6xf32>) outs(%{{.*}} : tensor<6x18xf32>) dimensions = [1]
-// CHECK-COUNT-2: linalg.generic {indexing_maps = [#[[$MK]], #[[$KN]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x18xf32>, tensor<18x18xf32>)
-// CHECK: linalg.transpose ins(%{{.*}} : tensor<6x2x3x3xf32>) outs(%{{.*}} : tensor<2x6x3x3xf32>) permutation = [1, 0, 2, 3]
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x5x5xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<6xf32>) outs(%{{.*}} : tensor<2x6x3x3xf32>) dimensions = [0, 2, 3]
+// CHECK: %[[I0:.*]] = tensor.extract_slice %[[INIT]][0, 0, 0, 0] [2, 3, 3, 3]
+// CHECK: %[[X0:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 2, 5, 5]
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: %[[P0:.*]] = tensor.insert_slice %[[X0]] into %[[Z]][0, 0, 1, 1] [2, 2, 5, 5] [1, 1, 1, 1] : tensor<2x2x5x5xf32> into tensor<2x2x7x7xf32>
+// CHECK: %[[W0:.*]] = tensor.extract_slice %[[W]][0, 0, 0, 0] [3, 2, 3, 3]
+// CHECK: %[[Y0:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[P0]], %[[W0]] : tensor<2x2x7x7xf32>, tensor<3x2x3x3xf32>) outs(%[[I0]] : tensor<2x3x3x3xf32>)
+// CHECK: %[[R0:.*]] = tensor.insert_slice %[[Y0]] into %[[INIT]][0, 0, 0, 0] [2, 3, 3, 3]
+// CHECK: tensor.extract_slice %[[X]][0, 2, 0, 0] [2, 2, 5, 5]
+// CHECK: %[[Y1:.*]] = linalg.conv_2d_nchw_fchw
+// CHECK: %[[R1:.*]] = tensor.insert_slice %[[Y1]] into %[[R0]][0, 3, 0, 0] [2, 3, 3, 3]
+// CHECK: return %[[R1]]
 func.func @conv2d(%x: tensor<2x4x5x5xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x3x3xf32> {
   %0 = nn.conv2d %x, %w, %b stride [2, 2] padding [1, 1] dilation [1, 1] groups 2 : tensor<2x4x5x5xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<2x6x3x3xf32>
   return %0 : tensor<2x6x3x3xf32>
+}
+
+// Input gradient: the transposed convolution. dy spread two apart (the
+// stride) behind (3 - 1) - 1 = 1 zero row, convolved at stride 1 with the
+// kernel flipped (a gather) and transposed to [c, o, kh, kw].
+// CHECK-LABEL: func.func @conv2d_grad_input
+// CHECK-SAME: (%[[DY:.*]]: tensor<2x6x3x3xf32>, %[[W:.*]]: tensor<6x4x3x3xf32>)
+// CHECK: %[[SPREAD:.*]] = tensor.insert_slice %[[DY]] into %{{.*}}[0, 0, 1, 1] [2, 6, 3, 3] [1, 1, 2, 2] : tensor<2x6x3x3xf32> into tensor<2x6x7x7xf32>
+// CHECK: %[[FLIP:.*]] = linalg.generic {indexing_maps = [#[[$ID4]]]
+// CHECK: tensor.extract %[[W]]
+// CHECK: %[[FT:.*]] = linalg.transpose ins(%[[FLIP]] : tensor<6x4x3x3xf32>) outs(%{{.*}} : tensor<4x6x3x3xf32>) permutation = [1, 0, 2, 3]
+// CHECK: %[[DX:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[SPREAD]], %[[FT]] : tensor<2x6x7x7xf32>, tensor<4x6x3x3xf32>)
+// CHECK: return %[[DX]]
+func.func @conv2d_grad_input(%dy: tensor<2x6x3x3xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<2x4x5x5xf32> {
+  %0 = nn.conv2d_grad_input %dy, %w stride [2, 2] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x6x3x3xf32>, tensor<6x4x3x3xf32> -> tensor<2x4x5x5xf32>
+  return %0 : tensor<2x4x5x5xf32>
+}
+
+// Weight gradient: the padded input and dy with batch and channels
+// exchanged, dy the filter, strides and dilations exchanged; the [c, o,
+// kh, kw] result transposed back.
+// CHECK-LABEL: func.func @conv2d_grad_weight
+// CHECK-SAME: (%[[DY:.*]]: tensor<2x6x3x3xf32>, %[[X:.*]]: tensor<2x4x5x5xf32>)
+// CHECK: %[[P:.*]] = tensor.insert_slice %[[X]] into %{{.*}}[0, 0, 1, 1] [2, 4, 5, 5] [1, 1, 1, 1]
+// CHECK: %[[XT:.*]] = linalg.transpose ins(%[[P]] : tensor<2x4x7x7xf32>) outs(%{{.*}} : tensor<4x2x7x7xf32>) permutation = [1, 0, 2, 3]
+// CHECK: %[[DYT:.*]] = linalg.transpose ins(%[[DY]] : tensor<2x6x3x3xf32>) outs(%{{.*}} : tensor<6x2x3x3xf32>) permutation = [1, 0, 2, 3]
+// CHECK: %[[DWT:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[XT]], %[[DYT]] : tensor<4x2x7x7xf32>, tensor<6x2x3x3xf32>) outs(%{{.*}} : tensor<4x6x3x3xf32>)
+// CHECK: %[[DW:.*]] = linalg.transpose ins(%[[DWT]] : tensor<4x6x3x3xf32>) outs(%{{.*}} : tensor<6x4x3x3xf32>) permutation = [1, 0, 2, 3]
+// CHECK: return %[[DW]]
+func.func @conv2d_grad_weight(%dy: tensor<2x6x3x3xf32>, %x: tensor<2x4x5x5xf32>) -> tensor<6x4x3x3xf32> {
+  %0 = nn.conv2d_grad_weight %dy, %x stride [2, 2] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x6x3x3xf32>, tensor<2x4x5x5xf32> -> tensor<6x4x3x3xf32>
+  return %0 : tensor<6x4x3x3xf32>
 }
 
 // Max pooling: the maximum of the four stride-2 views, in row-major order.

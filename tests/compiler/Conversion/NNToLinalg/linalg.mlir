@@ -1,90 +1,33 @@
 // RUN: nnc-opt %s --convert-nn-to-linalg | FileCheck %s
 
-// dense and matmul become a linalg.generic contraction over (m, n, k), with
-// the transposes expressed in the operand maps; transpose, broadcast,
-// reshape and concat become linalg / tensor shape ops.
-//
-// A transposed right operand is packed first: one linalg.transpose, then the
-// contraction reads it row-major through (k, n).
+// dense and matmul become linalg.matmul, transposed operands read through
+// its indexing maps and nothing packed (the target's strategy decides);
+// transpose, broadcast, reshape and concat become linalg / tensor shape ops.
 
 // CHECK-DAG: #[[$MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[$KM:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[$NK:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG: #[[$KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[$MN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 
 // y = x W^T + b: the accumulator starts as the bias broadcast over the batch.
 // CHECK-LABEL: func.func @dense_bias
 // CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>, %[[W:.*]]: tensor<3x4xf32>, %[[B:.*]]: tensor<3xf32>)
-// CHECK: %[[E:.*]] = tensor.empty() : tensor<2x3xf32>
-// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<3xf32>) outs(%[[E]] : tensor<2x3xf32>) dimensions = [0]
-// CHECK-NOT: linalg.fill
-// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<3x4xf32>) outs(%{{.*}} : tensor<4x3xf32>) permutation = [1, 0]
-// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$MK]], #[[$KN]], #[[$MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[X]], %[[WT]] : tensor<2x4xf32>, tensor<4x3xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
-// CHECK-NEXT: ^bb0(%[[A:.*]]: f32, %[[C:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[A]], %[[C]] : f32
-// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
-// CHECK-NEXT: linalg.yield %[[S]] : f32
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<3xf32>) outs(%{{.*}} : tensor<2x3xf32>) dimensions = [0]
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[R:.*]] = linalg.matmul indexing_maps = [#[[$MK]], #[[$NK]], #[[$MN]]] ins(%[[X]], %[[W]] : tensor<2x4xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
 // CHECK: return %[[R]]
 func.func @dense_bias(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
   %0 = nn.dense %x, %w, %b : tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
 
-// Without a bias the accumulator is zero-filled.
-// CHECK-LABEL: func.func @dense_no_bias
-// CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>, %[[W:.*]]: tensor<3x4xf32>)
-// CHECK-NOT: linalg.broadcast
-// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<2x3xf32>) -> tensor<2x3xf32>
-// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<3x4xf32>)
-// CHECK: linalg.generic {indexing_maps = [#[[$MK]], #[[$KN]], #[[$MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[X]], %[[WT]] : tensor<2x4xf32>, tensor<4x3xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
-func.func @dense_no_bias(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) -> tensor<2x3xf32> {
-  %0 = nn.dense %x, %w : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
-}
-
-// CHECK-LABEL: func.func @matmul
-// CHECK-SAME: (%[[A:.*]]: tensor<2x4xf32>, %[[B:.*]]: tensor<4x3xf32>)
-// CHECK: %[[INIT:.*]] = linalg.fill
-// CHECK-NOT: linalg.transpose
-// CHECK: linalg.generic {indexing_maps = [#[[$MK]], #[[$KN]], #[[$MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[A]], %[[B]] : tensor<2x4xf32>, tensor<4x3xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
-func.func @matmul(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) -> tensor<2x3xf32> {
-  %0 = nn.matmul %a, %b : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
-}
-
-// A transposed left operand is read through (k, m).
 // CHECK-LABEL: func.func @matmul_transpose_lhs
 // CHECK-SAME: (%[[A:.*]]: tensor<4x2xf32>, %[[B:.*]]: tensor<4x3xf32>)
-// CHECK-NOT: linalg.transpose
-// CHECK: linalg.generic {indexing_maps = [#[[$KM]], #[[$KN]], #[[$MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[A]], %[[B]] : tensor<4x2xf32>, tensor<4x3xf32>)
+// CHECK: %[[INIT:.*]] = linalg.fill
+// CHECK: linalg.matmul indexing_maps = [#[[$KM]], #[[$KN]], #[[$MN]]] ins(%[[A]], %[[B]] : tensor<4x2xf32>, tensor<4x3xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
 func.func @matmul_transpose_lhs(%a: tensor<4x2xf32>, %b: tensor<4x3xf32>) -> tensor<2x3xf32> {
   %0 = nn.matmul %a, %b {transpose_lhs} : tensor<4x2xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
-}
-
-// CHECK-LABEL: func.func @matmul_transpose_rhs
-// CHECK-SAME: (%[[A:.*]]: tensor<2x4xf32>, %[[B:.*]]: tensor<3x4xf32>)
-// CHECK: %[[BT:.*]] = linalg.transpose ins(%[[B]] : tensor<3x4xf32>) outs(%{{.*}} : tensor<4x3xf32>) permutation = [1, 0]
-// CHECK: linalg.generic {indexing_maps = [#[[$MK]], #[[$KN]], #[[$MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[A]], %[[BT]] : tensor<2x4xf32>, tensor<4x3xf32>)
-func.func @matmul_transpose_rhs(%a: tensor<2x4xf32>, %b: tensor<3x4xf32>) -> tensor<2x3xf32> {
-  %0 = nn.matmul %a, %b {transpose_rhs} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
-}
-
-// CHECK-LABEL: func.func @matmul_transpose_both
-// CHECK-SAME: (%[[A:.*]]: tensor<4x2xf32>, %[[B:.*]]: tensor<3x4xf32>)
-// CHECK: %[[BT:.*]] = linalg.transpose ins(%[[B]] : tensor<3x4xf32>) outs(%{{.*}} : tensor<4x3xf32>) permutation = [1, 0]
-// CHECK-NOT: linalg.transpose
-// CHECK: linalg.generic {indexing_maps = [#[[$KM]], #[[$KN]], #[[$MN]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[A]], %[[BT]] : tensor<4x2xf32>, tensor<4x3xf32>)
-func.func @matmul_transpose_both(%a: tensor<4x2xf32>, %b: tensor<3x4xf32>) -> tensor<2x3xf32> {
-  %0 = nn.matmul %a, %b {transpose_lhs, transpose_rhs} : tensor<4x2xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
 

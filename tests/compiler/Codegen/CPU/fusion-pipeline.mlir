@@ -1,7 +1,7 @@
-// RUN: nnc-opt %s --convert-nn-to-linalg | FileCheck %s --check-prefix=UNFUSED
-// RUN: nnc-opt %s --nnc-linalg | FileCheck %s
+// RUN: nnc-opt %s --convert-nn-to-linalg --nnc-cpu-strategy | FileCheck %s --check-prefix=UNFUSED
+// RUN: nnc-opt %s --nnc-linalg --nnc-cpu-linalg | FileCheck %s
 
-// The nnc-linalg pipeline (convert-nn-to-linalg, then linalg elementwise
+// The nnc-cpu-linalg pipeline (the CPU strategy, then linalg elementwise
 // fusion) merges the elementwise generics that follow a dense layer into one,
 // and folds a backward activation chain into the reduction that consumes it.
 

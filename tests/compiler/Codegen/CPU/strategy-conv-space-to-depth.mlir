@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --convert-nn-to-linalg --split-input-file | FileCheck %s
+// RUN: nnc-opt %s --split-input-file --convert-nn-to-linalg --nnc-cpu-strategy | FileCheck %s
 
 // A 3x3 convolution at stride 2 with padding 1 is a 2x2 one at stride 1 on
 // the space-to-depth input: row 2u + r of channel c goes to row u of

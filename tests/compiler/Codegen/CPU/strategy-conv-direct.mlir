@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --convert-nn-to-linalg --split-input-file | FileCheck %s
+// RUN: nnc-opt %s --split-input-file --convert-nn-to-linalg --nnc-cpu-strategy | FileCheck %s
 
 // Stride-1, ungrouped convolutions are window contractions over a flat,
 // gap-padded, position-major layout: no im2col. Here h = w = 4 and padding
