@@ -64,11 +64,14 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   CPUTileAndVectorizePassOptions tiling;
   tiling.threads = options.threads;
   pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorizePass(tiling));
+  // From here on each distinct loop nest is one function: what follows
+  // runs once per distinct layer, not once per layer. Allocations stay in
+  // the step, so the workspace plan still sees them all.
+  pm.addPass(createOutlineKernelsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createStaticWorkspacePass());
   pm.addNestedPass<func::FuncOp>(createMathApproximationPass());
-  pm.addPass(createOutlineKernelsPass());
   if (options.threads > 1) {
     // The thread-level tiles become OpenMP worksharing loops.
     pm.addPass(createForallToParallelLoopPass());

@@ -291,11 +291,14 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
       return;
     // The forms' padding, spreading, flipping and transposes that only the
     // replaced ops read.
-    SmallVector<Operation *> all;
-    getOperation()->walk([&](Operation *op) { all.push_back(op); });
-    for (Operation *op : llvm::reverse(all))
-      if (isOpTriviallyDead(op))
-        op->erase();
+    // Last use first, so that an op whose users die goes too; nested ops
+    // go with their parent.
+    getOperation()->walk([](Block *block) {
+      for (Operation &op :
+           llvm::make_early_inc_range(llvm::reverse(block->getOperations())))
+        if (isOpTriviallyDead(&op))
+          op.erase();
+    });
   }
 
   /// The algorithm recorded on `op`, if any; an error if it names none.
