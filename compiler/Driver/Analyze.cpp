@@ -1,7 +1,7 @@
 //===- Analyze.cpp - Gradient-flow checks and reports ---------------------===//
 
 #include "compiler/Driver/Analyze.h"
-#include "compiler/Driver/Train.h"
+#include "compiler/Driver/DataSet.h"
 
 #include "nnc_runtime.h"
 

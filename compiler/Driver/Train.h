@@ -10,6 +10,7 @@
 
 #include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/Compile.h"
+#include "compiler/Driver/DataSet.h"
 
 #include <cstdint>
 #include <optional>
@@ -17,15 +18,7 @@
 
 namespace nnc {
 
-/// The files of a data set with a train and a test split.
-struct DataFiles {
-  std::string trainInputs, trainLabels, testInputs, testLabels;
-};
 
-/// Finds the train and test files of a data set: a known name
-/// (`fashion-mnist`) or a directory with IDX files (gzipped or not) or .npy
-/// pairs. Sets `error` and returns nothing if they are missing.
-std::optional<DataFiles> findDataSet(llvm::StringRef data, std::string &error);
 
 /// What `nnc train` was asked to do.
 struct TrainOptions {

@@ -9,7 +9,7 @@
 #include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
-#include "compiler/Driver/Registration.h"
+#include "compiler/Pipelines/Registration.h"
 #include "compiler/Driver/Train.h"
 #include "compiler/Pipelines/Pipelines.h"
 

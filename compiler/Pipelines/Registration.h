@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_COMPILER_DRIVER_REGISTRATION_H
-#define NNC_COMPILER_DRIVER_REGISTRATION_H
+#ifndef NNC_COMPILER_PIPELINES_REGISTRATION_H
+#define NNC_COMPILER_PIPELINES_REGISTRATION_H
 
 namespace mlir {
 class DialectRegistry;
@@ -22,4 +22,4 @@ void registerAllPasses();
 
 } // namespace nnc
 
-#endif // NNC_COMPILER_DRIVER_REGISTRATION_H
+#endif // NNC_COMPILER_PIPELINES_REGISTRATION_H

@@ -1,6 +1,6 @@
 //===- Registration.cpp - Dialects and passes nnc uses --------------------===//
 
-#include "compiler/Driver/Registration.h"
+#include "compiler/Pipelines/Registration.h"
 
 #include "compiler/Analysis/Passes.h"
 #include "compiler/Codegen/Passes.h"
