@@ -249,8 +249,9 @@ def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
       contraction `linalg.generic` that the tiling pass register-tiles.
 
     The recorded choice is a dictionary, `{form = "grad-input", algorithm =
-    "direct"}`; an op that already carries one keeps its algorithm (an
-    error if that algorithm cannot compute the op). With
+    "direct"}`; a convolution that already carries one keeps its algorithm
+    (an error if that algorithm cannot compute it). A matmul's record is
+    informational: its choice follows from its maps. With
     `annotate-only=true` the pass only records the choices: what `nnc
     compile --emit=linalg` shows.
 
@@ -285,10 +286,13 @@ def OutlineKernelsPass : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {
     them back into each caller. A kernel keeps the locations of its first
     occurrence.
 
-    Input: bufferized, tiled step functions whose buffers are all allocated
-    in the entry block (after `nnc-static-workspace`). Output: the same
-    steps as calls to `nnc_kernel_<N>` functions, plus the scalar code that
-    was between the nests.
+    Only ops with regions move: allocations, views and the scalar code
+    between the nests stay in the step, so `nnc-static-workspace`, which
+    runs after this pass, still plans every buffer.
+
+    Input: bufferized, tiled step functions (after
+    `nnc-cpu-tile-and-vectorize`). Output: the same steps as calls to
+    `nnc_kernel_<N>` functions, plus what stayed.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect"];

@@ -243,7 +243,6 @@ struct GradientMonitor {
 
 } // namespace
 
-
 int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                      const TrainOptions &options) {
   // The cache key covers everything that changes the generated library.

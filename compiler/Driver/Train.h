@@ -18,8 +18,6 @@
 
 namespace nnc {
 
-
-
 /// What `nnc train` was asked to do.
 struct TrainOptions {
   std::string modelPath;

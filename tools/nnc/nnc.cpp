@@ -9,9 +9,9 @@
 #include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
-#include "compiler/Pipelines/Registration.h"
 #include "compiler/Driver/Train.h"
 #include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Pipelines/Registration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"

@@ -31,7 +31,7 @@ struct NoSaturation {
   static std::optional<SaturationRegion> saturation() { return std::nullopt; }
 };
 
-struct Relu : NoSaturation {
+struct Relu {
   template <class S, class V = typename S::V> static V f(S &s, V x, const P &) {
     return s.max(x, s.c(0));
   }

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/NN/IR/NNOps.h"
 #include "dialects/NN/IR/NNActivations.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include <cmath>
 
@@ -218,9 +218,9 @@ void ScaleOp::propagateFlowGradient(ArrayRef<FlowMoments>,
 // Activations, and other unary math
 //===----------------------------------------------------------------------===//
 
-void mlir::nn::inferActivationFlowMoments(const nn::Activation &act,
-                                          ArrayRef<FlowMoments> operands,
-                                          SmallVectorImpl<FlowMoments> &results) {
+void mlir::nn::inferActivationFlowMoments(
+    const nn::Activation &act, ArrayRef<FlowMoments> operands,
+    SmallVectorImpl<FlowMoments> &results) {
   unaryForward(functionsOf(act), operands, results);
 }
 
@@ -250,14 +250,16 @@ NN_UNARY_FLOW(ExpOp,
 // log and sqrt see only the positive part of a Gaussian input: their inputs
 // are positive in any model that runs.
 NN_UNARY_FLOW(LogOp,
-              (UnaryFunction{[](double z) { return std::log(std::max(z, 1e-12)); },
-                          [](double z) { return 1.0 / std::max(z, 1e-12); }}),
+              (UnaryFunction{
+                  [](double z) { return std::log(std::max(z, 1e-12)); },
+                  [](double z) { return 1.0 / std::max(z, 1e-12); }}),
               std::nullopt)
 NN_UNARY_FLOW(SqrtOp,
-              (UnaryFunction{[](double z) { return std::sqrt(std::max(z, 0.0)); },
-                          [](double z) {
-                            return 0.5 / std::sqrt(std::max(z, 1e-12));
-                          }}),
+              (UnaryFunction{
+                  [](double z) { return std::sqrt(std::max(z, 0.0)); },
+                  [](double z) {
+                    return 0.5 / std::sqrt(std::max(z, 1e-12));
+                  }}),
               std::nullopt)
 #undef NN_UNARY_FLOW
 
