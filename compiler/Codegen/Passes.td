@@ -41,9 +41,6 @@ def CPUTileAndVectorizePass
     - Transposes that move the innermost dimension are tiled to
       one square block of the two dimensions that trade places (the others
       one at a time), a vector transpose each.
-    - A buffer that is only filled with a constant and copied from (a
-      shared zero tensor that bufferization copies into each user's
-      buffer) has its copies turned into fills of their targets first.
     - Every other op is tiled to rows of its innermost dimension, in chunks
       of up to `chunk` elements, and vectorized. Rows of at most half a
       chunk (channels-last images with few channels) go several at a time,
@@ -265,6 +262,32 @@ def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def DuplicateInitTensorsPass : Pass<"nnc-duplicate-init-tensors"> {
+  let summary = "Gives each destination-passing user its own init tensor";
+  let description = [{
+    CSE merges identical `tensor.empty` ops, and identical `linalg.fill`s of
+    them, so that one init tensor ends up as the destination of many ops:
+    every matrix product of a deep network accumulates into the same zero
+    tensor. One-shot bufferization then sees all their results alias one
+    value. Only one op can write that buffer in place; each other one gets
+    a new buffer and a copy of the zeros, and the conflict analysis
+    compares every write of the alias set with every read, which grows
+    with the square of the network's depth.
+
+    This pass clones a `tensor.empty`, or a `linalg.fill` of a scalar into
+    a `tensor.empty`, right before each of its users but the first, so that
+    each user initializes its own tensor. Nothing else changes: the clones
+    compute the same values, and bufferization turns each into one buffer
+    and, for fills, one fill of it.
+
+    Input: any IR on tensors. Output: the same, with no `tensor.empty` and
+    no fill of one used more than once (block arguments and other
+    producers are left as they are).
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 def OutlineKernelsPass : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {

@@ -52,6 +52,7 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   split.threads = options.threads;
   pm.addPass(createSplitReductionsPass(split));
   pm.addPass(createStepBufferABIPass());
+  pm.addPass(createDuplicateInitTensorsPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass());

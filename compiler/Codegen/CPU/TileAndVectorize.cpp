@@ -230,7 +230,6 @@ struct CPUTileAndVectorizePass
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
-    foldCopiesOfFills(rewriter, func);
     // Copies between strided views would otherwise become calls into MLIR's
     // runtime library (memrefCopy); as linalg.copy they vectorize.
     func.walk([&](memref::CopyOp copy) {
@@ -301,47 +300,6 @@ struct CPUTileAndVectorizePass
         loop = next;
     if (lowerVectors)
       lowerVectorOps(func);
-  }
-
-  /// A buffer that is only ever filled with a constant and copied from
-  /// (bufferization copies a shared zero tensor, say, into each of its
-  /// users' buffers): each copy becomes a fill of its target, which writes
-  /// without reading, and which a window contraction can absorb into its
-  /// register tile. The buffer goes once nothing reads it.
-  static void foldCopiesOfFills(RewriterBase &rewriter, func::FuncOp func) {
-    SmallVector<memref::AllocOp> allocs;
-    func.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
-    for (memref::AllocOp alloc : allocs) {
-      linalg::FillOp fill;
-      SmallVector<memref::CopyOp> copies;
-      bool onlyFillAndCopies = true;
-      for (Operation *user : alloc->getUsers()) {
-        auto asFill = dyn_cast<linalg::FillOp>(user);
-        auto asCopy = dyn_cast<memref::CopyOp>(user);
-        if (asFill && !fill && asFill.getOutputs()[0] == alloc.getResult())
-          fill = asFill;
-        else if (asCopy && asCopy.getSource() == alloc.getResult() &&
-                 asCopy.getTarget() != alloc.getResult())
-          copies.push_back(asCopy);
-        else
-          onlyFillAndCopies = false;
-      }
-      if (!fill || copies.empty() || !onlyFillAndCopies ||
-          fill->getBlock() != alloc->getBlock() ||
-          !llvm::all_of(copies, [&](memref::CopyOp copy) {
-            return copy->getBlock() == fill->getBlock() &&
-                   fill->isBeforeInBlock(copy);
-          }))
-        continue;
-      for (memref::CopyOp copy : copies) {
-        rewriter.setInsertionPoint(copy);
-        rewriter.replaceOpWithNewOp<linalg::FillOp>(copy, fill.getInputs()[0],
-                                                    copy.getTarget());
-      }
-      rewriter.eraseOp(fill);
-      if (alloc->use_empty())
-        rewriter.eraseOp(alloc);
-    }
   }
 
   /// M and N to the register tile, K one step at a time.
