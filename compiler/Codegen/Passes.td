@@ -244,11 +244,19 @@ def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
       (`pack-rhs`: transposed once, so that the product reads its rows);
       otherwise the product is a plain contraction. Both become the
       contraction `linalg.generic` that the tiling pass register-tiles.
+    - `linalg.pooling_nchw_max` / `_sum` with static shapes
+      (`window-views`): one elementwise generic over the kernel's strided
+      views of the input, combined in row-major kernel order, plus the
+      accumulator unless it is a fill of the combination's identity (-inf,
+      0). Every read is a plain map, so the generic vectorizes and fuses.
+    - `linalg.reduce` (`fused-generic`): the equivalent `linalg.generic`,
+      into which nnc-fuse-elementwise moves elementwise producers and which
+      nnc-split-reductions splits across threads.
 
     The recorded choice is a dictionary, `{form = "grad-input", algorithm =
     "direct"}`; a convolution that already carries one keeps its algorithm
-    (an error if that algorithm cannot compute it). A matmul's record is
-    informational: its choice follows from its maps. With
+    (an error if that algorithm cannot compute it). The records of the
+    other ops are informational: each has one algorithm today. With
     `annotate-only=true` the pass only records the choices: what `nnc
     compile --emit=linalg` shows.
 

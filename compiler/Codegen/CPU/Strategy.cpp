@@ -18,6 +18,9 @@
 #include "compiler/Codegen/Passes.h"
 
 #include "compiler/Codegen/CPU/ConvolutionAlgorithms.h"
+#include "compiler/Codegen/CPU/PoolingAlgorithms.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
@@ -275,15 +278,20 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
-      if (isa<linalg::Conv2DNchwFchwOp, linalg::MatmulOp>(op))
+      if (isa<linalg::Conv2DNchwFchwOp, linalg::MatmulOp, linalg::ReduceOp,
+              linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
       LogicalResult result = success();
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op))
         result = convolution(conv);
+      else if (auto matmulOp = dyn_cast<linalg::MatmulOp>(op))
+        result = matmul(matmulOp);
+      else if (auto reduceOp = dyn_cast<linalg::ReduceOp>(op))
+        result = reduction(reduceOp);
       else
-        result = matmul(cast<linalg::MatmulOp>(op));
+        result = pooling(cast<linalg::LinalgOp>(op));
       if (failed(result))
         return signalPassFailure();
     }
@@ -379,6 +387,47 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
     for (Operation *op : dead)
       if (op->use_empty())
         op->erase();
+    return success();
+  }
+
+  /// Records `algorithm` as the choice for `op`.
+  void record(Operation *op, StringRef algorithm) {
+    Builder b(op->getContext());
+    op->setAttr(kStrategyAttr, b.getDictionaryAttr({b.getNamedAttr(
+                                   "algorithm", b.getStringAttr(algorithm))}));
+  }
+
+  /// A reduction becomes the equivalent generic, so that elementwise
+  /// fusion can move its producers into its body (the CPU reads the
+  /// reduced tensor once) and nnc-split-reductions can split it across
+  /// threads; both work on generics.
+  LogicalResult reduction(linalg::ReduceOp op) {
+    if (!op.hasPureTensorSemantics())
+      return success();
+    record(op, "fused-generic");
+    if (annotateOnly)
+      return success();
+    IRRewriter rewriter(op);
+    op->removeAttr(kStrategyAttr);
+    if (failed(linalg::generalizeNamedOp(rewriter, op)))
+      return op.emitError() << "expects a reduction that linalg can "
+                               "generalize";
+    return success();
+  }
+
+  /// Pooling: one elementwise combination of the window's strided views.
+  LogicalResult pooling(linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+      return success();
+    record(op, "window-views");
+    if (annotateOnly)
+      return success();
+    OpBuilder b(op);
+    Value result = buildPoolWindows(b, op);
+    if (!result)
+      return op.emitError() << "expects a pooling op with static shapes";
+    op->getResult(0).replaceAllUsesWith(result);
+    op->erase();
     return success();
   }
 

@@ -13,36 +13,29 @@ using namespace nnc::nn_to_linalg;
 
 namespace {
 
-/// Combines the pooling windows of `x` (padded with `padValue`) elementwise
-/// over the kernel offsets in row-major order: `combine(acc, next)`.
-Value poolWindows(OpBuilder &b, Location loc, Value x, const Window &w,
-                  RankedTensorType resultType, double padValue,
-                  function_ref<Value(Scalar &, Value, Value)> combine) {
+/// `PoolOp` (`linalg.pooling_nchw_max` or `_sum`) over the windows of `x`,
+/// padded with `padValue`, into a fill of `init`. The padding is the
+/// model's; how the windows are read is the target's choice.
+template <typename PoolOp>
+Value pool(OpBuilder &b, Location loc, Value x, const Window &w,
+           RankedTensorType resultType, double padValue, double init) {
   Value padded =
       spreadAndPad(b, loc, x, {2, 3}, w.padding, w.padding, {1, 1}, padValue);
-  SmallVector<Value> views;
-  for (int64_t i = 0; i < w.kernel[0]; ++i)
-    for (int64_t j = 0; j < w.kernel[1]; ++j)
-      views.push_back(windowView(b, loc, padded, w, i, j,
-                                 resultType.getDimSize(2),
-                                 resultType.getDimSize(3)));
-  SmallVector<AffineMap> maps(
-      views.size(), AffineMap::getMultiDimIdentityMap(4, b.getContext()));
-  return mapOver(b, loc, resultType, views, maps,
-                 [&](OpBuilder &nb, Location nloc, ValueRange v) {
-                   Scalar s{nb, nloc, resultType.getElementType()};
-                   Value acc = v[0];
-                   for (Value next : v.drop_front())
-                     acc = combine(s, acc, next);
-                   return acc;
-                 });
+  // The window operand only carries the kernel's shape.
+  Value window = empty(b, loc,
+                       RankedTensorType::get({w.kernel[0], w.kernel[1]},
+                                             resultType.getElementType()));
+  return PoolOp::create(
+             b, loc, TypeRange{resultType}, ValueRange{padded, window},
+             ValueRange{filled(b, loc, resultType, init)},
+             b.getI64VectorAttr(w.stride), b.getI64VectorAttr(w.dilation))
+      ->getResult(0);
 }
 
 NNC_LOWERING(MaxPool2dLowering, nn::MaxPool2dOp) {
   auto type = cast<RankedTensorType>(op.getType());
-  return SmallVector<Value>{
-      poolWindows(b, loc, a.getInput(), poolWindow(op), type, -INFINITY,
-                  [](Scalar &s, Value acc, Value x) { return s.max(acc, x); })};
+  return SmallVector<Value>{pool<linalg::PoolingNchwMaxOp>(
+      b, loc, a.getInput(), poolWindow(op), type, -INFINITY, -INFINITY)};
 }
 
 NNC_LOWERING(AvgPool2dLowering, nn::AvgPool2dOp) {
@@ -50,8 +43,7 @@ NNC_LOWERING(AvgPool2dLowering, nn::AvgPool2dOp) {
   Window w = poolWindow(op);
   double count = w.kernel[0] * w.kernel[1];
   Value sum =
-      poolWindows(b, loc, a.getInput(), w, type, 0.0,
-                  [](Scalar &s, Value acc, Value x) { return s.add(acc, x); });
+      pool<linalg::PoolingNchwSumOp>(b, loc, a.getInput(), w, type, 0.0, 0.0);
   return SmallVector<Value>{elementwise(
       b, loc, type, sum, [&](OpBuilder &nb, Location nloc, ValueRange v) {
         Scalar s{nb, nloc, type.getElementType()};

@@ -72,31 +72,25 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
              double init,
              function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
              BodyFn map, Type resultElementType) {
-  MLIRContext *ctx = b.getContext();
   RankedTensorType type = tensorType(input);
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> kept, keptShape;
-  SmallVector<IteratorType> iters;
-  for (int64_t i = 0; i < rank; ++i) {
-    iters.push_back(reduced[i] ? IteratorType::reduction
-                               : IteratorType::parallel);
-    if (!reduced[i]) {
-      kept.push_back(i);
+  SmallVector<int64_t> dims, keptShape;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
+    if (reduced[i])
+      dims.push_back(i);
+    else
       keptShape.push_back(type.getDimSize(i));
-    }
   }
   auto resultType = RankedTensorType::get(
       keptShape, resultElementType ? resultElementType : type.getElementType());
-  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
-                                 projection(ctx, rank, kept)};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{resultType}, ValueRange{input},
-             ValueRange{filled(b, loc, resultType, init)}, maps, iters,
+  return linalg::ReduceOp::create(
+             b, loc, ValueRange{input},
+             ValueRange{filled(b, loc, resultType, init)}, dims,
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                Value x = map ? map(nb, nloc, args.take_front()) : args[0];
+               // `acc op x`: linalg.reduce prints that order compactly.
                linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], x));
              })
-      .getResult(0);
+      ->getResult(0);
 }
 
 Value addf(OpBuilder &b, Location loc, Value acc, Value x) {

@@ -63,19 +63,15 @@ func.func @conv2d_grad_weight(%dy: tensor<2x6x3x3xf32>, %x: tensor<2x4x5x5xf32>)
   return %0 : tensor<6x4x3x3xf32>
 }
 
-// Max pooling: the maximum of the four stride-2 views, in row-major order.
+// Max pooling: linalg.pooling_nchw_max over the (here unpadded) input, into
+// a fill of -inf; the window operand only carries the kernel's shape.
 // CHECK-LABEL: func.func @max_pool2d
 // CHECK-SAME: (%[[X:.*]]: tensor<1x2x4x4xf32>)
-// CHECK: %[[A:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [1, 2, 2, 2] [1, 1, 2, 2]
-// CHECK: %[[B:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 1] [1, 2, 2, 2] [1, 1, 2, 2]
-// CHECK: %[[C:.*]] = tensor.extract_slice %[[X]][0, 0, 1, 0] [1, 2, 2, 2] [1, 1, 2, 2]
-// CHECK: %[[D:.*]] = tensor.extract_slice %[[X]][0, 0, 1, 1] [1, 2, 2, 2] [1, 1, 2, 2]
-// CHECK: linalg.generic {indexing_maps = [#[[$ID4]], #[[$ID4]], #[[$ID4]], #[[$ID4]], #[[$ID4]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[A]], %[[B]], %[[C]], %[[D]] :
-// CHECK-NEXT: ^bb0(%[[IA:.*]]: f32, %[[IB:.*]]: f32, %[[IC:.*]]: f32, %[[ID:.*]]: f32, %{{.*}}: f32):
-// CHECK-NEXT: %[[M1:.*]] = arith.maximumf %[[IA]], %[[IB]]
-// CHECK-NEXT: %[[M2:.*]] = arith.maximumf %[[M1]], %[[IC]]
-// CHECK-NEXT: %[[M3:.*]] = arith.maximumf %[[M2]], %[[ID]]
-// CHECK-NEXT: linalg.yield %[[M3]]
+// CHECK-DAG: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[WIN:.*]] = tensor.empty() : tensor<2x2xf32>
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%{{.*}} : tensor<1x2x2x2xf32>)
+// CHECK: %[[R:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%[[X]], %[[WIN]] : tensor<1x2x4x4xf32>, tensor<2x2xf32>) outs(%[[INIT]] : tensor<1x2x2x2xf32>)
+// CHECK: return %[[R]]
 func.func @max_pool2d(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
   %0 = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0] : tensor<1x2x4x4xf32> -> tensor<1x2x2x2xf32>
   return %0 : tensor<1x2x2x2xf32>

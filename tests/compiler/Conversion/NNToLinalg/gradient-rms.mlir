@@ -5,8 +5,8 @@
 // gathered into one tensor.
 // CHECK-LABEL: func.func @gradient_rms
 // CHECK-SAME: (%[[A:.*]]: tensor<2x3xf32>, %[[B:.*]]: tensor<3xf32>)
-// CHECK: %[[SA:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[A]] : tensor<2x3xf32>) outs(%{{.*}} : tensor<f64>)
-// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[ACC:.*]]: f64):
+// CHECK: %[[SA:.*]] = linalg.reduce ins(%[[A]] : tensor<2x3xf32>) outs(%{{.*}} : tensor<f64>) dimensions = [0, 1]
+// CHECK-NEXT: (%[[X:.*]]: f32, %[[ACC:.*]]: f64) {
 // CHECK-NEXT: %[[XD:.*]] = arith.extf %[[X]] : f32 to f64
 // CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[XD]], %[[XD]] : f64
 // CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] : f64
@@ -14,7 +14,7 @@
 // CHECK: %[[NA:.*]] = arith.constant 6.000000e+00 : f64
 // CHECK: %[[MA:.*]] = arith.divf %[[EA]], %[[NA]] : f64
 // CHECK: %[[RA:.*]] = math.sqrt %[[MA]] : f64
-// CHECK: %[[SB:.*]] = linalg.generic {{.*}} ins(%[[B]] : tensor<3xf32>) outs(%{{.*}} : tensor<f64>)
+// CHECK: %[[SB:.*]] = linalg.reduce ins(%[[B]] : tensor<3xf32>) outs(%{{.*}} : tensor<f64>)
 // CHECK: %[[RB:.*]] = math.sqrt %{{.*}} : f64
 // CHECK: %[[R:.*]] = tensor.from_elements %[[RA]], %[[RB]] : tensor<2xf64>
 // CHECK: return %[[R]]

@@ -6,19 +6,16 @@
 // CHECK-DAG: #[[$ID1:.*]] = affine_map<(d0) -> (d0)>
 // CHECK-DAG: #[[$ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (d0)>
-// CHECK-DAG: #[[$ALL1:.*]] = affine_map<(d0) -> ()>
-// CHECK-DAG: #[[$ALL2:.*]] = affine_map<(d0, d1) -> ()>
 // CHECK-DAG: #[[$BATCH3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG: #[[$ID3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // cross_entropy = mean_b(log(sum_c exp(s_bc)) - s_b,y_b) with s = l - max(l).
 // CHECK-LABEL: func.func @cross_entropy
 // CHECK-SAME: (%[[L:.*]]: tensor<4x3xf32>, %[[Y:.*]]: tensor<4xi32>)
-// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} ins(%[[L]] : tensor<4x3xf32>)
-// CHECK: arith.maximumf
+// CHECK: %[[MAX:.*]] = linalg.reduce { arith.maximumf } ins(%[[L]] : tensor<4x3xf32>)
 // CHECK: %[[SH:.*]] = linalg.generic {{.*}} ins(%[[L]], %[[MAX]] : tensor<4x3xf32>, tensor<4xf32>)
 // CHECK: arith.subf
-// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[SH]] : tensor<4x3xf32>)
+// CHECK: %[[SUM:.*]] = linalg.reduce ins(%[[SH]] : tensor<4x3xf32>)
 // CHECK: math.exp
 // CHECK: %[[LSE:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<4xf32>)
 // CHECK: math.log
@@ -39,8 +36,7 @@
 // CHECK-DAG: %[[INV:.*]] = arith.constant 2.500000e-01 : f32
 // CHECK-DAG: %[[M:.*]] = arith.mulf %[[D]], %[[INV]] : f32
 // CHECK: linalg.yield %[[M]] : f32
-// CHECK: %[[LOSS:.*]] = linalg.generic {indexing_maps = [#[[$ID1]], #[[$ALL1]]], iterator_types = ["reduction"]} ins(%[[ROWS]] : tensor<4xf32>) outs(%{{.*}} : tensor<f32>)
-// CHECK: arith.addf
+// CHECK: %[[LOSS:.*]] = linalg.reduce { arith.addf } ins(%[[ROWS]] : tensor<4xf32>) outs(%{{.*}} : tensor<f32>) dimensions = [0]
 // CHECK: return %[[LOSS]] : tensor<f32>
 func.func @cross_entropy(%l: tensor<4x3xf32>, %y: tensor<4xi32>) -> tensor<f32> {
   %0 = nn.cross_entropy %l, %y : tensor<4x3xf32>, tensor<4xi32> -> tensor<f32>
@@ -77,7 +73,7 @@ func.func @one_hot(%y: tensor<2x4xi64>) -> tensor<2x4x3xf16> {
 // CHECK-DAG: %[[INV:.*]] = arith.constant 1.250000e-01 : f32
 // CHECK-DAG: %[[R:.*]] = arith.mulf %[[D2]], %[[INV]] : f32
 // CHECK: linalg.yield %[[R]] : f32
-// CHECK: %[[LOSS:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ALL2]]], iterator_types = ["reduction", "reduction"]} ins(%[[SQ]] : tensor<2x4xf32>)
+// CHECK: %[[LOSS:.*]] = linalg.reduce { arith.addf } ins(%[[SQ]] : tensor<2x4xf32>) {{.*}} dimensions = [0, 1]
 // CHECK: return %[[LOSS]] : tensor<f32>
 func.func @mse(%a: tensor<2x4xf32>, %b: tensor<2x4xf32>) -> tensor<f32> {
   %0 = nn.mse %a, %b : tensor<2x4xf32> -> tensor<f32>
@@ -97,7 +93,7 @@ func.func @mse(%a: tensor<2x4xf32>, %b: tensor<2x4xf32>) -> tensor<f32> {
 // CHECK-DAG: %[[L1P:.*]] = math.log1p %[[E]] : f32
 // CHECK-DAG: %[[INV:.*]] = arith.constant 1.250000e-01 : f32
 // CHECK: linalg.yield
-// CHECK: %[[LOSS:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ALL2]]], iterator_types = ["reduction", "reduction"]} ins(%[[TERMS]] : tensor<2x4xf32>)
+// CHECK: %[[LOSS:.*]] = linalg.reduce { arith.addf } ins(%[[TERMS]] : tensor<2x4xf32>) {{.*}} dimensions = [0, 1]
 // CHECK: return %[[LOSS]] : tensor<f32>
 func.func @bce_with_logits(%a: tensor<2x4xf32>, %b: tensor<2x4xf32>) -> tensor<f32> {
   %0 = nn.bce_with_logits %a, %b : tensor<2x4xf32> -> tensor<f32>

@@ -11,12 +11,12 @@
 // min(1, max_norm / (norm + 1e-6)); the norm is returned as a 0-d tensor.
 // CHECK-LABEL: func.func @clip_grad_norm
 // CHECK-SAME: (%[[A:.*]]: tensor<2x3xf32>, %[[B:.*]]: tensor<3xf32>)
-// CHECK: %[[SA:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[A]] : tensor<2x3xf32>)
-// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK: %[[SA:.*]] = linalg.reduce ins(%[[A]] : tensor<2x3xf32>) {{.*}} dimensions = [0, 1]
+// CHECK-NEXT: (%[[X:.*]]: f32, %[[ACC:.*]]: f32) {
 // CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[X]], %[[X]] : f32
 // CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] : f32
 // CHECK: %[[EA:.*]] = tensor.extract %[[SA]][] : tensor<f32>
-// CHECK: %[[SB:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[B]] : tensor<3xf32>)
+// CHECK: %[[SB:.*]] = linalg.reduce ins(%[[B]] : tensor<3xf32>) {{.*}} dimensions = [0]
 // CHECK: arith.mulf
 // CHECK: %[[EB:.*]] = tensor.extract %[[SB]][] : tensor<f32>
 // CHECK: %[[TOTAL:.*]] = arith.addf %[[EA]], %[[EB]] : f32

@@ -30,8 +30,8 @@ func.func @from_rank0(%a: tensor<f32>) -> tensor<1xf32> {
 
 // CHECK-LABEL: func.func @sum_keepdim_all
 // CHECK-NOT: nn.sum
-// CHECK: %[[S:.*]] = linalg.generic
-// CHECK-SAME: iterator_types = ["reduction", "reduction"]
+// CHECK: %[[S:.*]] = linalg.reduce
+// CHECK-SAME: dimensions = [0, 1]
 // CHECK: %[[R:.*]] = tensor.expand_shape %[[S]] [] output_shape [1, 1] : tensor<f32> into tensor<1x1xf32>
 // CHECK: return %[[R]] : tensor<1x1xf32>
 func.func @sum_keepdim_all(%a: tensor<2x3xf32>) -> tensor<1x1xf32> {

@@ -11,7 +11,7 @@
 // CHECK: %[[TM:.*]] = bufferization.to_tensor %[[M]] restrict writable
 // CHECK: %[[TV:.*]] = bufferization.to_tensor %[[V]] restrict writable
 // CHECK: %[[TX:.*]] = bufferization.to_tensor %[[X]] restrict :
-// CHECK: %[[L:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]}
+// CHECK: %[[L:.*]] = linalg.reduce
 // CHECK: %[[U:.*]]:3 = linalg.generic {{.*}} ins(%[[TW]], %[[TX]], %[[TM]], %[[TV]] :
 // CHECK: bufferization.materialize_in_destination %[[U]]#0 in restrict writable %[[W]]
 // CHECK-NEXT: bufferization.materialize_in_destination %[[U]]#1 in restrict writable %[[M]]
