@@ -109,20 +109,16 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+std::string nnc::CPUPipelineOptions::check() const {
+  if (threads < 1)
+    return "expects a positive thread count, got " + std::to_string(threads);
+  return "";
+}
+
 void nnc::registerPipelines() {
-  struct StepOptions : PassPipelineOptions<StepOptions> {
-    Option<bool> gradStats{*this, "grad-stats",
-                           llvm::cl::desc("Instrument the training step with "
-                                          "each gradient's RMS"),
-                           llvm::cl::init(false)};
-  };
-  PassPipelineRegistration<StepOptions>(
+  PassPipelineRegistration<TrainStepOptions>(
       "nnc-train-step", "Builds the training and evaluation steps of nn models",
-      [](OpPassManager &pm, const StepOptions &options) {
-        TrainStepOptions step;
-        step.gradStats = options.gradStats;
-        buildTrainStepPipeline(pm, step);
-      });
+      buildTrainStepPipeline);
   PassPipelineRegistration<>(
       "nnc-linalg",
       "Lowers nn steps to target-neutral linalg on tensors (named ops)",
@@ -131,16 +127,21 @@ void nnc::registerPipelines() {
       "nnc-cpu-linalg",
       "Chooses the CPU's algorithms and fuses elementwise work, on tensors",
       buildCPULinalgPipeline);
-  struct CPUOptions : PassPipelineOptions<CPUOptions> {
-    Option<int64_t> threads{*this, "threads",
-                            llvm::cl::desc("Threads the code may use"),
-                            llvm::cl::init(1)};
-  };
-  PassPipelineRegistration<CPUOptions>(
+  // Registered by hand to reject bad option values when the pipeline is
+  // built, before any pass runs.
+  registerPassPipeline(
       "nnc-cpu-llvm", "Lowers linalg steps to the LLVM dialect for the CPU",
-      [](OpPassManager &pm, const CPUOptions &options) {
-        CPUPipelineOptions cpu;
-        cpu.threads = options.threads;
-        buildCPULLVMPipeline(pm, cpu);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (std::string error = options.check(); !error.empty())
+          return errorHandler("nnc-cpu-llvm " + error);
+        buildCPULLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CPUPipelineOptions());
       });
 }

@@ -8,7 +8,10 @@
 #ifndef NNC_COMPILER_PIPELINES_PIPELINES_H
 #define NNC_COMPILER_PIPELINES_PIPELINES_H
 
+#include "mlir/Pass/PassOptions.h"
+
 #include <cstdint>
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -16,10 +19,12 @@ class OpPassManager;
 
 namespace nnc {
 
-/// Options of step assembly.
-struct TrainStepOptions {
-  /// Instrument the training step with each gradient's RMS.
-  bool gradStats = false;
+/// Options of step assembly; also `nnc-train-step`'s in nnc-opt.
+struct TrainStepOptions : mlir::PassPipelineOptions<TrainStepOptions> {
+  Option<bool> gradStats{
+      *this, "grad-stats",
+      llvm::cl::desc("Instrument the training step with each gradient's RMS"),
+      llvm::cl::init(false)};
 };
 
 /// Model -> `@m_train_step` and `@m_eval_step` on `nn` ops: autodiff, step
@@ -37,11 +42,16 @@ void buildLinalgPipeline(mlir::OpPassManager &pm);
 /// convolutions (`nnc-cpu-linalg` in nnc-opt).
 void buildCPULinalgPipeline(mlir::OpPassManager &pm);
 
-/// Options of the CPU lowering.
-struct CPUPipelineOptions {
-  /// Threads to split large ops across (scf.forall, then OpenMP); 1 keeps
-  /// the code sequential.
-  int64_t threads = 1;
+/// Options of the CPU lowering; also `nnc-cpu-llvm`'s in nnc-opt.
+struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads to split large ops across (scf.forall, then "
+                     "OpenMP); 1 keeps the code sequential"),
+      llvm::cl::init(1)};
+
+  /// Why these options cannot build a pipeline, or empty if they can.
+  std::string check() const;
 };
 
 /// `linalg` on tensors -> the LLVM dialect for the host CPU: the in-place

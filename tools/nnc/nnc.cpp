@@ -312,6 +312,10 @@ int runCompile() {
   MLIRContext &context = session.context;
   llvm::SourceMgr &sourceMgr = session.sourceMgr;
 
+  if (threads < 1) {
+    llvm::errs() << "nnc: error: --threads must be positive\n";
+    return nnc::kExitUsageError;
+  }
   if (!inputExists(/*allowStdin=*/true))
     return nnc::kExitUsageError;
   nnc::FlowCheckOptions flow;
