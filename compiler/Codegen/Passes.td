@@ -51,7 +51,11 @@ def CPUTileAndVectorizePass
       the threads divide, have that dimension split across threads first.
 
     `mr` and `nr` are the largest candidates that divide the op's sizes, so
-    no remainder loops are needed. Ops that cannot be vectorized stay as
+    no remainder loops are needed. For the three product forms, register
+    tile, K block and thread split are the plan `nnc-cpu-strategy` recorded
+    on the op (`nnc.cpu.tiles`); an op without one gets the same plan
+    (compiler/Codegen/CPU/TilePlan.cpp) computed here, and a plan that does
+    not divide the op is an error. Ops that cannot be vectorized stay as
     they are and later become scalar loops.
 
     Input: `linalg` on memrefs (after one-shot bufferization). Output:
@@ -253,6 +257,14 @@ def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
       into which nnc-fuse-elementwise moves elementwise producers and which
       nnc-split-reductions splits across threads.
 
+    Last, every product the chosen algorithms produce (matrix products,
+    window contractions and their weight gradients, with static shapes)
+    gets its tiling plan, `nnc.cpu.tiles = {register = array<i64: mr, nr>,
+    k_block = kc, split = "m", threads = t}`: the register tile, the K
+    block that keeps a `[kc, nr]` panel in L1, and the dimension split
+    across `threads` (the larger of M and N for matrix products), which
+    nnc-cpu-tile-and-vectorize builds. A plan already on an op is kept.
+
     The recorded choice is a dictionary, `{form = "grad-input", algorithm =
     "direct"}`; a convolution that already carries one keeps its algorithm
     (an error if that algorithm cannot compute it). The records of the
@@ -265,7 +277,9 @@ def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
   }];
   let options = [
     Option<"annotateOnly", "annotate-only", "bool", /*default=*/"false",
-           "Record the choices on the ops without applying them">
+           "Record the choices on the ops without applying them">,
+    Option<"threads", "threads", "int64_t", /*default=*/"1",
+           "Threads the products' tiling plans split their work across">
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",

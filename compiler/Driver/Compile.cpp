@@ -47,16 +47,22 @@ LogicalResult nnc::lowerToLinalg(ModuleOp module, TimingScope *timing) {
   return runPipeline(module, "nnc-linalg", timing, buildLinalgPipeline);
 }
 
-LogicalResult nnc::annotateCPUStrategy(ModuleOp module, TimingScope *timing) {
-  return runPipeline(module, "nnc-cpu-strategy", timing, [](OpPassManager &pm) {
-    CPUStrategyPassOptions options;
-    options.annotateOnly = true;
-    pm.addPass(createCPUStrategyPass(options));
-  });
+LogicalResult nnc::annotateCPUStrategy(ModuleOp module,
+                                       const CompileOptions &options) {
+  return runPipeline(module, "nnc-cpu-strategy", options.timing,
+                     [&](OpPassManager &pm) {
+                       CPUStrategyPassOptions strategy;
+                       strategy.annotateOnly = true;
+                       strategy.threads = options.cpu.threads;
+                       pm.addPass(createCPUStrategyPass(strategy));
+                     });
 }
 
-LogicalResult nnc::applyCPUStrategy(ModuleOp module, TimingScope *timing) {
-  return runPipeline(module, "nnc-cpu-linalg", timing, buildCPULinalgPipeline);
+LogicalResult nnc::applyCPUStrategy(ModuleOp module,
+                                    const CompileOptions &options) {
+  return runPipeline(
+      module, "nnc-cpu-linalg", options.timing,
+      [&](OpPassManager &pm) { buildCPULinalgPipeline(pm, options.cpu); });
 }
 
 LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
@@ -130,7 +136,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   lib = *described;
   lib.openmp = options.cpu.threads > 1;
   if (failed(lowerToLinalg(module, options.timing)) ||
-      failed(applyCPUStrategy(module, options.timing)) ||
+      failed(applyCPUStrategy(module, options)) ||
       failed(lowerToLLVMDialect(module, options, &lib.workspaceBytes)))
     return failure();
 

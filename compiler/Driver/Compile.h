@@ -41,12 +41,12 @@ mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
 /// Records the CPU strategy's choice on each named op without applying it:
 /// with lowerToLinalg, the `--emit=linalg` stage.
 mlir::LogicalResult annotateCPUStrategy(mlir::ModuleOp module,
-                                        mlir::TimingScope *timing = nullptr);
+                                        const CompileOptions &options);
 
 /// Target-neutral linalg -> the CPU's algorithms, fused, on tensors: the
 /// `--emit=linalg-cpu` stage.
 mlir::LogicalResult applyCPUStrategy(mlir::ModuleOp module,
-                                     mlir::TimingScope *timing = nullptr);
+                                     const CompileOptions &options);
 
 /// Lowers linalg to the LLVM dialect and drops nnc's attributes, which have
 /// no meaning in LLVM IR. `workspaceBytes`, when given, receives the

@@ -35,8 +35,11 @@ void nnc::buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void nnc::buildCPULinalgPipeline(OpPassManager &pm) {
-  pm.addPass(createCPUStrategyPass());
+void nnc::buildCPULinalgPipeline(OpPassManager &pm,
+                                 const CPUPipelineOptions &options) {
+  CPUStrategyPassOptions strategy;
+  strategy.threads = options.threads;
+  pm.addPass(createCPUStrategyPass(strategy));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
@@ -115,6 +118,33 @@ std::string nnc::CPUPipelineOptions::check() const {
   return "";
 }
 
+namespace {
+
+/// Registers a pipeline with CPU options by hand, to reject bad option
+/// values when the pipeline is built, before any pass runs.
+void registerCPUPipeline(StringRef name, StringRef description,
+                         void (*build)(OpPassManager &,
+                                       const nnc::CPUPipelineOptions &)) {
+  std::string pipeline = name.str();
+  registerPassPipeline(
+      name, description,
+      [pipeline, build](OpPassManager &pm, StringRef text,
+                        function_ref<LogicalResult(const Twine &)> onError) {
+        nnc::CPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (std::string error = options.check(); !error.empty())
+          return onError(pipeline + " " + error);
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(nnc::CPUPipelineOptions());
+      });
+}
+
+} // namespace
+
 void nnc::registerPipelines() {
   PassPipelineRegistration<TrainStepOptions>(
       "nnc-train-step", "Builds the training and evaluation steps of nn models",
@@ -123,25 +153,12 @@ void nnc::registerPipelines() {
       "nnc-linalg",
       "Lowers nn steps to target-neutral linalg on tensors (named ops)",
       buildLinalgPipeline);
-  PassPipelineRegistration<>(
+  registerCPUPipeline(
       "nnc-cpu-linalg",
-      "Chooses the CPU's algorithms and fuses elementwise work, on tensors",
+      "Chooses the CPU's algorithms and tiles and fuses elementwise work, on "
+      "tensors",
       buildCPULinalgPipeline);
-  // Registered by hand to reject bad option values when the pipeline is
-  // built, before any pass runs.
-  registerPassPipeline(
-      "nnc-cpu-llvm", "Lowers linalg steps to the LLVM dialect for the CPU",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        CPUPipelineOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        if (std::string error = options.check(); !error.empty())
-          return errorHandler("nnc-cpu-llvm " + error);
-        buildCPULLVMPipeline(pm, options);
-        return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(CPUPipelineOptions());
-      });
+  registerCPUPipeline("nnc-cpu-llvm",
+                      "Lowers linalg steps to the LLVM dialect for the CPU",
+                      buildCPULLVMPipeline);
 }

@@ -37,11 +37,6 @@ void buildTrainStepPipeline(mlir::OpPassManager &pm,
 /// no algorithm, layout, tile size or padding is chosen.
 void buildLinalgPipeline(mlir::OpPassManager &pm);
 
-/// Target-neutral `linalg` -> the CPU's algorithms on tensors, with
-/// elementwise chains fused and images kept channels-last between direct
-/// convolutions (`nnc-cpu-linalg` in nnc-opt).
-void buildCPULinalgPipeline(mlir::OpPassManager &pm);
-
 /// Options of the CPU lowering; also `nnc-cpu-llvm`'s in nnc-opt.
 struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> threads{
@@ -53,6 +48,12 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   /// Why these options cannot build a pipeline, or empty if they can.
   std::string check() const;
 };
+
+/// Target-neutral `linalg` -> the CPU's algorithms on tensors, with each
+/// product's tiling planned, elementwise chains fused and images kept
+/// channels-last between direct convolutions (`nnc-cpu-linalg` in nnc-opt).
+void buildCPULinalgPipeline(mlir::OpPassManager &pm,
+                            const CPUPipelineOptions &options = {});
 
 /// `linalg` on tensors -> the LLVM dialect for the host CPU: the in-place
 /// buffer ABI, one-shot bufferization, loops, LLVM (`nnc-cpu-llvm`).

@@ -377,10 +377,10 @@ int runCompile() {
       failed(nnc::lowerToLinalg(*module, options.timing)))
     return nnc::kExitInputError;
   if (emitKind == EmitKind::Linalg &&
-      failed(nnc::annotateCPUStrategy(*module, options.timing)))
+      failed(nnc::annotateCPUStrategy(*module, options)))
     return nnc::kExitInputError;
   if (emitKind >= EmitKind::LinalgCPU &&
-      failed(nnc::applyCPUStrategy(*module, options.timing)))
+      failed(nnc::applyCPUStrategy(*module, options)))
     return nnc::kExitInputError;
   if (emitKind >= EmitKind::LLVM) {
     if (failed(nnc::lowerToLLVMDialect(*module, options)))

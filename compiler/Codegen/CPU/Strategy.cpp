@@ -19,6 +19,7 @@
 
 #include "compiler/Codegen/CPU/ConvolutionAlgorithms.h"
 #include "compiler/Codegen/CPU/PoolingAlgorithms.h"
+#include "compiler/Codegen/CPU/TilePlan.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 
@@ -276,6 +277,11 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    if (threads < 1) {
+      getOperation()->emitError()
+          << "expects a positive thread count, got " << int64_t(threads);
+      return signalPassFailure();
+    }
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isa<linalg::Conv2DNchwFchwOp, linalg::MatmulOp, linalg::ReduceOp,
@@ -295,8 +301,25 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
       if (failed(result))
         return signalPassFailure();
     }
-    if (annotateOnly)
-      return;
+    if (!annotateOnly)
+      eraseDeadOps();
+    planTiles();
+  }
+
+  /// Records the tiling plan of every product that has none: after the
+  /// algorithms are applied, the matrix products and window contractions
+  /// that nnc-cpu-tile-and-vectorize builds from the plan.
+  void planTiles() {
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureTensorSemantics() || op->hasAttr(kTilesAttr))
+        return;
+      if (std::optional<ProductShape> shape = matchProduct(op))
+        op->setAttr(kTilesAttr,
+                    tilesAttr(op.getContext(), planProduct(*shape, threads)));
+    });
+  }
+
+  void eraseDeadOps() {
     // The forms' padding, spreading, flipping and transposes that only the
     // replaced ops read.
     // Last use first, so that an op whose users die goes too; nested ops
@@ -458,6 +481,9 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
     Value result =
         contraction(b, op.getLoc(), op.getInputs()[0], op.getInputs()[1],
                     op.getOutputs()[0], lhsT, rhsT);
+    // A plan recorded on the product (by hand) stays with it.
+    if (Attribute tiles = op->getAttr(kTilesAttr))
+      result.getDefiningOp()->setAttr(kTilesAttr, tiles);
     op->getResult(0).replaceAllUsesWith(result);
     op->erase();
     return success();

@@ -7,6 +7,8 @@
 
 #include "compiler/Codegen/Passes.h"
 
+#include "compiler/Codegen/CPU/TilePlan.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -28,6 +30,7 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using namespace nnc::cpu;
 
 namespace {
 
@@ -132,54 +135,6 @@ scf::ForOp hoistAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
   return nullptr;
 }
 
-/// The shifted index `q + a * i + b * j + s` of a window contraction's
-/// input map (the row of the flat input it reads).
-struct ShiftedIndex {
-  int64_t a, b, s;
-};
-
-/// `expr` as `d_q + a * d_i + b * d_j + s` (no other dimension), or none.
-std::optional<ShiftedIndex> shiftedIndex(AffineExpr expr, unsigned q,
-                                         unsigned i, unsigned j) {
-  if (!expr.isPureAffine())
-    return std::nullopt;
-  MLIRContext *ctx = expr.getContext();
-  unsigned rank = 0;
-  expr.walk([&](AffineExpr e) {
-    if (auto dim = dyn_cast<AffineDimExpr>(e))
-      rank = std::max(rank, dim.getPosition() + 1);
-  });
-  rank = std::max({rank, q + 1, i + 1, j + 1});
-  // The affine expression at a point with one dimension set.
-  auto at = [&](int64_t dim) -> std::optional<int64_t> {
-    SmallVector<AffineExpr> point(rank, getAffineConstantExpr(0, ctx));
-    if (dim >= 0)
-      point[dim] = getAffineConstantExpr(1, ctx);
-    auto value =
-        dyn_cast<AffineConstantExpr>(expr.replaceDimsAndSymbols(point, {}));
-    if (!value)
-      return std::nullopt;
-    return value.getValue();
-  };
-  std::optional<int64_t> s = at(-1);
-  if (!s)
-    return std::nullopt;
-  ShiftedIndex index{0, 0, *s};
-  for (unsigned d = 0; d < rank; ++d) {
-    std::optional<int64_t> v = at(d);
-    if (!v)
-      return std::nullopt;
-    int64_t coefficient = *v - *s;
-    if (d == q ? coefficient != 1 : d != i && d != j && coefficient != 0)
-      return std::nullopt;
-    if (d == i)
-      index.a = coefficient;
-    else if (d == j)
-      index.b = coefficient;
-  }
-  return index;
-}
-
 /// Builds the hand-made loop nests of window contractions at the rewriter's
 /// insertion point, moving into each new loop's body.
 struct NestBuilder {
@@ -248,16 +203,43 @@ struct CPUTileAndVectorizePass
     // Window contractions first: each may absorb the op that initializes
     // its accumulator, which must not be tiled on its own then.
     llvm::SmallPtrSet<Operation *, 8> done;
+    // Each product's plan: the one the strategy recorded, else planned now.
+    llvm::DenseMap<Operation *, std::pair<ProductShape, ProductTiles>> plans;
     for (linalg::LinalgOp op : ops) {
-      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (!generic)
+      std::optional<ProductShape> shape = matchProduct(op);
+      if (!shape)
         continue;
-      Operation *init = nullptr;
-      if (tileWindowContraction(rewriter, generic, init)) {
+      FailureOr<std::optional<ProductTiles>> recorded =
+          recordedTiles(op, *shape);
+      if (failed(recorded))
+        return signalPassFailure();
+      if (recorded->has_value() && (*recorded)->threads != threads) {
+        int64_t count = threads;
+        op->emitError() << "expects a plan ('" << kTilesAttr << "') for "
+                        << count << " thread(s), the threads this pass "
+                        << "compiles for, got one for " << (*recorded)->threads
+                        << "; plan with nnc-cpu-strategy{threads=" << count
+                        << "}";
+        return signalPassFailure();
+      }
+      plans[op] = {*shape, recorded->has_value()
+                               ? **recorded
+                               : planProduct(*shape, threads)};
+    }
+    for (linalg::LinalgOp op : ops) {
+      auto plan = plans.find(op);
+      if (plan == plans.end())
+        continue;
+      auto [shape, tiles] = plan->second;
+      auto generic = cast<linalg::GenericOp>(op.getOperation());
+      if (shape.form == ProductForm::Window) {
+        Operation *init = nullptr;
+        tileWindowContraction(rewriter, generic, shape, tiles, init);
         done.insert(op);
         if (init)
           done.insert(init);
-      } else if (tileWindowWeightGradient(rewriter, generic)) {
+      } else if (shape.form == ProductForm::WindowWeightGradient) {
+        tileWindowWeightGradient(rewriter, generic, shape, tiles);
         done.insert(op);
       }
     }
@@ -272,11 +254,11 @@ struct CPUTileAndVectorizePass
         tileTranspose(rewriter, transpose);
         continue;
       }
-      Operation *tiled =
-          isa<linalg::ContractionOpInterface>(op.getOperation()) ||
-                  linalg::isaContractionOpInterface(op)
-              ? tileContraction(rewriter, op)
-              : tileGeneric(rewriter, op);
+      auto plan = plans.find(op);
+      Operation *tiled = plan != plans.end()
+                             ? tileContraction(rewriter, op, plan->second.first,
+                                               plan->second.second)
+                             : tileGeneric(rewriter, op);
       if (tiled)
         toVectorize.push_back(tiled);
     }
@@ -302,49 +284,36 @@ struct CPUTileAndVectorizePass
       lowerVectorOps(func);
   }
 
-  /// M and N to the register tile, K one step at a time.
-  Operation *tileContraction(RewriterBase &rewriter, linalg::LinalgOp op) {
-    FailureOr<linalg::ContractionDimensions> dims =
-        linalg::inferContractionDims(op);
-    if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-        dims->k.size() != 1 || !dims->batch.empty())
-      return tileGeneric(rewriter, op);
+  /// M and N to the register tile, K one step at a time, after the plan's
+  /// thread split and K blocking.
+  Operation *tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
+                             const ProductShape &shape,
+                             const ProductTiles &tiles) {
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
-    unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+    unsigned m = shape.mLoop, n = shape.nLoop, k = shape.kLoop;
     if (failed(packRightOperand(rewriter, op, n, k)))
       return nullptr;
     Operation *current = op;
-    // Split the larger of M and N across threads.
-    if (threads > 1) {
-      unsigned split = bounds[m] >= bounds[n] ? m : n;
-      if (bounds[split] % threads == 0 && bounds[split] / threads >= 8) {
-        SmallVector<int64_t> sizes(bounds.size(), 0);
-        sizes[split] = bounds[split] / threads;
-        current = tile(rewriter, cast<TilingInterface>(current), sizes,
-                       scf::SCFTilingOptions::LoopType::ForallOp);
-        if (!current)
-          return nullptr;
-      }
+    if (tiles.split != ThreadSplit::None) {
+      unsigned split = tiles.split == ThreadSplit::M ? m : n;
+      SmallVector<int64_t> sizes(bounds.size(), 0);
+      sizes[split] = bounds[split] / tiles.threads;
+      current = tile(rewriter, cast<TilingInterface>(current), sizes,
+                     scf::SCFTilingOptions::LoopType::ForallOp);
+      if (!current)
+        return nullptr;
     }
-    // Block K so that the [kc, nr] panel of the right operand fits in L1
-    // while the M loop sweeps over it.
-    if (bounds[k] > 256) {
-      int64_t kc = pickTile(bounds[k], {256, 196, 128, 112, 64});
-      if (kc > 1 && kc < bounds[k]) {
-        SmallVector<int64_t> blocks(bounds.size(), 0);
-        blocks[k] = kc;
-        current = tile(rewriter, cast<TilingInterface>(current), blocks,
-                       scf::SCFTilingOptions::LoopType::ForOp);
-        if (!current)
-          return nullptr;
-      }
+    if (tiles.kc && tiles.kc < bounds[k]) {
+      SmallVector<int64_t> blocks(bounds.size(), 0);
+      blocks[k] = tiles.kc;
+      current = tile(rewriter, cast<TilingInterface>(current), blocks,
+                     scf::SCFTilingOptions::LoopType::ForOp);
+      if (!current)
+        return nullptr;
     }
-    // The register tile must divide what each thread gets.
-    SmallVector<int64_t> slice =
-        cast<linalg::LinalgOp>(current).getStaticLoopRanges();
     SmallVector<int64_t> sizes(bounds.size(), 0);
-    sizes[m] = pickTile(slice[m], {6, 4, 3, 2, 1});
-    sizes[n] = pickTile(slice[n], {16, 8, 4});
+    sizes[m] = tiles.mr;
+    sizes[n] = tiles.nr;
     sizes[k] = 1;
     // N outside M: the M loop sweeps one [K, nr] panel of the right
     // operand, which stays in cache, instead of streaming all of it.
@@ -365,43 +334,24 @@ struct CPUTileAndVectorizePass
   /// fill or bias broadcast that only initializes the accumulator is moved
   /// into the tile (and erased, returned in `init`), so that the
   /// accumulator starts in registers instead of making a pass over memory.
-  /// Returns false, changing nothing, when `op` is not of that form.
-  bool tileWindowContraction(RewriterBase &rewriter, linalg::GenericOp op,
-                             Operation *&init) {
-    MLIRContext *ctx = op.getContext();
-    if (!isWindowCandidate(op))
-      return false;
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    if (maps[0] != AffineMap::get(5, 0, {d(2), d(3), d(4), d(1)}, ctx) ||
-        maps[2] != AffineMap::get(5, 0, {d(0), d(1)}, ctx) ||
-        maps[1].getNumResults() != 2 || maps[1].getResult(1) != d(4))
-      return false;
-    std::optional<ShiftedIndex> row =
-        shiftedIndex(maps[1].getResult(0), /*q=*/0, /*i=*/2, /*j=*/3);
-    if (!row)
-      return false;
+  /// The sizes and the thread split are `tiles`'.
+  void tileWindowContraction(RewriterBase &rewriter, linalg::GenericOp op,
+                             const ProductShape &shape,
+                             const ProductTiles &tiles, Operation *&init) {
     Value w = op.getDpsInputs()[0], flat = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
     auto wType = cast<MemRefType>(w.getType());
-    auto outType = cast<MemRefType>(out.getType());
     int64_t kh = wType.getDimSize(0), kw = wType.getDimSize(1),
-            channels = wType.getDimSize(2), outs = wType.getDimSize(3),
-            positions = outType.getDimSize(0);
-    // 12 accumulators of 8 lanes, two vector loads and six broadcasts per
-    // step (the AVX2 sgemm kernel's shape).
-    int64_t nr = pickTile(outs, {16, 8, 4});
-    int64_t mr =
-        pickTile(positions, nr > 8 ? ArrayRef<int64_t>{6, 4, 2, 1}
-                                   : ArrayRef<int64_t>{12, 8, 6, 4, 2, 1});
+            channels = shape.k, outs = shape.n, positions = shape.m;
+    int64_t mr = tiles.mr, nr = tiles.nr;
     linalg::LinalgOp producer = initProducer(op, out);
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
     NestBuilder nest{rewriter, loc};
     auto [qBegin, qEnd] =
-        threads > 1 && positions % (threads * mr) == 0
-            ? nest.threadSlice(threads, positions)
+        tiles.split == ThreadSplit::M
+            ? nest.threadSlice(tiles.threads, positions)
             : std::pair<Value, Value>{nest.index(0), nest.index(positions)};
     Value q0 = nest.loop(qBegin, qEnd, mr);
     Value o0 = nest.loop(nest.index(0), nest.index(outs), nr);
@@ -423,7 +373,7 @@ struct CPUTileAndVectorizePass
     Value ch = nest.loop(nest.index(0), nest.index(channels), 1);
     // flat[q0 + a * i + b * j + s, c].
     Value shifted =
-        arith::AddIOp::create(rewriter, loc, q0, nest.shift(*row, i, j));
+        arith::AddIOp::create(rewriter, loc, q0, nest.shift(shape.row, i, j));
     // [mr, 1] of flat (m, k), [1, nr] of wT (k, n), [mr, nr] of out.
     Value lhs = view(rewriter, loc, flat, {shifted, ch}, {mr, 1}, {mr, 1});
     Value rhs = view(rewriter, loc, w, {i, j, ch, o0}, {1, 1, 1, nr}, {1, nr});
@@ -434,7 +384,6 @@ struct CPUTileAndVectorizePass
     rewriter.eraseOp(op);
     if (producer)
       rewriter.eraseOp(producer);
-    return true;
   }
 
   /// The fill or broadcast that writes all of `out` for `op` alone: earlier
@@ -466,39 +415,23 @@ struct CPUTileAndVectorizePass
     return nullptr;
   }
 
-  /// The weight gradient of a direct convolution, as convert-nn-to-linalg
+  /// The weight gradient of a direct convolution, as nnc-cpu-strategy
   /// writes it: `dW[i, j, c, o] += flat[q + a * i + b * j + s, c] * dy[q,
   /// o]` with loops `(i, j, c, o, q)`. A matrix product per kernel offset
   /// whose left operand is the input at that offset's shift, tiled by hand
   /// like one product over all offsets: `q` blocked so that the `[kc, nr]`
   /// panel of `dy` stays in L1, then `o` tiles, the offsets and `c` tiles
-  /// (threads split `o`, or else `c`), around a `[mr, nr]`
-  /// register tile with `q` innermost. Returns false, changing nothing, when
-  /// `op` is not of that form.
-  bool tileWindowWeightGradient(RewriterBase &rewriter, linalg::GenericOp op) {
-    MLIRContext *ctx = op.getContext();
-    if (!isWindowCandidate(op))
-      return false;
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    if (maps[1] != AffineMap::get(5, 0, {d(4), d(3)}, ctx) ||
-        maps[2] != AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx) ||
-        maps[0].getNumResults() != 2 || maps[0].getResult(1) != d(2))
-      return false;
-    std::optional<ShiftedIndex> row =
-        shiftedIndex(maps[0].getResult(0), /*q=*/4, /*i=*/0, /*j=*/1);
-    if (!row)
-      return false;
+  /// (as `tiles` splits them across threads), around a `[mr, nr]`
+  /// register tile with `q` innermost.
+  void tileWindowWeightGradient(RewriterBase &rewriter, linalg::GenericOp op,
+                                const ProductShape &shape,
+                                const ProductTiles &tiles) {
     Value flat = op.getDpsInputs()[0], dy = op.getDpsInputs()[1],
           out = op.getDpsInits()[0];
-    auto dyType = cast<MemRefType>(dy.getType());
     auto outType = cast<MemRefType>(out.getType());
     int64_t kh = outType.getDimSize(0), kw = outType.getDimSize(1),
-            channels = outType.getDimSize(2), outs = outType.getDimSize(3),
-            positions = dyType.getDimSize(0);
-    int64_t mr = pickTile(channels, {6, 4, 3, 2, 1});
-    int64_t nr = pickTile(outs, {16, 8, 4});
-    int64_t kc = pickTile(positions, {256, 196, 128, 112, 64});
+            channels = shape.m, outs = shape.n, positions = shape.k;
+    int64_t mr = tiles.mr, nr = tiles.nr, kc = tiles.kc ? tiles.kc : positions;
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
@@ -506,10 +439,10 @@ struct CPUTileAndVectorizePass
     // Threads split the output channels, or else the input channels.
     std::pair<Value, Value> oRange = {nest.index(0), nest.index(outs)},
                             cRange = {nest.index(0), nest.index(channels)};
-    if (threads > 1 && outs % (threads * nr) == 0)
-      oRange = nest.threadSlice(threads, outs);
-    else if (threads > 1 && channels % (threads * mr) == 0)
-      cRange = nest.threadSlice(threads, channels);
+    if (tiles.split == ThreadSplit::N)
+      oRange = nest.threadSlice(tiles.threads, outs);
+    else if (tiles.split == ThreadSplit::M)
+      cRange = nest.threadSlice(tiles.threads, channels);
     Value kb = nest.loop(nest.index(0), nest.index(positions), kc);
     Value o0 = nest.loop(oRange.first, oRange.second, nr);
     Value i = nest.loop(nest.index(0), nest.index(kh), 1);
@@ -517,7 +450,7 @@ struct CPUTileAndVectorizePass
     Value c0 = nest.loop(cRange.first, cRange.second, mr);
     Value acc =
         view(rewriter, loc, out, {i, j, c0, o0}, {1, 1, mr, nr}, {mr, nr});
-    Value shift = nest.shift(*row, i, j);
+    Value shift = nest.shift(shape.row, i, j);
     Value k = nest.loop(
         kb, arith::AddIOp::create(rewriter, loc, kb, nest.index(kc)), 1);
     Value shifted = arith::AddIOp::create(rewriter, loc, k, shift);
@@ -527,7 +460,6 @@ struct CPUTileAndVectorizePass
     pendingVectorize.push_back(
         productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/true));
     rewriter.eraseOp(op);
-    return true;
   }
 
   /// A `[sizes]` view of `source` at `offsets` (values or constants), with
@@ -571,40 +503,6 @@ struct CPUTileAndVectorizePass
           linalg::YieldOp::create(
               b, l, ValueRange{arith::AddFOp::create(b, l, args[2], prod)});
         });
-  }
-
-  /// Whether `op` could be a window contraction: two inputs and one output,
-  /// all static memrefs, five loops, a multiply-add body.
-  static bool isWindowCandidate(linalg::GenericOp op) {
-    return op.getNumDpsInputs() == 2 && op.getNumDpsInits() == 1 &&
-           op.getNumLoops() == 5 && isMulAddBody(op.getRegion().front()) &&
-           llvm::all_of(op->getOperandTypes(), [](Type type) {
-             auto memref = dyn_cast<MemRefType>(type);
-             return memref && memref.hasStaticShape();
-           });
-  }
-
-  /// Whether `body` is `yield(out + a * b)` (or `a * b + out`) on its three
-  /// arguments.
-  static bool isMulAddBody(Block &body) {
-    if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
-      return false;
-    auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-    auto add = yield && yield.getNumOperands() == 1
-                   ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
-                   : nullptr;
-    if (!add)
-      return false;
-    Value out = body.getArgument(2);
-    Value other = add.getLhs() == out   ? add.getRhs()
-                  : add.getRhs() == out ? add.getLhs()
-                                        : Value();
-    auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
-    if (!mul)
-      return false;
-    Value x = body.getArgument(0), y = body.getArgument(1);
-    return (mul.getLhs() == x && mul.getRhs() == y) ||
-           (mul.getLhs() == y && mul.getRhs() == x);
   }
 
   /// The register tile reads the right operand in rows along N. When it is

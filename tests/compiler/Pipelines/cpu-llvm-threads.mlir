@@ -1,4 +1,5 @@
-// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm="threads=2" | FileCheck %s
+// RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg="threads=2" --nnc-cpu-llvm="threads=2" | FileCheck %s
+// RUN: not nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm="threads=2" 2>&1 | FileCheck %s --check-prefix=MISMATCH
 // RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm="threads=1" | FileCheck %s --check-prefix=SERIAL
 // RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm | FileCheck %s --check-prefix=SERIAL
 
@@ -7,7 +8,9 @@
 // in a parallel region of two threads, kept as `omp` ops around LLVM-dialect
 // bodies (they become __kmpc_fork_call only on translation to LLVM IR). The
 // region is in the product's kernel, which the steps call.
-// With one thread there is no OpenMP at all.
+// With one thread there is no OpenMP at all. Both pipelines take the same
+// thread count: products planned for one thread are not compiled for two.
+// MISMATCH: error: expects a plan ('nnc.cpu.tiles') for 2 thread(s), the threads this pass compiles for, got one for 1; plan with nnc-cpu-strategy{threads=2}
 
 // CHECK-LABEL: llvm.func @_nnc_m_train_step(
 // CHECK-NOT: omp.

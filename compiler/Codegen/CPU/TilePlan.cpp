@@ -1,0 +1,278 @@
+//===- TilePlan.cpp - How the CPU tiles a product -------------------------===//
+//
+// The register tiles are those of the AVX2 sgemm kernel: 6 x 16 (twelve
+// 8-lane accumulators, two vector loads and six broadcasts per step of K)
+// where the sizes allow, smaller divisors otherwise, so that no remainder
+// loops are needed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Codegen/CPU/TilePlan.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace nnc::cpu;
+
+namespace {
+
+/// The largest of `candidates` that divides `size`, or `size` itself when
+/// it is smaller than all of them.
+int64_t pickTile(int64_t size, ArrayRef<int64_t> candidates) {
+  if (size <= candidates.front())
+    return size;
+  for (int64_t c : candidates)
+    if (size % c == 0)
+      return c;
+  return 1;
+}
+
+/// `expr` as `d_q + a * d_i + b * d_j + s` (no other dimension), or none.
+std::optional<ShiftedIndex> shiftedIndex(AffineExpr expr, unsigned q,
+                                         unsigned i, unsigned j) {
+  if (!expr.isPureAffine())
+    return std::nullopt;
+  MLIRContext *ctx = expr.getContext();
+  unsigned rank = 0;
+  expr.walk([&](AffineExpr e) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e))
+      rank = std::max(rank, dim.getPosition() + 1);
+  });
+  rank = std::max({rank, q + 1, i + 1, j + 1});
+  // The affine expression at a point with one dimension set.
+  auto at = [&](int64_t dim) -> std::optional<int64_t> {
+    SmallVector<AffineExpr> point(rank, getAffineConstantExpr(0, ctx));
+    if (dim >= 0)
+      point[dim] = getAffineConstantExpr(1, ctx);
+    auto value =
+        dyn_cast<AffineConstantExpr>(expr.replaceDimsAndSymbols(point, {}));
+    if (!value)
+      return std::nullopt;
+    return value.getValue();
+  };
+  std::optional<int64_t> s = at(-1);
+  if (!s)
+    return std::nullopt;
+  ShiftedIndex index{0, 0, *s};
+  for (unsigned d = 0; d < rank; ++d) {
+    std::optional<int64_t> v = at(d);
+    if (!v)
+      return std::nullopt;
+    int64_t coefficient = *v - *s;
+    if (d == q ? coefficient != 1 : d != i && d != j && coefficient != 0)
+      return std::nullopt;
+    if (d == i)
+      index.a = coefficient;
+    else if (d == j)
+      index.b = coefficient;
+  }
+  return index;
+}
+
+/// Whether `body` is `yield(out + a * b)` (or `a * b + out`) on its three
+/// arguments.
+bool isMulAddBody(Block &body) {
+  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield && yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
+                 : nullptr;
+  if (!add)
+    return false;
+  Value out = body.getArgument(2);
+  Value other = add.getLhs() == out   ? add.getRhs()
+                : add.getRhs() == out ? add.getLhs()
+                                      : Value();
+  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  Value x = body.getArgument(0), y = body.getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) ||
+         (mul.getLhs() == y && mul.getRhs() == x);
+}
+
+/// The window forms: a generic with two inputs and one output, all static,
+/// five loops and a multiply-add body, whose maps are those of the form.
+std::optional<ProductShape> matchWindow(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 5 || !isMulAddBody(generic.getRegion().front()) ||
+      !llvm::all_of(op->getOperandTypes(), [](Type type) {
+        auto shaped = dyn_cast<ShapedType>(type);
+        return shaped && shaped.hasStaticShape();
+      }))
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto shape = [&](unsigned operand) {
+    return cast<ShapedType>(op->getOperand(operand).getType()).getShape();
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // out[q, o] += wT[i, j, c, o] * flat[row, c], loops (q, o, i, j, c).
+  if (maps[0] == AffineMap::get(5, 0, {d(2), d(3), d(4), d(1)}, ctx) &&
+      maps[2] == AffineMap::get(5, 0, {d(0), d(1)}, ctx) &&
+      maps[1].getNumResults() == 2 && maps[1].getResult(1) == d(4)) {
+    std::optional<ShiftedIndex> row =
+        shiftedIndex(maps[1].getResult(0), /*q=*/0, /*i=*/2, /*j=*/3);
+    if (!row)
+      return std::nullopt;
+    ProductShape product{ProductForm::Window, shape(2)[0], shape(0)[3],
+                         shape(0)[2]};
+    product.row = *row;
+    return product;
+  }
+  // dW[i, j, c, o] += flat[row, c] * dy[q, o], loops (i, j, c, o, q).
+  if (maps[1] == AffineMap::get(5, 0, {d(4), d(3)}, ctx) &&
+      maps[2] == AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx) &&
+      maps[0].getNumResults() == 2 && maps[0].getResult(1) == d(2)) {
+    std::optional<ShiftedIndex> row =
+        shiftedIndex(maps[0].getResult(0), /*q=*/4, /*i=*/0, /*j=*/1);
+    if (!row)
+      return std::nullopt;
+    ProductShape product{ProductForm::WindowWeightGradient, shape(2)[2],
+                         shape(2)[3], shape(1)[0]};
+    product.row = *row;
+    return product;
+  }
+  return std::nullopt;
+}
+
+int64_t sliceOf(int64_t extent, ThreadSplit split, ThreadSplit dim,
+                int64_t threads) {
+  return split == dim ? extent / threads : extent;
+}
+
+} // namespace
+
+std::optional<ProductShape> nnc::cpu::matchProduct(linalg::LinalgOp op) {
+  if (std::optional<ProductShape> window = matchWindow(op))
+    return window;
+  if (!isa<linalg::ContractionOpInterface>(op.getOperation()) &&
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1 || !dims->batch.empty() ||
+      ShapedType::isDynamicShape(bounds))
+    return std::nullopt;
+  ProductShape product{ProductForm::MatrixProduct, bounds[dims->m[0]],
+                       bounds[dims->n[0]], bounds[dims->k[0]]};
+  product.mLoop = dims->m[0];
+  product.nLoop = dims->n[0];
+  product.kLoop = dims->k[0];
+  return product;
+}
+
+ProductTiles nnc::cpu::planProduct(const ProductShape &shape, int64_t threads) {
+  ProductTiles tiles;
+  tiles.threads = threads;
+  switch (shape.form) {
+  case ProductForm::MatrixProduct: {
+    // Split the larger of M and N, if each thread still gets 8 or more.
+    ThreadSplit larger = shape.m >= shape.n ? ThreadSplit::M : ThreadSplit::N;
+    int64_t extent = larger == ThreadSplit::M ? shape.m : shape.n;
+    if (threads > 1 && extent % threads == 0 && extent / threads >= 8)
+      tiles.split = larger;
+    // K blocked so that the [kc, nr] panel of the right operand stays in L1
+    // while the M loop sweeps over it.
+    if (shape.k > 256) {
+      int64_t kc = pickTile(shape.k, {256, 196, 128, 112, 64});
+      if (kc > 1 && kc < shape.k)
+        tiles.kc = kc;
+    }
+    tiles.mr =
+        pickTile(sliceOf(shape.m, tiles.split, ThreadSplit::M, tiles.threads),
+                 {6, 4, 3, 2, 1});
+    tiles.nr =
+        pickTile(sliceOf(shape.n, tiles.split, ThreadSplit::N, tiles.threads),
+                 {16, 8, 4});
+    return tiles;
+  }
+  case ProductForm::Window:
+    // Positions are broadcast from the flat input (a few cache lines
+    // apart); output channels are vectors of the weight.
+    tiles.nr = pickTile(shape.n, {16, 8, 4});
+    tiles.mr =
+        pickTile(shape.m, tiles.nr > 8 ? ArrayRef<int64_t>{6, 4, 2, 1}
+                                       : ArrayRef<int64_t>{12, 8, 6, 4, 2, 1});
+    if (threads > 1 && shape.m % (threads * tiles.mr) == 0)
+      tiles.split = ThreadSplit::M;
+    return tiles;
+  case ProductForm::WindowWeightGradient:
+    tiles.mr = pickTile(shape.m, {6, 4, 3, 2, 1});
+    tiles.nr = pickTile(shape.n, {16, 8, 4});
+    tiles.kc = pickTile(shape.k, {256, 196, 128, 112, 64});
+    // Threads split the output channels, or else the input channels.
+    if (threads > 1 && shape.n % (threads * tiles.nr) == 0)
+      tiles.split = ThreadSplit::N;
+    else if (threads > 1 && shape.m % (threads * tiles.mr) == 0)
+      tiles.split = ThreadSplit::M;
+    return tiles;
+  }
+  llvm_unreachable("unknown product form");
+}
+
+DictionaryAttr nnc::cpu::tilesAttr(MLIRContext *ctx,
+                                   const ProductTiles &tiles) {
+  Builder b(ctx);
+  SmallVector<NamedAttribute> entries = {
+      b.getNamedAttr("register", b.getDenseI64ArrayAttr({tiles.mr, tiles.nr}))};
+  if (tiles.kc)
+    entries.push_back(b.getNamedAttr("k_block", b.getI64IntegerAttr(tiles.kc)));
+  if (tiles.split != ThreadSplit::None)
+    entries.push_back(b.getNamedAttr(
+        "split", b.getStringAttr(tiles.split == ThreadSplit::M ? "m" : "n")));
+  entries.push_back(
+      b.getNamedAttr("threads", b.getI64IntegerAttr(tiles.threads)));
+  return b.getDictionaryAttr(entries);
+}
+
+FailureOr<std::optional<ProductTiles>>
+nnc::cpu::recordedTiles(Operation *op, const ProductShape &shape) {
+  Attribute attr = op->getAttr(kTilesAttr);
+  if (!attr)
+    return std::optional<ProductTiles>();
+  auto fail = [&](const Twine &why) {
+    return op->emitError() << "expects '" << kTilesAttr << "' " << why
+                           << ", got " << attr;
+  };
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  auto reg = dict ? dict.getAs<DenseI64ArrayAttr>("register") : nullptr;
+  if (!reg || reg.size() != 2 || reg[0] < 1 || reg[1] < 1)
+    return fail("to hold a register tile `register = array<i64: mr, nr>` of "
+                "positive sizes");
+  ProductTiles tiles;
+  tiles.mr = reg[0];
+  tiles.nr = reg[1];
+  if (Attribute kc = dict.get("k_block")) {
+    auto value = dyn_cast<IntegerAttr>(kc);
+    if (!value || value.getInt() < 1 || shape.form == ProductForm::Window ||
+        shape.k % value.getInt() != 0)
+      return fail("'k_block' to be a positive divisor of K (" + Twine(shape.k) +
+                  "), and absent for direct convolutions");
+    tiles.kc = value.getInt();
+  }
+  auto threads = dict.getAs<IntegerAttr>("threads");
+  if (!threads || threads.getInt() < 1)
+    return fail("to say the positive number of 'threads' it is for");
+  tiles.threads = threads.getInt();
+  if (Attribute split = dict.get("split")) {
+    auto name = dyn_cast<StringAttr>(split);
+    if (!name || (name.getValue() != "m" && name.getValue() != "n"))
+      return fail("'split' to be \"m\" or \"n\"");
+    tiles.split = name.getValue() == "m" ? ThreadSplit::M : ThreadSplit::N;
+  }
+  int64_t m = sliceOf(shape.m, tiles.split, ThreadSplit::M, tiles.threads),
+          n = sliceOf(shape.n, tiles.split, ThreadSplit::N, tiles.threads);
+  if ((tiles.split == ThreadSplit::M && shape.m % tiles.threads) ||
+      (tiles.split == ThreadSplit::N && shape.n % tiles.threads) ||
+      m % tiles.mr || n % tiles.nr)
+    return fail("to divide the product (M = " + Twine(shape.m) +
+                ", N = " + Twine(shape.n) +
+                ") into equal thread slices "
+                "and register tiles");
+  return std::optional<ProductTiles>(tiles);
+}

@@ -1,0 +1,91 @@
+//===- TilePlan.h - How the CPU tiles a product ------------------*- C++
+//-*-===//
+//
+// The register tile, cache block and thread split of each product, planned
+// by nnc-cpu-strategy (recorded as `nnc.cpu.tiles`) and built by
+// nnc-cpu-tile-and-vectorize. Both recognize the products with the same
+// matcher, so the forms the strategy writes and the forms the tiling
+// builds cannot drift apart.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_COMPILER_CODEGEN_CPU_TILEPLAN_H
+#define NNC_COMPILER_CODEGEN_CPU_TILEPLAN_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
+
+namespace nnc::cpu {
+
+/// The attribute that records an op's plan.
+inline constexpr llvm::StringLiteral kTilesAttr = "nnc.cpu.tiles";
+
+/// The register-tiled products.
+enum class ProductForm {
+  /// `out[m, n] += lhs[m, k] * rhs[k, n]`, operands in any order of their
+  /// dimensions (a contraction with one M, N and K loop).
+  MatrixProduct,
+  /// The direct convolution: `out[q, o] += wT[i, j, c, o] * flat[q + a * i
+  /// + b * j + s, c]`, loops `(q, o, i, j, c)`. M = q, N = o, K = (i, j, c).
+  Window,
+  /// Its weight gradient: `dW[i, j, c, o] += flat[q + a * i + b * j + s, c]
+  /// * dy[q, o]`, loops `(i, j, c, o, q)`. M = c, N = o, K = q, once per
+  /// kernel offset.
+  WindowWeightGradient,
+};
+
+/// The shifted row `q + a * i + b * j + s` of a window form's flat input.
+struct ShiftedIndex {
+  int64_t a = 0, b = 0, s = 0;
+};
+
+/// A product as the plan sees it.
+struct ProductShape {
+  ProductForm form;
+  /// Extents of M, N and K (for the window forms, K is the kernel-offset-
+  /// independent extent: channels for Window, positions for the weight
+  /// gradient).
+  int64_t m, n, k;
+  /// Matrix products: the loop of each of M, N and K.
+  unsigned mLoop = 0, nLoop = 0, kLoop = 0;
+  /// Window forms: the flat input's row.
+  ShiftedIndex row;
+};
+
+/// `op` as one of the products, or none. Works on tensors and on buffers;
+/// shapes must be static.
+std::optional<ProductShape> matchProduct(mlir::linalg::LinalgOp op);
+
+/// Which dimension the threads split.
+enum class ThreadSplit { None, M, N };
+
+/// How a product is tiled.
+struct ProductTiles {
+  /// The register tile: `mr` rows of M times `nr` columns of N, kept in
+  /// registers across K.
+  int64_t mr = 1, nr = 1;
+  /// The K block that keeps a `[kc, nr]` panel in L1 (0: K not blocked).
+  int64_t kc = 0;
+  /// The dimension split into `threads` equal slices, if any.
+  ThreadSplit split = ThreadSplit::None;
+  /// The threads the plan is for.
+  int64_t threads = 1;
+};
+
+/// The plan for `shape` on `threads` threads.
+ProductTiles planProduct(const ProductShape &shape, int64_t threads);
+
+/// `tiles` as `{register = array<i64: mr, nr>, k_block = kc, split = "m",
+/// threads = t}` (k_block and split only when used).
+mlir::DictionaryAttr tilesAttr(mlir::MLIRContext *ctx,
+                               const ProductTiles &tiles);
+
+/// The plan recorded on `op`, if any; an error on `op` if the record is
+/// malformed or does not divide `shape`.
+mlir::FailureOr<std::optional<ProductTiles>>
+recordedTiles(mlir::Operation *op, const ProductShape &shape);
+
+} // namespace nnc::cpu
+
+#endif // NNC_COMPILER_CODEGEN_CPU_TILEPLAN_H

@@ -1,0 +1,73 @@
+// RUN: nnc-opt %s --split-input-file --nnc-cpu-strategy | FileCheck %s
+// RUN: nnc-opt %s --split-input-file --nnc-cpu-strategy=threads=2 | FileCheck %s --check-prefix=T2
+// RUN: nnc-opt %s --split-input-file --nnc-cpu-strategy=annotate-only | FileCheck %s --check-prefix=NOTE
+// RUN: not nnc-opt %s --split-input-file --nnc-cpu-strategy=threads=0 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: error: expects a positive thread count, got 0
+
+// The strategy plans each product's tiles (`nnc.cpu.tiles`), which
+// nnc-cpu-tile-and-vectorize then builds: the 6 x 16 register tile where
+// the sizes allow, K blocked for L1 when longer than 256, and with threads
+// the larger of M and N split in equal slices.
+
+// CHECK-LABEL: func.func @product
+// CHECK: linalg.generic {{.*}}nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
+// T2-LABEL: func.func @product
+// T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, split = "n", threads = 2 : i64}
+// A matmul is already a product: annotate-only records its plan too.
+// NOTE-LABEL: func.func @product
+// NOTE: linalg.matmul {{.*}}nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
+func.func @product(%a: tensor<12x8xf32>, %b: tensor<8x32xf32>, %c: tensor<12x32xf32>) -> tensor<12x32xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<12x8xf32>, tensor<8x32xf32>) outs(%c : tensor<12x32xf32>) -> tensor<12x32xf32>
+  return %0 : tensor<12x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @long_k
+// CHECK: nnc.cpu.tiles = {k_block = 256 : i64, register = array<i64: 4, 8>, threads = 1 : i64}
+func.func @long_k(%a: tensor<4x1024xf32>, %b: tensor<1024x8xf32>, %c: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x1024xf32>, tensor<1024x8xf32>) outs(%c : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// A plan written by hand is the one kept, through the rewrite into the
+// contraction generic.
+
+// CHECK-LABEL: func.func @recorded
+// CHECK: linalg.generic {{.*}}nnc.cpu.tiles = {register = array<i64: 2, 8>, threads = 1 : i64}
+// CHECK-NOT: nnc.cpu.tiles
+func.func @recorded(%a: tensor<12x8xf32>, %b: tensor<8x32xf32>, %c: tensor<12x32xf32>) -> tensor<12x32xf32> {
+  %0 = linalg.matmul {nnc.cpu.tiles = {register = array<i64: 2, 8>, threads = 1 : i64}} ins(%a, %b : tensor<12x8xf32>, tensor<8x32xf32>) outs(%c : tensor<12x32xf32>) -> tensor<12x32xf32>
+  return %0 : tensor<12x32xf32>
+}
+
+// -----
+
+// A direct convolution's window contraction is planned after the algorithm
+// is applied: 6 positions (of the flat, gap-padded input) times 16 output
+// channels.
+
+// CHECK-LABEL: func.func @direct
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]{{.*}}nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
+// NOTE-LABEL: func.func @direct
+// NOTE-NOT: nnc.cpu.tiles
+func.func @direct(%x: tensor<2x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %init: tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32> {
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : tensor<2x8x6x6xf32>, tensor<16x8x3x3xf32>) outs(%init : tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+  return %0 : tensor<2x16x4x4xf32>
+}
+
+// -----
+
+// @negative_dynamic: a product of dynamic shape has no plan; the tiling
+// pass leaves it as it is.
+
+// CHECK-LABEL: func.func @negative_dynamic
+// CHECK-NOT: nnc.cpu.tiles
+func.func @negative_dynamic(%a: tensor<?x8xf32>, %b: tensor<8x32xf32>, %c: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x8xf32>, tensor<8x32xf32>) outs(%c : tensor<?x32xf32>) -> tensor<?x32xf32>
+  return %0 : tensor<?x32xf32>
+}
