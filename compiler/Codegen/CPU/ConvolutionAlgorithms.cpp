@@ -504,6 +504,12 @@ Value nnc::cpu::buildConv2d(OpBuilder &b, Location loc, ConvAlgorithm algorithm,
   }
   // im2col, then one matrix product per group of the weight rows with the
   // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
+  // Hand-written rather than linalg::rewriteInIm2Col: upstream's form
+  // gathers the columns element by element (tensor.extract in a generic)
+  // and multiplies per image (a batched contraction the register tiling
+  // does not take). A training step around one 1x1 stride-2 convolution
+  // (32x64x28x28 -> 128 channels) took 77.3 ms with it, 3.6 ms with this
+  // (medians of 5, one core, AMD EPYC, 2026-12-07).
   int64_t out = wType.getDimSize(0), outPerGroup = out / groups;
   int64_t k = wType.getNumElements() / out;
   Value col = im2colMatrix(b, loc, x, w);
