@@ -1,5 +1,6 @@
 /* OpenBLAS sgemm throughput on one GEMM shape: the roofline nnc's matrix
- * products are measured against. Usage: sgemm M N K reps. */
+ * products are measured against. Usage: sgemm M N K reps. Prints the
+ * kernel OpenBLAS chose (its core name) on stderr, GFLOP/s on stdout. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,10 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+char *openblas_get_corename(void);
+
 int main(int argc, char **argv) {
+  fprintf(stderr, "openblas core: %s\n", openblas_get_corename());
   int m = atoi(argv[1]), n = atoi(argv[2]), k = atoi(argv[3]);
   int reps = atoi(argv[4]);
   float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n),

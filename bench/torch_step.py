@@ -1,11 +1,18 @@
 """Times PyTorch's training step for the models in bench/models.
 
 The architectures mirror the .nn files; the step is the same: forward,
-cross-entropy, backward, gradient clipping where the model clips, Adam.
-Convolutional models take [batch, 1, 28, 28] images.
+cross-entropy, backward, gradient clipping where the model clips, the
+model's optimizer (Adam, or SGD with momentum 0.9). Convolutional models
+take [batch, 1, 28, 28] images.
 Prints the ms/step of `steps` steps after `warmup` steps (default 20).
 
-Usage: torch_step.py MODEL THREADS STEPS [WARMUP]
+With --compile (PyTorch 2, bench/.venv) the whole step (forward, backward,
+clipping and the optimizer) is one torch.compile'd function; the warm-up
+steps include its compilation.
+
+With BATCHES > 1, prints one ms/step line per batch of STEPS steps.
+
+Usage: torch_step.py MODEL THREADS STEPS [WARMUP] [BATCHES] [--compile]
 """
 import sys
 import time
@@ -16,6 +23,10 @@ MODELS = {
     "cnn": dict(batch=128, image=True, clip=None),
     "resnet": dict(batch=128, image=True, clip=None),
     "mlp": dict(batch=128, widths=[784, 512, 256, 10], act="relu", clip=1.0),
+    "mlp_sgd": dict(batch=128, widths=[784, 512, 256, 10], act="relu", clip=None,
+                    opt="sgd", lr=0.01),
+    "wide": dict(batch=256, widths=[1024, 2048, 2048, 1024, 10], act="relu", clip=None,
+                 opt="sgd", lr=0.01),
     "sigmoid20": dict(batch=128, widths=[256] * 21 + [10], act="sigmoid", clip=None),
     "narrow": dict(batch=16, widths=[32, 64, 64, 10], act="relu", clip=None),
 }
@@ -60,13 +71,19 @@ def build(spec):
 
 
 def main():
-    name, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    warmup = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+    args = [a for a in sys.argv[1:] if a != "--compile"]
+    compiled = "--compile" in sys.argv[1:]
+    name, threads, steps = args[0], int(args[1]), int(args[2])
+    warmup = int(args[3]) if len(args) > 3 else 20
+    batches = int(args[4]) if len(args) > 4 else 1
     torch.set_num_threads(threads)
     spec = MODELS[name]
     model = build_image(name) if spec.get("image") else build(spec)
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    if spec.get("opt") == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=spec["lr"], momentum=0.9)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = (torch.rand(spec["batch"], 1, 28, 28) if spec.get("image")
          else torch.rand(spec["batch"], spec["widths"][0]))
     y = torch.randint(0, 10, (spec["batch"],))
@@ -79,12 +96,16 @@ def main():
             torch.nn.utils.clip_grad_norm_(model.parameters(), spec["clip"])
         opt.step()
 
+    if compiled:
+        step = torch.compile(step)
+        warmup = max(warmup, 3)
     for _ in range(warmup):
         step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    print("%.4f" % ((time.perf_counter() - start) / steps * 1000))
+    for _ in range(batches):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        print("%.4f" % ((time.perf_counter() - start) / steps * 1000), flush=True)
 
 
 if __name__ == "__main__":
