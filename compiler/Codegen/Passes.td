@@ -67,7 +67,11 @@ def CPUTileAndVectorizePass
     Option<"chunk", "chunk", "int64_t", /*default=*/"64",
            "Maximum vector length, in elements, for non-contraction ops">,
     Option<"lowerVectors", "lower-vectors", "bool", /*default=*/"true",
-           "Lower vector.contract to FMAs and transfers to loads and stores">
+           "Lower vector.contract to FMAs and transfers to loads and stores">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Bits of one vector register, for products without a plan">,
+    Option<"vectorRegisters", "vector-registers", "int64_t",
+           /*default=*/"16", "Vector registers, for products without a plan">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
@@ -279,7 +283,11 @@ def CPUStrategyPass : Pass<"nnc-cpu-strategy"> {
     Option<"annotateOnly", "annotate-only", "bool", /*default=*/"false",
            "Record the choices on the ops without applying them">,
     Option<"threads", "threads", "int64_t", /*default=*/"1",
-           "Threads the products' tiling plans split their work across">
+           "Threads the products' tiling plans split their work across">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Bits of one vector register of the target (128, 256, 512)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t",
+           /*default=*/"16", "Vector registers of the target">
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",

@@ -54,6 +54,8 @@ LogicalResult nnc::annotateCPUStrategy(ModuleOp module,
                        CPUStrategyPassOptions strategy;
                        strategy.annotateOnly = true;
                        strategy.threads = options.cpu.threads;
+                       strategy.vectorBits = options.cpu.vectorBits;
+                       strategy.vectorRegisters = options.cpu.vectorRegisters;
                        pm.addPass(createCPUStrategyPass(strategy));
                      });
 }

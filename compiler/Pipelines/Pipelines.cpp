@@ -39,6 +39,8 @@ void nnc::buildCPULinalgPipeline(OpPassManager &pm,
                                  const CPUPipelineOptions &options) {
   CPUStrategyPassOptions strategy;
   strategy.threads = options.threads;
+  strategy.vectorBits = options.vectorBits;
+  strategy.vectorRegisters = options.vectorRegisters;
   pm.addPass(createCPUStrategyPass(strategy));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwisePass());
@@ -67,6 +69,8 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   CPUTileAndVectorizePassOptions tiling;
   tiling.threads = options.threads;
+  tiling.vectorBits = options.vectorBits;
+  tiling.vectorRegisters = options.vectorRegisters;
   pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorizePass(tiling));
   // From here on each distinct loop nest is one function: what follows
   // runs once per distinct layer, not once per layer. Allocations stay in
@@ -115,6 +119,11 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
 std::string nnc::CPUPipelineOptions::check() const {
   if (threads < 1)
     return "expects a positive thread count, got " + std::to_string(threads);
+  if (vectorBits < 128 || vectorBits % 32 || vectorRegisters < 8)
+    return "expects vector-bits a multiple of 32 of at least 128 and "
+           "vector-registers at least 8, got " +
+           std::to_string(vectorBits) + " and " +
+           std::to_string(vectorRegisters);
   return "";
 }
 

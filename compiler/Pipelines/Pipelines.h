@@ -44,6 +44,17 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Threads to split large ops across (scf.forall, then "
                      "OpenMP); 1 keeps the code sequential"),
       llvm::cl::init(1)};
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Bits of one vector register of the target CPU (the "
+                     "register tiles' width): 128, 256 (AVX2) or 512 "
+                     "(AVX-512)"),
+      llvm::cl::init(256)};
+  Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers of the target CPU: 16 (AVX2) or 32 "
+                     "(AVX-512)"),
+      llvm::cl::init(16)};
 
   /// Why these options cannot build a pipeline, or empty if they can.
   std::string check() const;

@@ -9,6 +9,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -17,6 +18,50 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 
 using namespace mlir;
+
+namespace {
+
+/// The LLVM CPU name and feature string `options` ask for.
+std::pair<std::string, std::string>
+cpuAndFeatures(const nnc::CodegenOptions &options) {
+  if (options.cpu != "native")
+    return {options.cpu, ""};
+  llvm::SubtargetFeatures f;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    f.AddFeature(feature.getKey(), feature.getValue());
+  return {llvm::sys::getHostCPUName().str(), f.getString()};
+}
+
+} // namespace
+
+std::optional<nnc::VectorRegisters>
+nnc::targetVectorRegisters(const CodegenOptions &options, std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return std::nullopt;
+  auto [cpu, features] = cpuAndFeatures(options);
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, cpu, features));
+  if (!info || !info->isCPUStringValid(cpu)) {
+    error = "'" + cpu + "' is not a CPU that LLVM knows for " + triple.str();
+    return std::nullopt;
+  }
+  VectorRegisters registers;
+  if (triple.isX86()) {
+    if (info->checkFeatures("+avx512f")) {
+      registers.count = 32;
+      registers.bits = info->checkFeatures("+prefer-256-bit") ? 256 : 512;
+    } else if (info->checkFeatures("+avx2")) {
+      registers.bits = 256;
+    }
+  } else if (triple.isAArch64()) {
+    registers.count = 32;
+  }
+  return registers;
+}
 
 LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
                               NativeKind kind, llvm::raw_pwrite_stream &os,
@@ -42,15 +87,7 @@ LogicalResult nnc::emitNative(ModuleOp module, const CodegenOptions &options,
   if (!target)
     return emitError(module.getLoc())
            << "no target for " << triple.str() << ": " << error;
-  std::string cpu =
-      options.cpu == "native" ? llvm::sys::getHostCPUName().str() : options.cpu;
-  std::string features;
-  if (options.cpu == "native") {
-    llvm::SubtargetFeatures f;
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      f.AddFeature(feature.getKey(), feature.getValue());
-    features = f.getString();
-  }
+  auto [cpu, features] = cpuAndFeatures(options);
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,

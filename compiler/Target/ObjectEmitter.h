@@ -13,6 +13,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <string>
 
 namespace nnc {
@@ -22,6 +23,23 @@ struct CodegenOptions {
   std::string cpu = "native"; ///< `native` for the host, or an LLVM CPU name.
   unsigned optLevel = 3;
 };
+
+/// The vector registers of the CPU that `options` targets, as code
+/// generation will use them.
+struct VectorRegisters {
+  /// Bits of one register, as LLVM legalizes vectors for this CPU: 512 with
+  /// AVX-512 (256 where LLVM's tuning for the CPU prefers 256-bit vectors),
+  /// 256 with AVX2, 128 otherwise.
+  int64_t bits = 128;
+  /// Registers: 32 with AVX-512 (also its 256-bit forms) and on AArch64,
+  /// 16 otherwise.
+  int64_t count = 16;
+};
+
+/// The vector registers of `options.cpu` (`native`: the host); null, with
+/// `error` set, for a CPU that LLVM does not know.
+std::optional<VectorRegisters>
+targetVectorRegisters(const CodegenOptions &options, std::string &error);
 
 /// What `emitNative` writes.
 enum class NativeKind { LLVMIR, Assembly, Object };

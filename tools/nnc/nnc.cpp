@@ -307,6 +307,23 @@ int runAnalyze() {
   return errors ? nnc::kExitInputError : nnc::kExitSuccess;
 }
 
+/// Sets the target CPU of `options` from --target-cpu, and the vector
+/// registers the CPU strategy plans for; false (with a message) for a CPU
+/// LLVM does not know.
+bool setTarget(nnc::CompileOptions &options) {
+  options.codegen.cpu = targetCPU;
+  std::string error;
+  std::optional<nnc::VectorRegisters> registers =
+      nnc::targetVectorRegisters(options.codegen, error);
+  if (!registers) {
+    llvm::errs() << "nnc: error: --target-cpu: " << error << "\n";
+    return false;
+  }
+  options.cpu.vectorBits = registers->bits;
+  options.cpu.vectorRegisters = registers->count;
+  return true;
+}
+
 int runCompile() {
   Session session;
   MLIRContext &context = session.context;
@@ -333,7 +350,8 @@ int runCompile() {
   timingManager.setEnabled(timePasses);
   TimingScope timing = timingManager.getRootScope();
   nnc::CompileOptions options;
-  options.codegen.cpu = targetCPU;
+  if (!setTarget(options))
+    return nnc::kExitUsageError;
   options.cpu.threads = threads;
   options.steps.gradStats = instrument == Instrument::GradStats;
   if (timePasses)
@@ -423,7 +441,8 @@ int runTrain() {
   options.loadPath = loadPath;
   options.cacheDir = cacheDir;
   options.maxSteps = maxSteps;
-  options.compile.codegen.cpu = targetCPU;
+  if (!setTarget(options.compile))
+    return nnc::kExitUsageError;
   options.compile.cpu.threads = threads;
   options.compile.steps.gradStats =
       instrument == Instrument::GradStats || !gradReportPath.empty();

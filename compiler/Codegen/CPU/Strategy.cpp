@@ -282,6 +282,13 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
           << "expects a positive thread count, got " << int64_t(threads);
       return signalPassFailure();
     }
+    if (vectorBits < 128 || vectorBits % 32 || vectorRegisters < 8) {
+      getOperation()->emitError()
+          << "expects vector-bits a multiple of 32 of at least 128 and "
+             "vector-registers at least 8, got "
+          << int64_t(vectorBits) << " and " << int64_t(vectorRegisters);
+      return signalPassFailure();
+    }
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isa<linalg::Conv2DNchwFchwOp, linalg::MatmulOp, linalg::ReduceOp,
@@ -315,7 +322,9 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
         return;
       if (std::optional<ProductShape> shape = matchProduct(op))
         op->setAttr(kTilesAttr,
-                    tilesAttr(op.getContext(), planProduct(*shape, threads)));
+                    tilesAttr(op.getContext(),
+                              planProduct(*shape, threads,
+                                          {vectorBits, vectorRegisters})));
     });
   }
 

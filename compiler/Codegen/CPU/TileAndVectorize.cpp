@@ -180,8 +180,11 @@ struct CPUTileAndVectorizePass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (chunk < 1 || threads < 1) {
-      func.emitError() << "expects positive chunk and threads options";
+    if (chunk < 1 || threads < 1 || vectorBits < 128 || vectorBits % 32 ||
+        vectorRegisters < 8) {
+      func.emitError() << "expects positive chunk and threads options, "
+                          "vector-bits a multiple of 32 of at least 128 and "
+                          "vector-registers at least 8";
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
@@ -224,7 +227,8 @@ struct CPUTileAndVectorizePass
       }
       plans[op] = {*shape, recorded->has_value()
                                ? **recorded
-                               : planProduct(*shape, threads)};
+                               : planProduct(*shape, threads,
+                                             {vectorBits, vectorRegisters})};
     }
     for (linalg::LinalgOp op : ops) {
       auto plan = plans.find(op);

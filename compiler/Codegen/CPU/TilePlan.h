@@ -73,8 +73,18 @@ struct ProductTiles {
   int64_t threads = 1;
 };
 
-/// The plan for `shape` on `threads` threads.
-ProductTiles planProduct(const ProductShape &shape, int64_t threads);
+/// The vector registers a plan is made for.
+struct VectorShape {
+  /// Bits of one vector register: 128 (SSE, NEON), 256 (AVX2), 512
+  /// (AVX-512).
+  int64_t bits = 256;
+  /// Vector registers the ISA has: 16 (SSE, AVX2), 32 (AVX-512, NEON).
+  int64_t registers = 16;
+};
+
+/// The plan for `shape` on `threads` threads with `vector` registers.
+ProductTiles planProduct(const ProductShape &shape, int64_t threads,
+                         const VectorShape &vector = {});
 
 /// `tiles` as `{register = array<i64: mr, nr>, k_block = kc, split = "m",
 /// threads = t}` (k_block and split only when used).

@@ -1,9 +1,12 @@
 // RUN: nnc-opt %s --split-input-file --nnc-cpu-strategy | FileCheck %s
 // RUN: nnc-opt %s --split-input-file --nnc-cpu-strategy=threads=2 | FileCheck %s --check-prefix=T2
 // RUN: nnc-opt %s --split-input-file --nnc-cpu-strategy=annotate-only | FileCheck %s --check-prefix=NOTE
+// RUN: nnc-opt %s --split-input-file "--nnc-cpu-strategy=vector-bits=512 vector-registers=32" | FileCheck %s --check-prefix=AVX512
 // RUN: not nnc-opt %s --split-input-file --nnc-cpu-strategy=threads=0 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not nnc-opt %s --split-input-file --nnc-cpu-strategy=vector-bits=100 2>&1 | FileCheck %s --check-prefix=BADBITS
 
 // BAD: error: expects a positive thread count, got 0
+// BADBITS: error: expects vector-bits a multiple of 32 of at least 128 and vector-registers at least 8, got 100 and 16
 
 // The strategy plans each product's tiles (`nnc.cpu.tiles`), which
 // nnc-cpu-tile-and-vectorize then builds: the 6 x 16 register tile where
@@ -12,6 +15,10 @@
 
 // CHECK-LABEL: func.func @product
 // CHECK: linalg.generic {{.*}}nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
+// With 32 registers of 512 bits: two vectors of columns, as many rows as
+// 24 accumulators allow (12).
+// AVX512-LABEL: func.func @product
+// AVX512: nnc.cpu.tiles = {register = array<i64: 12, 32>, threads = 1 : i64}
 // T2-LABEL: func.func @product
 // T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, split = "n", threads = 2 : i64}
 // A matmul is already a product: annotate-only records its plan too.
