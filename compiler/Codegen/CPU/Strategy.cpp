@@ -463,6 +463,32 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
     return success();
   }
 
+  /// `[N, K]` `rhs` transposed to `[K, N]`, in a buffer whose rows are
+  /// one cache line longer than N when N is a multiple of a cache line:
+  /// the register tile reads a `[kc, nr]` panel of it, rows apart, and at a
+  /// power-of-two stride every row of the panel maps to the same L1 set.
+  /// The wide bench step (N = 2048): 137.5 ms against 138-145 ms unpadded
+  /// (one core, AMD EPYC, 2026-12-07).
+  static Value packRows(OpBuilder &b, Location loc, Value rhs) {
+    auto type = cast<RankedTensorType>(rhs.getType());
+    int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+    int64_t line =
+        64 * 8 /
+        std::max<int64_t>(type.getElementType().getIntOrFloatBitWidth(), 8);
+    if (ShapedType::isDynamic(n) || ShapedType::isDynamic(k) || n % line)
+      return transpose(b, loc, rhs, {1, 0});
+    auto padded = RankedTensorType::get({k, n + line}, type.getElementType());
+    Value buffer = empty(b, loc, padded);
+    Value view = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({k, n}, type.getElementType()), buffer,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(k), b.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    return linalg::TransposeOp::create(b, loc, rhs, view,
+                                       ArrayRef<int64_t>{1, 0})
+        .getResult()[0];
+  }
+
   LogicalResult matmul(linalg::MatmulOp op) {
     if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2)
       return success();
@@ -487,9 +513,12 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
             "algorithm", b.getStringAttr(rhsT ? "pack-rhs" : "contraction"))}));
     if (annotateOnly)
       return success();
+    Value rhs = op.getInputs()[1];
+    if (rhsT)
+      rhs = packRows(b, op.getLoc(), rhs);
     Value result =
-        contraction(b, op.getLoc(), op.getInputs()[0], op.getInputs()[1],
-                    op.getOutputs()[0], lhsT, rhsT);
+        contraction(b, op.getLoc(), op.getInputs()[0], rhs, op.getOutputs()[0],
+                    lhsT, /*transposeRhs=*/false);
     // A plan recorded on the product (by hand) stays with it.
     if (Attribute tiles = op->getAttr(kTilesAttr))
       result.getDefiningOp()->setAttr(kTilesAttr, tiles);

@@ -87,3 +87,18 @@ func.func @matmul_transpose_both(%a: tensor<4x2xf32>, %b: tensor<3x4xf32>) -> te
   return %0 : tensor<2x3xf32>
 }
 
+
+// A packed right operand whose rows are a whole number of cache lines (16
+// floats here) goes into a buffer one cache line wider, so that the rows of
+// a register tile's panel fall into different L1 sets; the product reads the
+// [K, N] view of it.
+// CHECK-LABEL: func.func @dense_padded_pack
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<2x4xf32>, %[[W:[^:]*]]: tensor<16x4xf32>
+// CHECK: %[[BUF:.*]] = tensor.empty() : tensor<4x32xf32>
+// CHECK: %[[VIEW:.*]] = tensor.extract_slice %[[BUF]][0, 0] [4, 16] [1, 1] : tensor<4x32xf32> to tensor<4x16xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<16x4xf32>) outs(%[[VIEW]] : tensor<4x16xf32>) permutation = [1, 0]
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[WT]] : tensor<2x4xf32>, tensor<4x16xf32>)
+func.func @dense_padded_pack(%x: tensor<2x4xf32>, %w: tensor<16x4xf32>, %b: tensor<16xf32>) -> tensor<2x16xf32> {
+  %0 = nn.dense %x, %w, %b : tensor<2x4xf32>, tensor<16x4xf32>, tensor<16xf32> -> tensor<2x16xf32>
+  return %0 : tensor<2x16xf32>
+}
