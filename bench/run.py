@@ -24,7 +24,7 @@ docs/performance.md's "baseline" block, with each side's compile time.
 
 Usage: bench/run.py [--nnc build/bin/nnc] [--reps 7] [--models cnn,resnet]
                     [--threads 1,2] [--baseline OTHER_NNC] [--no-write]
-                    [--no-peers]
+                    [--no-peers] [--target-cpu x86-64-v3 --openblas-coretype Haswell]
 """
 import argparse
 import os
@@ -102,12 +102,18 @@ def run_batches(cmd, cores, env=None):
     return statistics.median(float(l) for l in out.stdout.split())
 
 
+OPENBLAS_CORE = None  # --openblas-coretype
+
+
 def sgemm_env(env):
     """`env` without the OpenBLAS core and cache overrides that some machines
     set (older OpenBLAS builds needed them): the benchmark's own command
-    only."""
-    return {k: v for k, v in env.items()
-            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    only. With --openblas-coretype, that kernel instead."""
+    env = {k: v for k, v in env.items()
+           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    if OPENBLAS_CORE:
+        env["OPENBLAS_CORETYPE"] = OPENBLAS_CORE
+    return env
 
 
 def sgemm_run(sgemm, shape, cores, env):
@@ -135,14 +141,15 @@ def isa():
     return platform.machine()
 
 
-def build(nnc, name, threads, out):
+def build(nnc, name, threads, out, target_cpu=None):
     """Compiles bench model `name` with `nnc` into `out` and links bench/step.c
     against it; returns the executable and the compile time in seconds."""
     start = time.monotonic()
     subprocess.run([nnc, "compile",
                     os.path.join(ROOT, "bench/models", name + ".nn"),
-                    "-o", out, "--threads", str(threads)], check=True,
-                   stderr=subprocess.DEVNULL)
+                    "-o", out, "--threads", str(threads)]
+                   + (["--target-cpu", target_cpu] if target_cpu else []),
+                   check=True, stderr=subprocess.DEVNULL)
     compile_s = time.monotonic() - start
     exe = os.path.join(out, "step")
     up = name.upper()
@@ -169,8 +176,17 @@ def main():
                         help="another nnc to compare with, run alternately")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip JAX and torch.compile even with bench/.venv")
+    parser.add_argument("--target-cpu", default=None,
+                        help="nnc compile --target-cpu (default: the host)")
+    parser.add_argument("--openblas-coretype", default=None,
+                        help="run the sgemm roofline with this OpenBLAS kernel "
+                             "(e.g. Haswell, to compare AVX2 code)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    global OPENBLAS_CORE
+    OPENBLAS_CORE = args.openblas_coretype
+    if args.target_cpu and not args.no_write:
+        args.no_write = True  # the tables are the host's
 
     peers = not args.no_peers and os.path.exists(VENV_PYTHON)
     if not peers and not args.no_peers:
@@ -194,7 +210,8 @@ def main():
         for name in args.models.split(","):
             table, flops, steps, warmup, shape = MODELS[name]
             exe, compile_s = build(args.nnc, name, threads,
-                                   os.path.join(work, "%s-%d" % (name, threads)))
+                                   os.path.join(work, "%s-%d" % (name, threads)),
+                                   args.target_cpu)
             if args.baseline:
                 base_exe, base_compile_s = build(
                     args.baseline, name, threads,
