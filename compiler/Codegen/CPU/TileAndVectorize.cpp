@@ -259,11 +259,11 @@ struct CPUTileAndVectorizePass
         continue;
       }
       auto plan = plans.find(op);
-      Operation *tiled = plan != plans.end()
-                             ? tileContraction(rewriter, op, plan->second.first,
-                                               plan->second.second)
-                             : tileGeneric(rewriter, op);
-      if (tiled)
+      if (plan != plans.end()) {
+        tileContraction(rewriter, op, plan->second.first, plan->second.second);
+        continue;
+      }
+      if (Operation *tiled = tileGeneric(rewriter, op))
         toVectorize.push_back(tiled);
     }
     for (Operation *op : toVectorize) {
@@ -293,14 +293,15 @@ struct CPUTileAndVectorizePass
   }
 
   /// M and N to the register tile, K one step at a time, after the plan's
-  /// thread split and K blocking.
-  Operation *tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
-                             const ProductShape &shape,
-                             const ProductTiles &tiles) {
+  /// thread split and K blocking; the rows past the last whole tile, if
+  /// any, are split off (linalg::splitOp) and get a tile of their own.
+  /// The tiles go to `pendingVectorize`.
+  void tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
+                       const ProductShape &shape, const ProductTiles &tiles) {
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
     unsigned m = shape.mLoop, n = shape.nLoop, k = shape.kLoop;
     if (failed(packRightOperand(rewriter, op, n, k)))
-      return nullptr;
+      return;
     Operation *current = op;
     if (tiles.split != ThreadSplit::None) {
       unsigned split = tiles.split == ThreadSplit::M ? m : n;
@@ -309,7 +310,7 @@ struct CPUTileAndVectorizePass
       current = tile(rewriter, cast<TilingInterface>(current), sizes,
                      scf::SCFTilingOptions::LoopType::ForallOp);
       if (!current)
-        return nullptr;
+        return;
     }
     if (tiles.kc && tiles.kc < bounds[k]) {
       SmallVector<int64_t> blocks(bounds.size(), 0);
@@ -317,19 +318,36 @@ struct CPUTileAndVectorizePass
       current = tile(rewriter, cast<TilingInterface>(current), blocks,
                      scf::SCFTilingOptions::LoopType::ForOp);
       if (!current)
-        return nullptr;
+        return;
     }
-    SmallVector<int64_t> sizes(bounds.size(), 0);
-    sizes[m] = tiles.mr;
-    sizes[n] = tiles.nr;
-    sizes[k] = 1;
     // N outside M: the M loop sweeps one [K, nr] panel of the right
     // operand, which stays in cache, instead of streaming all of it.
     SmallVector<int64_t> order = {int64_t(n), int64_t(m), int64_t(k)};
-    return tile(rewriter, cast<TilingInterface>(current), sizes,
-                scf::SCFTilingOptions::LoopType::ForOp,
-                bounds.size() == 3 ? ArrayRef<int64_t>(order)
-                                   : ArrayRef<int64_t>());
+    auto registerTile = [&](Operation *part, int64_t rows) {
+      SmallVector<int64_t> sizes(bounds.size(), 0);
+      sizes[m] = rows;
+      sizes[n] = tiles.nr;
+      sizes[k] = 1;
+      if (Operation *tiled = tile(rewriter, cast<TilingInterface>(part), sizes,
+                                  scf::SCFTilingOptions::LoopType::ForOp,
+                                  bounds.size() == 3 ? ArrayRef<int64_t>(order)
+                                                     : ArrayRef<int64_t>()))
+        pendingVectorize.push_back(tiled);
+    };
+    if (!tiles.tail) {
+      registerTile(current, tiles.mr);
+      return;
+    }
+    int64_t rows = cast<linalg::LinalgOp>(current).getStaticLoopRanges()[m];
+    rewriter.setInsertionPoint(current);
+    auto [main, rest] =
+        linalg::splitOp(rewriter, cast<TilingInterface>(current), m,
+                        rewriter.getIndexAttr(rows - tiles.tail));
+    if (!main)
+      return;
+    registerTile(main, tiles.mr);
+    if (rest)
+      registerTile(rest, tiles.tail);
   }
 
   /// The window contraction of a direct convolution (see the pass

@@ -2,13 +2,17 @@
 //
 // The register tile is `mr` rows times two vectors (`nr` = 2 * lanes), with
 // the `mr x 2` accumulators in three quarters of the vector registers and
-// the rest for the two loads and a broadcast: 6 x 16 on AVX2 (the AVX2
-// sgemm kernel's twelve accumulators), 12 x 32 on AVX-512 (24 zmm). Fewer
+// the rest for the two loads and a broadcast, and at most 16: 6 x 16 on
+// AVX2 (the AVX2 sgemm kernel's twelve accumulators), 8 x 32 on AVX-512
+// (16 zmm). Fewer
 // accumulators leave the FMA units waiting on their latency: on an AMD EPYC
 // with AVX-512, the 6 x 16 plan ran the mlp_sgd step in 4.5 ms and the wide
-// one in 389 ms, 8 x 32 in 3.0 and 145 ms (M = 128 and 256 take 8, not
-// 12); 16 x 32 (spilling) 4.1 ms, 4 x 64 3.6 ms. Candidates are the
-// largest that divide the sizes, so that no remainder loops are needed.
+// one in 389 ms, 8 x 32 in 3.0 and 145 ms; 16 x 32 (spilling) 4.1 ms,
+// 4 x 64 3.6 ms. Column tiles are the largest candidates that divide N; the
+// row tile is the fullest that fits, and the rows left over (a batch of 128
+// or 256 is no multiple of 6) get one tile of their own, split off by the
+// tiling pass: with AVX2 tiles the wide step went from 260 ms (4 x 16, the
+// largest divisor) to 192-206 ms.
 //
 //===----------------------------------------------------------------------===//
 
@@ -164,13 +168,18 @@ SmallVector<int64_t> columnTiles(const VectorShape &vector) {
 }
 
 /// Register-tile row candidates for `nr` columns: as many rows as three
-/// quarters of the registers hold accumulators for (`mr * ceil(nr /
-/// lanes)` of them), at most 12. `withThree` keeps 3 among them.
+/// quarters of the registers, and at most 16 of them, hold accumulators for
+/// (`mr * ceil(nr / lanes)` of them), at most 12 rows. `withThree` keeps 3
+/// among them. Sixteen: on an AMD EPYC with AVX-512, 12 x 32 tiles (24 zmm
+/// accumulators, with an 8-row tail tile for a batch of 128 or 256) ran
+/// the mlp_sgd step in 3.0-3.1 ms and the wide one in 148-183 ms, against
+/// 2.96 and 138-146 ms with 8 x 32.
 SmallVector<int64_t> rowTiles(const VectorShape &vector, int64_t nr,
                               bool withThree = true) {
   int64_t lanes = lanesOf(vector);
   int64_t vectors = std::max<int64_t>((nr + lanes - 1) / lanes, 1);
-  int64_t most = std::max<int64_t>(vector.registers * 3 / 4 / vectors, 1);
+  int64_t most = std::max<int64_t>(
+      std::min<int64_t>(vector.registers * 3 / 4, 16) / vectors, 1);
   SmallVector<int64_t> tiles;
   for (int64_t r : {12, 8, 6, 4, 3, 2, 1})
     if (r <= most && (withThree || r != 3))
@@ -222,9 +231,16 @@ ProductTiles nnc::cpu::planProduct(const ProductShape &shape, int64_t threads,
     tiles.nr =
         pickTile(sliceOf(shape.n, tiles.split, ThreadSplit::N, tiles.threads),
                  columnTiles(vector));
-    tiles.mr =
-        pickTile(sliceOf(shape.m, tiles.split, ThreadSplit::M, tiles.threads),
-                 rowTiles(vector, tiles.nr));
+    // The fullest row tile that fits, and one tile for the rows left over:
+    // a batch of 128 or 256 is no multiple of 6 or 12, and the largest
+    // divisor (4 or 8 rows) would leave the FMA units idle.
+    int64_t rows = sliceOf(shape.m, tiles.split, ThreadSplit::M, tiles.threads);
+    SmallVector<int64_t> candidates = rowTiles(vector, tiles.nr);
+    tiles.mr = rows;
+    if (rows > candidates.front())
+      tiles.mr =
+          *llvm::find_if(candidates, [&](int64_t r) { return r <= rows; });
+    tiles.tail = rows % tiles.mr;
     return tiles;
   }
   case ProductForm::Window:
@@ -254,6 +270,8 @@ DictionaryAttr nnc::cpu::tilesAttr(MLIRContext *ctx,
   Builder b(ctx);
   SmallVector<NamedAttribute> entries = {
       b.getNamedAttr("register", b.getDenseI64ArrayAttr({tiles.mr, tiles.nr}))};
+  if (tiles.tail)
+    entries.push_back(b.getNamedAttr("tail", b.getI64IntegerAttr(tiles.tail)));
   if (tiles.kc)
     entries.push_back(b.getNamedAttr("k_block", b.getI64IntegerAttr(tiles.kc)));
   if (tiles.split != ThreadSplit::None)
@@ -299,14 +317,22 @@ nnc::cpu::recordedTiles(Operation *op, const ProductShape &shape) {
       return fail("'split' to be \"m\" or \"n\"");
     tiles.split = name.getValue() == "m" ? ThreadSplit::M : ThreadSplit::N;
   }
+  if (Attribute tail = dict.get("tail")) {
+    auto value = dyn_cast<IntegerAttr>(tail);
+    if (!value || value.getInt() < 1 ||
+        shape.form != ProductForm::MatrixProduct)
+      return fail("'tail' to be a positive number of rows, on matrix "
+                  "products only");
+    tiles.tail = value.getInt();
+  }
   int64_t m = sliceOf(shape.m, tiles.split, ThreadSplit::M, tiles.threads),
           n = sliceOf(shape.n, tiles.split, ThreadSplit::N, tiles.threads);
   if ((tiles.split == ThreadSplit::M && shape.m % tiles.threads) ||
       (tiles.split == ThreadSplit::N && shape.n % tiles.threads) ||
-      m % tiles.mr || n % tiles.nr)
+      m % tiles.mr != tiles.tail || n % tiles.nr)
     return fail("to divide the product (M = " + Twine(shape.m) +
                 ", N = " + Twine(shape.n) +
-                ") into equal thread slices "
-                "and register tiles");
+                ") into equal thread slices and register tiles, with "
+                "'tail' the rows left over");
   return std::optional<ProductTiles>(tiles);
 }

@@ -65,6 +65,10 @@ struct ProductTiles {
   /// The register tile: `mr` rows of M times `nr` columns of N, kept in
   /// registers across K.
   int64_t mr = 1, nr = 1;
+  /// Matrix products: the rows of M (of each thread's slice) past the last
+  /// whole `mr` tile, computed by one tile of that many rows (0: `mr`
+  /// divides M).
+  int64_t tail = 0;
   /// The K block that keeps a `[kc, nr]` panel in L1 (0: K not blocked).
   int64_t kc = 0;
   /// The dimension split into `threads` equal slices, if any.
@@ -86,8 +90,8 @@ struct VectorShape {
 ProductTiles planProduct(const ProductShape &shape, int64_t threads,
                          const VectorShape &vector = {});
 
-/// `tiles` as `{register = array<i64: mr, nr>, k_block = kc, split = "m",
-/// threads = t}` (k_block and split only when used).
+/// `tiles` as `{register = array<i64: mr, nr>, tail = rows, k_block = kc,
+/// split = "m", threads = t}` (tail, k_block and split only when used).
 mlir::DictionaryAttr tilesAttr(mlir::MLIRContext *ctx,
                                const ProductTiles &tiles);
 

@@ -16,9 +16,9 @@
 // CHECK-LABEL: func.func @product
 // CHECK: linalg.generic {{.*}}nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
 // With 32 registers of 512 bits: two vectors of columns, as many rows as
-// 24 accumulators allow (12).
+// 16 accumulators allow (8), and a 4-row tail tile.
 // AVX512-LABEL: func.func @product
-// AVX512: nnc.cpu.tiles = {register = array<i64: 12, 32>, threads = 1 : i64}
+// AVX512: nnc.cpu.tiles = {register = array<i64: 8, 32>, tail = 4 : i64, threads = 1 : i64}
 // T2-LABEL: func.func @product
 // T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, split = "n", threads = 2 : i64}
 // A matmul is already a product: annotate-only records its plan too.
@@ -77,4 +77,17 @@ func.func @direct(%x: tensor<2x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %init: tens
 func.func @negative_dynamic(%a: tensor<?x8xf32>, %b: tensor<8x32xf32>, %c: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<?x8xf32>, tensor<8x32xf32>) outs(%c : tensor<?x32xf32>) -> tensor<?x32xf32>
   return %0 : tensor<?x32xf32>
+}
+
+// -----
+
+// M = 14 is no multiple of the 6-row tile: 12 rows in 6-row tiles and a
+// 2-row tail tile.
+
+// NOTE-LABEL: func.func @tail
+// CHECK-LABEL: func.func @tail
+// CHECK: nnc.cpu.tiles = {register = array<i64: 6, 16>, tail = 2 : i64, threads = 1 : i64}
+func.func @tail(%a: tensor<14x8xf32>, %b: tensor<8x32xf32>, %c: tensor<14x32xf32>) -> tensor<14x32xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<14x8xf32>, tensor<8x32xf32>) outs(%c : tensor<14x32xf32>) -> tensor<14x32xf32>
+  return %0 : tensor<14x32xf32>
 }

@@ -106,3 +106,50 @@ func.func @negative_other_threads(%a: memref<12x8xf32>, %b: memref<8x32xf32>, %c
   }
   return
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+
+// A tail: the 2 rows past the last whole 6-row tile are split off and tiled
+// with a 2-row tile.
+// CHECK-LABEL: func.func @tail
+// CHECK-SAME: (%{{.*}}: memref<14x8xf32>, %{{.*}}: memref<8x32xf32>, %[[C:[^:]*]]: memref<14x32xf32>)
+// CHECK: %[[MAIN:.*]] = memref.subview %[[C]][0, 0] [12, 32] [1, 1]
+// CHECK: vector.transfer_read {{.*}} : memref<6x16xf32, {{.*}}>, vector<6x16xf32>
+// CHECK: %[[REST:.*]] = memref.subview %[[C]][12, 0] [2, 32] [1, 1]
+// CHECK: vector.transfer_read {{.*}} : memref<2x16xf32, {{.*}}>, vector<2x16xf32>
+// CHECK: return
+func.func @tail(%a: memref<14x8xf32>, %b: memref<8x32xf32>, %c: memref<14x32xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<14x8xf32>, memref<8x32xf32>) outs(%c : memref<14x32xf32>)
+      attrs = {nnc.cpu.tiles = {register = array<i64: 6, 16>, tail = 2 : i64, threads = 2 : i64}} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+
+// @negative_wrong_tail: the tail must be the rows the tile leaves over.
+func.func @negative_wrong_tail(%a: memref<14x8xf32>, %b: memref<8x32xf32>, %c: memref<14x32xf32>) {
+  // expected-error @+1 {{with 'tail' the rows left over}}
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<14x8xf32>, memref<8x32xf32>) outs(%c : memref<14x32xf32>)
+      attrs = {nnc.cpu.tiles = {register = array<i64: 6, 16>, tail = 4 : i64, threads = 2 : i64}} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

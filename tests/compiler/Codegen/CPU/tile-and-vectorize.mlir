@@ -10,67 +10,67 @@
 #mn = affine_map<(m, n, k) -> (m, n)>
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
-// A matrix product (M = 8, N = 32, K = 16) into a local buffer: tiled to a
-// 4x16 register tile over M and N, K innermost in steps of one. The
+// A matrix product (M = 12, N = 32, K = 16) into a local buffer: tiled to a
+// 6x16 register tile over M and N, K innermost in steps of one. The
 // accumulator tile is read once before the K loop, carried through it as an
-// iter_arg and written once after it; inside, each K step is four
+// iter_arg and written once after it; inside, each K step is six
 // broadcast-FMAs of a column of A against a row of B.
 
 // CHECK-LABEL: func.func @matmul
-// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<16x32xf32>)
+// CHECK-SAME: (%[[A:.*]]: memref<12x16xf32>, %[[B:.*]]: memref<16x32xf32>)
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
-// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
-// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C6:.*]] = arith.constant 6 : index
+// CHECK-DAG: %[[C12:.*]] = arith.constant 12 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
 // CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
-// CHECK: %[[C:.*]] = memref.alloc() : memref<8x32xf32>
+// CHECK: %[[C:.*]] = memref.alloc() : memref<12x32xf32>
 // CHECK: scf.for %[[J:.*]] = %[[C0]] to %[[C32]] step %[[C16]] {
-// CHECK-NEXT: scf.for %[[I:.*]] = %[[C0]] to %[[C8]] step %[[C4]] {
-// CHECK-NEXT: %[[TILE:.*]] = memref.subview %[[C]][%[[I]], %[[J]]] [4, 16] [1, 1]
-// CHECK-NEXT: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
-// CHECK-NEXT: %[[ACC:.*]] = scf.for %[[K:.*]] = %[[C0]] to %[[C16]] step %[[C1]] iter_args(%[[ITER:.*]] = %[[INIT]]) -> (vector<4x16xf32>) {
+// CHECK-NEXT: scf.for %[[I:.*]] = %[[C0]] to %[[C12]] step %[[C6]] {
+// CHECK-NEXT: %[[TILE:.*]] = memref.subview %[[C]][%[[I]], %[[J]]] [6, 16] [1, 1]
+// CHECK-NEXT: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<6x16xf32>
+// CHECK-NEXT: %[[ACC:.*]] = scf.for %[[K:.*]] = %[[C0]] to %[[C16]] step %[[C1]] iter_args(%[[ITER:.*]] = %[[INIT]]) -> (vector<6x16xf32>) {
 // CHECK-NOT: %[[TILE]][
-// CHECK: memref.subview %[[A]][%[[I]], %[[K]]] [4, 1] [1, 1]
+// CHECK: memref.subview %[[A]][%[[I]], %[[K]]] [6, 1] [1, 1]
 // CHECK: memref.subview %[[B]][%[[K]], %[[J]]] [1, 16] [1, 1]
 // CHECK: %[[BROW:.*]] = vector.load %{{.*}} : memref<16xf32, {{.*}}>, vector<16xf32>
 // CHECK: %[[A0:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
-// CHECK: %[[ACC0:.*]] = vector.extract %[[ITER]][0] : vector<16xf32> from vector<4x16xf32>
+// CHECK: %[[ACC0:.*]] = vector.extract %[[ITER]][0] : vector<16xf32> from vector<6x16xf32>
 // CHECK: vector.fma %[[A0]], %[[BROW]], %[[ACC0]] : vector<16xf32>
-// CHECK-COUNT-3: vector.fma %{{.*}}, %[[BROW]], %{{.*}} : vector<16xf32>
+// CHECK-COUNT-5: vector.fma %{{.*}}, %[[BROW]], %{{.*}} : vector<16xf32>
 // CHECK-NOT: vector.fma
 // CHECK-NOT: %[[TILE]][
-// CHECK: scf.yield %{{.*}} : vector<4x16xf32>
+// CHECK: scf.yield %{{.*}} : vector<6x16xf32>
 // CHECK-NEXT: }
-// CHECK-NEXT: vector.transfer_write %[[ACC]], %[[TILE]]{{.*}} : vector<4x16xf32>
+// CHECK-NEXT: vector.transfer_write %[[ACC]], %[[TILE]]{{.*}} : vector<6x16xf32>
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[C]]
 
 // Before the vector lowering, the K step is a broadcast multiply and a
 // multi_reduction into the carried accumulator.
 // VEC-LABEL: func.func @matmul
-// VEC: %[[C:.*]] = memref.alloc() : memref<8x32xf32>
-// VEC: %[[TILE:.*]] = memref.subview %[[C]]{{.*}} [4, 16] [1, 1]
-// VEC-NEXT: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<4x16xf32>
-// VEC-NEXT: %[[ACC:.*]] = scf.for {{.*}} iter_args(%[[ITER:.*]] = %[[INIT]]) -> (vector<4x16xf32>) {
+// VEC: %[[C:.*]] = memref.alloc() : memref<12x32xf32>
+// VEC: %[[TILE:.*]] = memref.subview %[[C]]{{.*}} [6, 16] [1, 1]
+// VEC-NEXT: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<6x16xf32>
+// VEC-NEXT: %[[ACC:.*]] = scf.for {{.*}} iter_args(%[[ITER:.*]] = %[[INIT]]) -> (vector<6x16xf32>) {
 // VEC-NOT: vector.fma
-// VEC: %[[PROD:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<4x16x1xf32>
-// VEC-NEXT: %[[RED:.*]] = vector.multi_reduction <add>, %[[PROD]], %[[ITER]] [2] : vector<4x16x1xf32> to vector<4x16xf32>
-// VEC-NEXT: scf.yield %[[RED]] : vector<4x16xf32>
+// VEC: %[[PROD:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<6x16x1xf32>
+// VEC-NEXT: %[[RED:.*]] = vector.multi_reduction <add>, %[[PROD]], %[[ITER]] [2] : vector<6x16x1xf32> to vector<6x16xf32>
+// VEC-NEXT: scf.yield %[[RED]] : vector<6x16xf32>
 // VEC-NEXT: }
 // VEC-NEXT: vector.transfer_write %[[ACC]], %[[TILE]]
 // VEC-NOT: linalg.generic
 // VEC: return %[[C]]
-func.func @matmul(%a: memref<8x16xf32>, %b: memref<16x32xf32>) -> memref<8x32xf32> {
-  %c = memref.alloc() : memref<8x32xf32>
+func.func @matmul(%a: memref<12x16xf32>, %b: memref<16x32xf32>) -> memref<12x32xf32> {
+  %c = memref.alloc() : memref<12x32xf32>
   linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>) {
+      ins(%a, %b : memref<12x16xf32>, memref<16x32xf32>) outs(%c : memref<12x32xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32
     linalg.yield %s : f32
   }
-  return %c : memref<8x32xf32>
+  return %c : memref<12x32xf32>
 }
 
 // The right operand stored [N, K]: packed once into a [K, N] buffer by an
@@ -78,7 +78,7 @@ func.func @matmul(%a: memref<8x16xf32>, %b: memref<16x32xf32>) -> memref<8x32xf3
 // freed after the product.
 
 // CHECK-LABEL: func.func @matmul_transposed_rhs
-// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<32x16xf32>, %[[C:.*]]: memref<8x32xf32>)
+// CHECK-SAME: (%[[A:.*]]: memref<12x16xf32>, %[[B:.*]]: memref<32x16xf32>, %[[C:.*]]: memref<12x32xf32>)
 // CHECK: %[[P:.*]] = memref.alloc() : memref<16x32xf32>
 // CHECK: scf.for %[[PK:.*]] = %{{.*}} to %[[C16:.*]] step %[[C8:.*]] {
 // CHECK-NEXT: scf.for %[[PN:.*]] = %{{.*}} to %[[C32:.*]] step %[[C8]] {
@@ -88,17 +88,17 @@ func.func @matmul(%a: memref<8x16xf32>, %b: memref<16x32xf32>) -> memref<8x32xf3
 // CHECK: vector.shuffle
 // CHECK: vector.transfer_write %{{.*}}, %[[DST]]{{.*}} : vector<8x8xf32>
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C16]] {
-// CHECK-NEXT: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C4:.*]] {
+// CHECK-NEXT: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C6:.*]] {
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %[[C16]] step
 // CHECK-NOT: %[[B]][
 // CHECK: memref.subview %[[P]][%[[K]], %[[J]]] [1, 16] [1, 1]
-// CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// CHECK-COUNT-6: vector.fma {{.*}} : vector<16xf32>
 // CHECK-NOT: %[[B]][
 // CHECK: memref.dealloc %[[P]] : memref<16x32xf32>
 // CHECK-NEXT: return
-func.func @matmul_transposed_rhs(%a: memref<8x16xf32>, %b: memref<32x16xf32>, %c: memref<8x32xf32>) {
+func.func @matmul_transposed_rhs(%a: memref<12x16xf32>, %b: memref<32x16xf32>, %c: memref<12x32xf32>) {
   linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<8x16xf32>, memref<32x16xf32>) outs(%c : memref<8x32xf32>) {
+      ins(%a, %b : memref<12x16xf32>, memref<32x16xf32>) outs(%c : memref<12x32xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32
@@ -217,18 +217,24 @@ func.func @copy(%x: memref<4x256xf32>, %y: memref<4x256xf32>) {
 }
 
 // threads=2: a large product is split over M (the larger of M and N) into
-// two scf.forall tiles of 32 rows, each register-tiled as above.
+// two scf.forall tiles of 32 rows, each register-tiled as above: 30 rows in
+// 6x16 tiles, and the 2 rows left over split off (linalg::splitOp) into
+// 2x16 tiles of their own.
 
 // THREADS-LABEL: func.func @matmul_large
 // THREADS-SAME: (%[[A:.*]]: memref<64x16xf32>, %[[B:.*]]: memref<16x32xf32>, %[[C:.*]]: memref<64x32xf32>)
 // THREADS: scf.forall (%[[T:.*]]) = (0) to (64) step (32) {
 // THREADS-DAG: memref.subview %[[A]][%[[T]], 0] [32, 16] [1, 1]
 // THREADS-DAG: %[[CT:.*]] = memref.subview %[[C]][%[[T]], 0] [32, 32] [1, 1]
+// THREADS: %[[MAIN:.*]] = memref.subview %[[CT]][0, 0] [30, 32] [1, 1]
 // THREADS: scf.for %[[J:.*]] = %{{.*}} to %[[C32:.*]] step %[[C16:.*]] {
-// THREADS-NEXT: scf.for %[[I:.*]] = %{{.*}} to %[[C32]] step %[[C4:.*]] {
-// THREADS-NEXT: memref.subview %[[CT]][%[[I]], %[[J]]] [4, 16] [1, 1]
+// THREADS-NEXT: scf.for %[[I:.*]] = %{{.*}} to %[[C30:.*]] step %[[C6:.*]] {
+// THREADS-NEXT: memref.subview %[[MAIN]][%[[I]], %[[J]]] [6, 16] [1, 1]
 // THREADS: scf.for %{{.*}} = %{{.*}} to %[[C16]] step
-// THREADS-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// THREADS-COUNT-6: vector.fma {{.*}} : vector<16xf32>
+// THREADS: %[[REST:.*]] = memref.subview %[[CT]][30, 0] [2, 32] [1, 1]
+// THREADS: memref.subview %[[REST]][%{{.*}}, %{{.*}}] [2, 16] [1, 1]
+// THREADS-COUNT-2: vector.fma {{.*}} : vector<16xf32>
 // THREADS-NOT: scf.forall
 // THREADS: return
 
