@@ -297,3 +297,27 @@ func.func @negative_dynamic_shape(%x: memref<?x256xf32>, %y: memref<?x256xf32>) 
   }
   return
 }
+
+// A product written straight into a function argument (an eval step's
+// output): the accumulator is hoisted all the same (a step's buffers never
+// alias), read once before the K loop and written once after it.
+
+// CHECK-LABEL: func.func @matmul_into_argument
+// CHECK-SAME: %[[C:[^:]*]]: memref<12x32xf32>)
+// CHECK: %[[TILE:.*]] = memref.subview %[[C]]
+// CHECK-NEXT: %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} vector<6x16xf32>
+// CHECK-NEXT: %[[ACC:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (vector<6x16xf32>) {
+// CHECK-NOT: %[[TILE]][
+// CHECK: scf.yield %{{.*}} : vector<6x16xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: vector.transfer_write %[[ACC]], %[[TILE]]
+func.func @matmul_into_argument(%a: memref<12x16xf32>, %b: memref<16x32xf32>, %c: memref<12x32xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<12x16xf32>, memref<16x32xf32>) outs(%c : memref<12x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
