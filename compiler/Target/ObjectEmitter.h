@@ -22,6 +22,9 @@ namespace nnc {
 struct CodegenOptions {
   std::string cpu = "native"; ///< `native` for the host, or an LLVM CPU name.
   unsigned optLevel = 3;
+  /// Whether LLVM unrolls loops (LoopUnroll and LoopFullUnroll). Off: the
+  /// strategy stage unrolls what it tiles for registers.
+  bool unrollLoops = false;
 };
 
 /// The vector registers of the CPU that `options` targets, as code
