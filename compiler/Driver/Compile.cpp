@@ -5,6 +5,7 @@
 #include "compiler/Codegen/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
@@ -23,17 +24,26 @@ using namespace mlir;
 #endif
 
 /// Runs the pipeline that `fn` builds, timed under `name` in `timing` when
-/// given.
+/// given. Release builds verify the module once, after the pipeline, as
+/// clang verifies LLVM IR: verifying after every pass took 0.3 s of
+/// deep48's 2.3 s. Builds with assertions verify after every pass, as
+/// nnc-opt and the lit tests do.
 static LogicalResult runPipeline(ModuleOp module, StringRef name,
                                  TimingScope *timing,
                                  llvm::function_ref<void(OpPassManager &)> fn) {
   PassManager pm(module.getContext());
+#ifdef NDEBUG
+  pm.enableVerifier(false);
+#endif
   fn(pm);
   if (!timing)
-    return pm.run(module);
+    return success(succeeded(pm.run(module)) && succeeded(verify(module)));
   TimingScope stage = timing->nest(name);
   pm.enableTiming(stage);
-  return pm.run(module);
+  if (failed(pm.run(module)))
+    return failure();
+  TimingScope verifying = stage.nest("verify");
+  return verify(module);
 }
 
 LogicalResult nnc::buildSteps(ModuleOp module, const TrainStepOptions &options,
