@@ -201,6 +201,10 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
           path(lib.model + ".map")})
       llvm::sys::fs::remove(tmp);
   });
+  // The rest is other programs' time: the glue's compile, the link and the
+  // archive.
+  TimingScope linking =
+      options.timing ? options.timing->nest("library (cc, ar)") : TimingScope();
   FailureOr<std::string> cc = findTool(loc, "cc", "NNC_CC");
   FailureOr<std::string> ar = findTool(loc, "ar", "NNC_AR");
   if (failed(cc) || failed(ar))

@@ -206,8 +206,9 @@ cl::opt<EmitKind> emitKind(
 
 cl::opt<bool> timePasses(
     "time-passes",
-    cl::desc("Print where the compile time goes: each MLIR pass, then "
-             "LLVM's translation, optimization and code generation"),
+    cl::desc("Print where the compile time goes: parsing, the gradient-flow "
+             "analysis, each MLIR pass, LLVM's translation, optimization and "
+             "code generation, and building the library"),
     cl::init(false), cl::sub(compileCommand), cl::cat(nncCategory));
 
 cl::opt<bool> printLocations("print-locations",
@@ -338,17 +339,20 @@ int runCompile() {
   nnc::FlowCheckOptions flow;
   if (!getFlowOptions(flow))
     return nnc::kExitUsageError;
-  OwningOpRef<ModuleOp> module = nnc::loadModel(context, sourceMgr, inputFile);
-  if (!module)
-    return nnc::kExitInputError;
-  // Warnings come first, as a compiler's do, and -Werror stops here.
-  if (failed(nnc::checkGradientFlow(*module, flow)))
-    return nnc::kExitInputError;
-
   // The report goes to stderr when `timing` ends, on every return below.
   DefaultTimingManager timingManager;
   timingManager.setEnabled(timePasses);
   TimingScope timing = timingManager.getRootScope();
+  TimingScope phase = timing.nest("parsing");
+  OwningOpRef<ModuleOp> module = nnc::loadModel(context, sourceMgr, inputFile);
+  if (!module)
+    return nnc::kExitInputError;
+  phase.stop();
+  // Warnings come first, as a compiler's do, and -Werror stops here.
+  phase = timing.nest("gradient-flow analysis");
+  if (failed(nnc::checkGradientFlow(*module, flow)))
+    return nnc::kExitInputError;
+  phase.stop();
   nnc::CompileOptions options;
   if (!setTarget(options))
     return nnc::kExitUsageError;

@@ -3,7 +3,8 @@
 // RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm="threads=1" | FileCheck %s --check-prefix=SERIAL
 // RUN: nnc-opt %s --nnc-train-step --nnc-linalg --nnc-cpu-linalg --nnc-cpu-llvm | FileCheck %s --check-prefix=SERIAL
 
-// With threads=2 the dense layer's product (16x32, large enough to split) is
+// With threads=2 the dense layer's product (16x32 over 1024 inputs: 524288
+// multiply-adds, large enough to be worth a fork and a join) is
 // divided across threads: its scf.forall becomes an OpenMP worksharing loop
 // in a parallel region of two threads, kept as `omp` ops around LLVM-dialect
 // bodies (they become __kmpc_fork_call only on translation to LLVM IR). The
@@ -43,11 +44,11 @@
 // SERIAL-NOT: omp.
 // SERIAL: llvm.intr.fmuladd
 // SERIAL-NOT: omp.
-func.func @m(%x: tensor<16x8xf32> {nn.name = "x"}) -> (tensor<f32> {nn.name = "loss"})
+func.func @m(%x: tensor<16x1024xf32> {nn.name = "x"}) -> (tensor<f32> {nn.name = "loss"})
     attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.01 : f64}} {
-  %w = nn.param "w" init = constant(0.5) : tensor<32x8xf32>
+  %w = nn.param "w" init = constant(0.5) : tensor<32x1024xf32>
   %b = nn.param "b" init = constant(0.0) : tensor<32xf32>
-  %y = nn.dense %x, %w, %b : tensor<16x8xf32>, tensor<32x8xf32>, tensor<32xf32> -> tensor<16x32xf32>
+  %y = nn.dense %x, %w, %b : tensor<16x1024xf32>, tensor<32x1024xf32>, tensor<32xf32> -> tensor<16x32xf32>
   %r = nn.relu %y : tensor<16x32xf32>
   %l = nn.sum %r dims [] : tensor<16x32xf32> -> tensor<f32>
   return %l : tensor<f32>

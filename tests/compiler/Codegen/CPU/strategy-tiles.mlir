@@ -19,14 +19,26 @@
 // 16 accumulators allow (8), and a 4-row tail tile.
 // AVX512-LABEL: func.func @product
 // AVX512: nnc.cpu.tiles = {register = array<i64: 8, 32>, tail = 4 : i64, threads = 1 : i64}
+// With two threads, a product of 3072 multiply-adds is not worth a fork
+// and a join: it stays on one thread.
 // T2-LABEL: func.func @product
-// T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, split = "n", threads = 2 : i64}
+// T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 2 : i64}
 // A matmul is already a product: annotate-only records its plan too.
 // NOTE-LABEL: func.func @product
 // NOTE: linalg.matmul {{.*}}nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
 func.func @product(%a: tensor<12x8xf32>, %b: tensor<8x32xf32>, %c: tensor<12x32xf32>) -> tensor<12x32xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<12x8xf32>, tensor<8x32xf32>) outs(%c : tensor<12x32xf32>) -> tensor<12x32xf32>
   return %0 : tensor<12x32xf32>
+}
+
+// -----
+
+// From 2^18 multiply-adds on, the larger of M and N (here N) is split.
+// T2-LABEL: func.func @threaded_product
+// T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, split = "n", threads = 2 : i64}
+func.func @threaded_product(%a: tensor<48x256xf32>, %b: tensor<256x64xf32>, %c: tensor<48x64xf32>) -> tensor<48x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<48x256xf32>, tensor<256x64xf32>) outs(%c : tensor<48x64xf32>) -> tensor<48x64xf32>
+  return %0 : tensor<48x64xf32>
 }
 
 // -----

@@ -1,12 +1,11 @@
 // RUN: nnc-opt %s --nnc-cpu-tile-and-vectorize="threads=2" | FileCheck %s
 
-// Known bug (this test fails until it is fixed): with threads > 1 the
-// register tile is picked from the whole op's sizes, not from the thread's
-// slice. Here N = 48 is the larger dimension, so each thread gets 24 columns,
-// but nr = 16 (it divides 48) does not divide 24: tiling leaves a remainder
-// (affine.min) and the dynamically-sized tile stays a scalar linalg.generic,
-// so the whole product runs unvectorized. The register tile must divide the
-// thread's slice (e.g. nr = 8 here), as it does without threads.
+// With threads > 1 the register tile divides the thread's slice, not only
+// the whole op: N = 48 is the larger dimension, so each thread gets 24
+// columns, and nr = 16 (which divides 48) would leave a remainder
+// (affine.min) whose dynamically-sized tile stays a scalar linalg.generic.
+// The tile is picked from the slice (nr = 8), and every tile vectorizes.
+// (24x48 over K = 256 is large enough to be split at all.)
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
@@ -20,9 +19,9 @@
 // CHECK-NOT: affine.min
 // CHECK-NOT: linalg.generic
 // CHECK: return
-func.func @matmul_thread_slice(%a: memref<8x16xf32>, %b: memref<16x48xf32>, %c: memref<8x48xf32>) {
+func.func @matmul_thread_slice(%a: memref<24x256xf32>, %b: memref<256x48xf32>, %c: memref<24x48xf32>) {
   linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<8x16xf32>, memref<16x48xf32>) outs(%c : memref<8x48xf32>) {
+      ins(%a, %b : memref<24x256xf32>, memref<256x48xf32>) outs(%c : memref<24x48xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32

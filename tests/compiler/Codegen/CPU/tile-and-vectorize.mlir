@@ -216,21 +216,22 @@ func.func @copy(%x: memref<4x256xf32>, %y: memref<4x256xf32>) {
   return
 }
 
-// threads=2: a large product is split over M (the larger of M and N) into
+// threads=2: a large product (64x32 over K = 128: 262144 multiply-adds, the
+// least worth a fork and a join) is split over M (the larger of M and N) into
 // two scf.forall tiles of 32 rows, each register-tiled as above: 30 rows in
 // 6x16 tiles, and the 2 rows left over split off (linalg::splitOp) into
 // 2x16 tiles of their own.
 
 // THREADS-LABEL: func.func @matmul_large
-// THREADS-SAME: (%[[A:.*]]: memref<64x16xf32>, %[[B:.*]]: memref<16x32xf32>, %[[C:.*]]: memref<64x32xf32>)
+// THREADS-SAME: (%[[A:.*]]: memref<64x128xf32>, %[[B:.*]]: memref<128x32xf32>, %[[C:.*]]: memref<64x32xf32>)
 // THREADS: scf.forall (%[[T:.*]]) = (0) to (64) step (32) {
-// THREADS-DAG: memref.subview %[[A]][%[[T]], 0] [32, 16] [1, 1]
+// THREADS-DAG: memref.subview %[[A]][%[[T]], 0] [32, 128] [1, 1]
 // THREADS-DAG: %[[CT:.*]] = memref.subview %[[C]][%[[T]], 0] [32, 32] [1, 1]
 // THREADS: %[[MAIN:.*]] = memref.subview %[[CT]][0, 0] [30, 32] [1, 1]
 // THREADS: scf.for %[[J:.*]] = %{{.*}} to %[[C32:.*]] step %[[C16:.*]] {
 // THREADS-NEXT: scf.for %[[I:.*]] = %{{.*}} to %[[C30:.*]] step %[[C6:.*]] {
 // THREADS-NEXT: memref.subview %[[MAIN]][%[[I]], %[[J]]] [6, 16] [1, 1]
-// THREADS: scf.for %{{.*}} = %{{.*}} to %[[C16]] step
+// THREADS: scf.for %{{.*}} = %{{.*}} to %{{.*}} step
 // THREADS-COUNT-6: vector.fma {{.*}} : vector<16xf32>
 // THREADS: %[[REST:.*]] = memref.subview %[[CT]][30, 0] [2, 32] [1, 1]
 // THREADS: memref.subview %[[REST]][%{{.*}}, %{{.*}}] [2, 16] [1, 1]
@@ -244,9 +245,9 @@ func.func @copy(%x: memref<4x256xf32>, %y: memref<4x256xf32>) {
 // CHECK: vector.fma
 // CHECK-NOT: scf.forall
 // CHECK: return
-func.func @matmul_large(%a: memref<64x16xf32>, %b: memref<16x32xf32>, %c: memref<64x32xf32>) {
+func.func @matmul_large(%a: memref<64x128xf32>, %b: memref<128x32xf32>, %c: memref<64x32xf32>) {
   linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<64x16xf32>, memref<16x32xf32>) outs(%c : memref<64x32xf32>) {
+      ins(%a, %b : memref<64x128xf32>, memref<128x32xf32>) outs(%c : memref<64x32xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32
