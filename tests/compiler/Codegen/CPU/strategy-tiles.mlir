@@ -52,6 +52,19 @@ func.func @long_k(%a: tensor<4x1024xf32>, %b: tensor<1024x8xf32>, %c: tensor<4x8
 
 // -----
 
+// Tiles of 32 columns (AVX-512) block K only past 1024, in blocks of up to
+// 1024; narrower tiles in blocks of up to 256.
+// CHECK-LABEL: func.func @long_k_wide_tile
+// CHECK: nnc.cpu.tiles = {k_block = 256 : i64, register = array<i64: 4, 16>, threads = 1 : i64}
+// AVX512-LABEL: func.func @long_k_wide_tile
+// AVX512: nnc.cpu.tiles = {k_block = 1024 : i64, register = array<i64: 4, 32>, threads = 1 : i64}
+func.func @long_k_wide_tile(%a: tensor<4x2048xf32>, %b: tensor<2048x32xf32>, %c: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x2048xf32>, tensor<2048x32xf32>) outs(%c : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return %0 : tensor<4x32xf32>
+}
+
+// -----
+
 // A plan written by hand is the one kept, through the rewrite into the
 // contraction generic.
 
