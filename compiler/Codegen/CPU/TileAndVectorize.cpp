@@ -107,11 +107,12 @@ struct UnrollStridedTransfer : OpRewritePattern<TransferOp> {
                                 PatternRewriter &rewriter) const override {
     auto type = dyn_cast<MemRefType>(op.getBase().getType());
     VectorType vectorType = op.getVectorType();
-    if (!type || op.getMask() || op.hasOutOfBoundsDim() ||
-        vectorType.getRank() == 0 || vectorType.isScalable() ||
-        vectorType.getNumElements() > kMaxElements)
+    if (!type || type.getElementType() != vectorType.getElementType() ||
+        op.getMask() || op.hasOutOfBoundsDim() || vectorType.getRank() == 0 ||
+        vectorType.isScalable() || vectorType.getNumElements() > kMaxElements)
       return rewriter.notifyMatchFailure(
-          op, "expects an in-bounds, unmasked, small transfer of a memref");
+          op, "expects an in-bounds, unmasked, small transfer of a memref of "
+              "scalars");
     SmallVector<unsigned> dims;
     for (AffineExpr result : op.getPermutationMap().getResults()) {
       auto dim = dyn_cast<AffineDimExpr>(result);
