@@ -43,6 +43,17 @@ func.func @threaded_product(%a: tensor<48x256xf32>, %b: tensor<256x64xf32>, %c: 
 
 // -----
 
+// Splitting N here would leave each thread 24 columns, which take 8-wide
+// tiles instead of 16-wide ones: M is split instead.
+// T2-LABEL: func.func @split_m_keeps_column_tile
+// T2: nnc.cpu.tiles = {register = array<i64: 6, 16>, split = "m", tail = 4 : i64, threads = 2 : i64}
+func.func @split_m_keeps_column_tile(%a: tensor<32x256xf32>, %b: tensor<256x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<32x256xf32>, tensor<256x48xf32>) outs(%c : tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @long_k
 // CHECK: nnc.cpu.tiles = {k_block = 256 : i64, register = array<i64: 4, 8>, threads = 1 : i64}
 func.func @long_k(%a: tensor<4x1024xf32>, %b: tensor<1024x8xf32>, %c: tensor<4x8xf32>) -> tensor<4x8xf32> {

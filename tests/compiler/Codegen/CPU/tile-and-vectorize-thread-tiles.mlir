@@ -5,7 +5,8 @@
 // columns, and nr = 16 (which divides 48) would leave a remainder
 // (affine.min) whose dynamically-sized tile stays a scalar linalg.generic.
 // The tile is picked from the slice (nr = 8), and every tile vectorizes.
-// (24x48 over K = 256 is large enough to be split at all.)
+// (14x48 over K = 448 is large enough to be split at all, and its 7 rows
+// per thread too few to split M instead.)
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
@@ -19,9 +20,9 @@
 // CHECK-NOT: affine.min
 // CHECK-NOT: linalg.generic
 // CHECK: return
-func.func @matmul_thread_slice(%a: memref<24x256xf32>, %b: memref<256x48xf32>, %c: memref<24x48xf32>) {
+func.func @matmul_thread_slice(%a: memref<14x448xf32>, %b: memref<448x48xf32>, %c: memref<14x48xf32>) {
   linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<24x256xf32>, memref<256x48xf32>) outs(%c : memref<24x48xf32>) {
+      ins(%a, %b : memref<14x448xf32>, memref<448x48xf32>) outs(%c : memref<14x48xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32
