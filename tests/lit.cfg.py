@@ -32,3 +32,21 @@ tools = [
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.substitutions.append(("%nnc_src_root", config.nnc_src_root))
 config.substitutions.append(("%nnc_obj_root", config.nnc_obj_root))
+
+# GPU features. `ptxas` (the CUDA toolkit's assembler) checks the PTX that
+# nnc emits; `cuda-driver` says whether this machine can load the NVIDIA
+# driver, which the tests of a GPU build's behaviour without one need absent.
+import ctypes
+import shutil
+
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas"
+    if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

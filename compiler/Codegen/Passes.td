@@ -351,4 +351,136 @@ def OutlineKernelsPass : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU strategy and lowering
+//===----------------------------------------------------------------------===//
+
+def GPUDistributePass : Pass<"nnc-gpu-distribute", "::mlir::func::FuncOp"> {
+  let summary = "Turns each linalg op into one GPU kernel, a thread per "
+                "parallel point";
+  let description = [{
+    The GPU strategy's default for every bufferized `linalg` op with static
+    loop ranges (and every `memref.copy`, first rewritten as `linalg.copy`):
+    the op, generalized and with its parallel loops interchanged outermost,
+    becomes one `gpu.launch` over a 1-D grid of `threads-per-block`-thread
+    blocks, one thread per point of the parallel iteration space. The
+    thread's linear id is delinearized row-major, so consecutive threads
+    take consecutive points of the innermost parallel dimension (coalesced
+    access to row-major outputs); a guard skips the ids past the end when
+    the blocks do not divide it. Each thread runs the reduction loops
+    sequentially as `scf.for` over the op's body, whose floating-point ops
+    may contract (`fastmath<contract>`: a multiply and an add become one
+    FMA, as in the CPU's vector contractions). An op without parallel
+    loops runs on one thread. Each launch names its kernel
+    `<function>_<n>_<op>` in the module `kernel-module`, which
+    `gpu-kernel-outlining` then creates.
+
+    Input: bufferized functions. Output: no linalg ops outside `gpu.launch`.
+    An op with dynamic loop ranges is an error.
+  }];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "int64_t",
+           /*default=*/"256",
+           "Threads per block: a multiple of 32 in [32, 1024]">,
+    Option<"kernelModule", "kernel-module", "std::string",
+           /*default=*/"\"nnc_kernels\"",
+           "The gpu.module the kernels are outlined into">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def GPUSinkHostScalarsPass
+    : Pass<"nnc-gpu-sink-host-scalars", "::mlir::func::FuncOp"> {
+  let summary = "Moves scalar host code that reads buffers into the kernels "
+                "that use its results";
+  let description = [{
+    A value that a `gpu.launch` uses but the host computes from buffer
+    contents (`memref.load` of a 0-d result, then scalar `arith` and
+    `math`) would read device memory on the host. Each such launch gets its
+    own copy of the computation, loads included, at the start of its body;
+    the host copies are erased once unused. Constants used in a launch are
+    copied into it as well, so that they fold into the kernel's code
+    instead of arriving as parameters. A load may move only if
+    nothing between it and the launch may write the buffer it reads;
+    otherwise, and when the computation has other memory effects or lives in
+    a nested host region, the pass reports an error at the op.
+
+    Input: functions after `nnc-gpu-distribute`. Output: no launch uses a
+    host value derived from a buffer read.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def GPUCheckHostAccessPass
+    : Pass<"nnc-gpu-check-host-access", "::mlir::func::FuncOp"> {
+  let summary = "Rejects host code that reads, writes or allocates device "
+                "buffers";
+  let description = [{
+    In a GPU step every buffer is device memory. Any op outside `gpu.launch`
+    that reads, writes, allocates or frees memory, or whose memory effects
+    are unknown, is reported as an error naming it: at run time it would
+    dereference a device pointer on the host.
+
+    Input and output: functions after the GPU strategy and the workspace
+    plan; the pass changes nothing.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def GPUEmulateLaunchesPass
+    : Pass<"nnc-gpu-emulate-launches", "::mlir::func::FuncOp"> {
+  let summary = "Runs GPU kernels on the host as loops over their blocks and "
+                "threads (for tests)";
+  let description = [{
+    Replaces each `gpu.launch` by `scf.for` loops over its grid (z, y, x)
+    and, inside, its block (z, y, x), with the body's block and thread ids
+    and sizes replaced by the loop variables and bounds. The host then runs
+    every thread of every kernel one after another, which for kernels
+    without barriers or shared memory computes what the GPU computes: the
+    GPU strategy's mapping, scalar sinking and workspace plan can be
+    checked numerically on a machine without a GPU
+    (`nnc compile --target=cuda --gpu-emulate-on-host`).
+
+    Input: functions after the GPU strategy. Output: no `gpu.launch`. A
+    barrier, shared memory, an asynchronous launch or a multi-block body is
+    an error.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GPULowerLaunchesPass : Pass<"nnc-gpu-lower-launches", "::mlir::ModuleOp"> {
+  let summary = "Lowers kernel launches to nnc runtime calls and the kernel "
+                "binary to a constant";
+  let description = [{
+    Replaces the module's one `gpu.binary` by an external constant
+    `<symbol-prefix>_image` holding its object (cubin, fatbin or PTX, with
+    a trailing NUL), and each `gpu.launch_func` (after `gpu-to-llvm`: LLVM
+    operands) by a call
+
+      nnc_gpu_launch(ctx, kernel, gx, gy, gz, bx, by, bz, shared, params)
+
+    where `ctx` is a new trailing `!llvm.ptr` argument of each function that
+    launches, `kernel` the kernel's index and `params` an array of pointers
+    to stack slots holding the kernel operands. The module records the
+    kernel names in index order as `nnc.gpu.kernels` and the image's size
+    as `nnc.gpu.image_bytes`, for the library's create() to load them: no
+    CUDA work happens when the library is loaded, and kernels run in order
+    on the context's one stream.
+
+    Input: the host in the LLVM dialect, kernels serialized. Output: no GPU
+    dialect ops. Asynchronous launches, clusters, several binaries and
+    launching functions that are called inside the module are errors.
+  }];
+  let options = [
+    Option<"symbolPrefix", "symbol-prefix", "std::string",
+           /*default=*/"\"_nnc_gpu\"",
+           "Prefix of the image constant's symbol">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

@@ -79,18 +79,41 @@ LogicalResult nnc::applyCPUStrategy(ModuleOp module,
 
 LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
                                       const CompileOptions &options,
-                                      int64_t *workspaceBytes) {
-  if (failed(runPipeline(
-          module, "nnc-cpu-llvm", options.timing,
-          [&](OpPassManager &pm) { buildCPULLVMPipeline(pm, options.cpu); })))
+                                      LibraryInterface *lib) {
+  if (options.target == Target::CUDA) {
+    GPUPipelineOptions gpu;
+    gpu.arch = options.gpu.arch.getValue();
+    gpu.format = options.gpu.format.getValue();
+    gpu.threadsPerBlock = options.gpu.threadsPerBlock.getValue();
+    gpu.toolkit = options.gpu.toolkit.getValue();
+    gpu.emulate = options.gpu.emulate.getValue();
+    // The glue finds the image by the model's name, so that two models
+    // can be linked into one program.
+    gpu.symbolPrefix = lib ? "_nnc_" + lib->model + "_gpu" : "_nnc_gpu";
+    if (failed(runPipeline(
+            module, "nnc-gpu-llvm", options.timing,
+            [&](OpPassManager &pm) { buildGPULLVMPipeline(pm, gpu); })))
+      return failure();
+  } else if (failed(runPipeline(module, "nnc-cpu-llvm", options.timing,
+                                [&](OpPassManager &pm) {
+                                  buildCPULLVMPipeline(pm, options.cpu);
+                                }))) {
     return failure();
-  if (workspaceBytes) {
-    *workspaceBytes = 0;
+  }
+  if (lib) {
+    lib->workspaceBytes = 0;
     module.walk([&](LLVM::LLVMFuncOp func) {
       if (auto size = func->getAttrOfType<IntegerAttr>("nn.workspace_size"))
-        *workspaceBytes = std::max(*workspaceBytes, size.getInt());
+        lib->workspaceBytes = std::max(lib->workspaceBytes, size.getInt());
     });
+    if (auto kernels = module->getAttrOfType<ArrayAttr>("nnc.gpu.kernels"))
+      for (auto name : kernels.getAsValueRange<StringAttr>())
+        lib->gpuKernels.push_back(name.str());
+    if (auto bytes = module->getAttrOfType<IntegerAttr>("nnc.gpu.image_bytes"))
+      lib->gpuImageBytes = bytes.getInt();
   }
+  module->removeAttr("nnc.gpu.kernels");
+  module->removeAttr("nnc.gpu.image_bytes");
   // Argument attributes such as nn.init describe the C API, which is
   // emitted separately; LLVM IR has no use for them.
   module.walk([](LLVM::LLVMFuncOp func) {
@@ -146,10 +169,13 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   if (failed(described))
     return failure();
   lib = *described;
-  lib.openmp = options.cpu.threads > 1;
+  bool gpuStrategy = options.target == Target::CUDA;
+  // Emulated on the host, a GPU build is a CPU library.
+  lib.cuda = gpuStrategy && !options.gpu.emulate;
+  lib.openmp = !gpuStrategy && options.cpu.threads > 1;
   if (failed(lowerToLinalg(module, options.timing)) ||
-      failed(applyCPUStrategy(module, options)) ||
-      failed(lowerToLLVMDialect(module, options, &lib.workspaceBytes)))
+      (!gpuStrategy && failed(applyCPUStrategy(module, options))) ||
+      failed(lowerToLLVMDialect(module, options, &lib)))
     return failure();
 
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
@@ -231,8 +257,10 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
                                    NNC_RUNTIME_LIBRARY,
                                    "-lm",
                                    "-Wl,--version-script=" + exports};
-  if (options.cpu.threads > 1)
+  if (lib.openmp)
     link.push_back("-lomp");
+  if (lib.cuda)
+    link.push_back("-ldl");
   if (failed(run(loc, link)))
     return failure();
   // The static library carries the runtime's objects too, so that users

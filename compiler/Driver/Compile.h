@@ -19,11 +19,19 @@
 
 namespace nnc {
 
+/// Where the generated steps run.
+enum class Target {
+  CPU,  ///< The host CPU (`--target-cpu` picks the ISA).
+  CUDA, ///< An NVIDIA GPU, launched from host code (`--gpu-arch`).
+};
+
 /// How to compile a model.
 struct CompileOptions {
   TrainStepOptions steps;
   CodegenOptions codegen;
+  Target target = Target::CPU;
   CPUPipelineOptions cpu;
+  GPUPipelineOptions gpu;
   /// Where each stage records its time (`--time-passes`), or null.
   mlir::TimingScope *timing = nullptr;
 };
@@ -48,12 +56,13 @@ mlir::LogicalResult annotateCPUStrategy(mlir::ModuleOp module,
 mlir::LogicalResult applyCPUStrategy(mlir::ModuleOp module,
                                      const CompileOptions &options);
 
-/// Lowers linalg to the LLVM dialect and drops nnc's attributes, which have
-/// no meaning in LLVM IR. `workspaceBytes`, when given, receives the
-/// largest workspace a step needs.
+/// Lowers linalg to the LLVM dialect for `options.target` and drops nnc's
+/// attributes, which have no meaning in LLVM IR. `lib`, when given,
+/// receives the largest workspace a step needs and, for the GPU, the
+/// kernels' names and image size.
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
                                        const CompileOptions &options,
-                                       int64_t *workspaceBytes = nullptr);
+                                       LibraryInterface *lib = nullptr);
 
 /// Compiles a model (steps already built) into `<dir>/lib<model>.so`,
 /// `<dir>/lib<model>.a` and `<dir>/<model>.h`. `lib` receives the

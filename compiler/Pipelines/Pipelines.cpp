@@ -11,12 +11,20 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -116,6 +124,122 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+/// Lowers what the bufferized steps' host and kernel code have in common
+/// to the LLVM dialect: shared by the CPU and GPU host code.
+static void addHostToLLVMPasses(OpPassManager &pm, bool libm = false) {
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  if (libm)
+    pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+}
+
+void nnc::buildGPULLVMPipeline(OpPassManager &pm,
+                               const GPUPipelineOptions &options) {
+  pm.addPass(createStepBufferABIPass());
+  pm.addPass(createDuplicateInitTensorsPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  pm.addPass(bufferization::createOneShotBufferizePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  // The GPU strategy: a kernel per op, scalars computed where used.
+  GPUDistributePassOptions distribute;
+  distribute.threadsPerBlock = options.threadsPerBlock;
+  pm.addNestedPass<func::FuncOp>(createGPUDistributePass(distribute));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // After the last canonicalization before outlining, which would hoist
+  // the constants it sinks out of the launches again.
+  pm.addNestedPass<func::FuncOp>(createGPUSinkHostScalarsPass());
+  // Temporaries in the one device workspace; then nothing on the host may
+  // touch a buffer.
+  pm.addNestedPass<func::FuncOp>(createStaticWorkspacePass());
+  if (options.emulate) {
+    // Every kernel as host loops: the same steps, for the CPU to run.
+    pm.addNestedPass<func::FuncOp>(createGPUEmulateLaunchesPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(memref::createExpandStridedMetadataPass());
+    pm.addPass(createLowerAffinePass());
+    pm.addPass(createSCFToControlFlowPass());
+    addHostToLLVMPasses(pm, /*libm=*/true);
+    pm.addPass(createReconcileUnrealizedCastsPass());
+    pm.addPass(createCanonicalizerPass());
+    return;
+  }
+  pm.addNestedPass<func::FuncOp>(createGPUCheckHostAccessPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.arch;
+  // LLVM's NVPTX backend defaults to PTX 6.0, which sm_90 rejects; the
+  // drivers of every supported GPU read PTX 8.0.
+  target.features = "+ptx80";
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  addHostToLLVMPasses(pm);
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  // The toolkit is explicit: without it, gpu-module-to-binary silently
+  // leaves libdevice's math functions (__nv_expf) unresolved.
+  std::string toolkit =
+      options.toolkit.empty() ? findCUDAToolkit() : options.toolkit.getValue();
+  llvm::SmallString<128> libdevice(toolkit);
+  llvm::sys::path::append(libdevice, "nvvm", "libdevice", "libdevice.10.bc");
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = toolkit;
+  binary.linkFiles.push_back(std::string(libdevice));
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  GPULowerLaunchesPassOptions launches;
+  launches.symbolPrefix = options.symbolPrefix;
+  pm.addPass(createGPULowerLaunchesPass(launches));
+  pm.addPass(createCanonicalizerPass());
+}
+
+std::string nnc::findCUDAToolkit() {
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *dir = std::getenv(var); dir && *dir)
+      return dir;
+  if (llvm::ErrorOr<std::string> ptxas = llvm::sys::findProgramByName("ptxas")) {
+    llvm::SmallString<128> dir(*ptxas);
+    llvm::sys::fs::real_path(*ptxas, dir);
+    llvm::sys::path::remove_filename(dir); // bin
+    llvm::sys::path::remove_filename(dir);
+    return std::string(dir);
+  }
+  return "/usr/local/cuda";
+}
+
+std::string nnc::GPUPipelineOptions::check() const {
+  StringRef a = arch;
+  unsigned version = 0;
+  if (!a.consume_front("sm_") || a.consumeInteger(10, version) ||
+      !(a.empty() || a == "a") || version < 70)
+    return "expects gpu-arch sm_70 or newer (sm_80, sm_90, sm_90a, ...), "
+           "got '" +
+           arch + "'";
+  if (format != "fatbin" && format != "bin" && format != "isa")
+    return "expects format fatbin, bin or isa, got '" + format + "'";
+  if (threadsPerBlock < 32 || threadsPerBlock > 1024 || threadsPerBlock % 32)
+    return "expects threads-per-block a multiple of 32 in [32, 1024], got " +
+           std::to_string(threadsPerBlock);
+  return "";
+}
+
 std::string nnc::CPUPipelineOptions::check() const {
   if (threads < 1)
     return "expects a positive thread count, got " + std::to_string(threads);
@@ -167,6 +291,22 @@ void nnc::registerPipelines() {
       "Chooses the CPU's algorithms and tiles and fuses elementwise work, on "
       "tensors",
       buildCPULinalgPipeline);
+  registerPassPipeline(
+      "nnc-gpu-llvm",
+      "Lowers linalg steps to host LLVM code launching NVIDIA GPU kernels",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> onError) {
+        nnc::GPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (std::string error = options.check(); !error.empty())
+          return onError("nnc-gpu-llvm " + error);
+        nnc::buildGPULLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(nnc::GPUPipelineOptions());
+      });
   registerCPUPipeline("nnc-cpu-llvm",
                       "Lowers linalg steps to the LLVM dialect for the CPU",
                       buildCPULLVMPipeline);

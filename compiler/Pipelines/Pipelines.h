@@ -71,6 +71,56 @@ void buildCPULinalgPipeline(mlir::OpPassManager &pm,
 void buildCPULLVMPipeline(mlir::OpPassManager &pm,
                           const CPUPipelineOptions &options = {});
 
+/// Options of the GPU lowering; also `nnc-gpu-llvm`'s in nnc-opt.
+struct GPUPipelineOptions : mlir::PassPipelineOptions<GPUPipelineOptions> {
+  Option<std::string> arch{
+      *this, "gpu-arch",
+      llvm::cl::desc("NVIDIA GPU architecture to compile kernels for: sm_70 "
+                     "or newer (sm_80 for A100, sm_90 for H100 and H200)"),
+      llvm::cl::init("sm_80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel object format: fatbin (machine code and PTX; "
+                     "needs ptxas), bin (machine code) or isa (PTX, "
+                     "compiled by the driver at load time)"),
+      llvm::cl::init("fatbin")};
+  Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per block of elementwise and reduction "
+                     "kernels"),
+      llvm::cl::init(256)};
+  Option<bool> emulate{
+      *this, "emulate-on-host",
+      llvm::cl::desc("Run the kernels on the host, every thread one after "
+                     "another, instead of on a GPU: for numerical tests of "
+                     "the GPU strategy without a GPU"),
+      llvm::cl::init(false)};
+  Option<std::string> toolkit{
+      *this, "cuda-path",
+      llvm::cl::desc("The CUDA toolkit (libdevice, ptxas); by default "
+                     "$CUDA_HOME, $CUDA_PATH, the toolkit of the ptxas on "
+                     "PATH, or /usr/local/cuda"),
+      llvm::cl::init("")};
+  Option<std::string> symbolPrefix{
+      *this, "symbol-prefix",
+      llvm::cl::desc("Prefix of the kernel image's symbol"),
+      llvm::cl::init("_nnc_gpu")};
+
+  /// Why these options cannot build a pipeline, or empty if they can.
+  std::string check() const;
+};
+
+/// The CUDA toolkit nnc compiles kernels with: $CUDA_HOME, $CUDA_PATH,
+/// the toolkit whose bin/ holds the ptxas on PATH, or /usr/local/cuda.
+std::string findCUDAToolkit();
+
+/// `linalg` on tensors -> host code in the LLVM dialect that launches
+/// kernels compiled for an NVIDIA GPU: the in-place buffer ABI,
+/// bufferization, the GPU strategy (a kernel per op), the workspace plan,
+/// NVVM and the kernels' binary (`nnc-gpu-llvm` in nnc-opt).
+void buildGPULLVMPipeline(mlir::OpPassManager &pm,
+                          const GPUPipelineOptions &options = {});
+
 /// Registers the pipelines with the pass registry.
 void registerPipelines();
 

@@ -49,6 +49,15 @@ struct LibraryInterface {
   /// Whether the training step reports each gradient's RMS
   /// (`--instrument=grad-stats`): the API then has `<m>_grad_rms`.
   bool gradStats = false;
+  /// Whether the steps run on an NVIDIA GPU (`--target=cuda`): the state
+  /// then lives in device memory, the API gains `<m>_train_step_device`
+  /// and `<m>_sync_to_host`/`_to_device`, and the library loads the CUDA
+  /// driver when a state is created.
+  bool cuda = false;
+  /// CUDA only: the kernels in the order the steps launch them by index,
+  /// and the size of their image (`_nnc_<m>_gpu_image`) in bytes.
+  std::vector<std::string> gpuKernels;
+  int64_t gpuImageBytes = 0;
 
   /// Reads the interface off `@<m>_train_step` and `@<m>_eval_step` (the
   /// output of nnc-train-step). Fails with a diagnostic if they are missing
@@ -60,7 +69,8 @@ struct LibraryInterface {
 void emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os);
 
 /// Writes `<model>_api.c`: the C API on top of the compiled step functions
-/// (`_nnc_<model>_train_step`, `_nnc_<model>_eval_step`) and the runtime.
+/// (`_nnc_<model>_train_step`, `_nnc_<model>_eval_step`) and the runtime;
+/// for `lib.cuda`, on top of the GPU runtime (runtime/nnc_gpu.h) too.
 void emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os);
 
 } // namespace nnc

@@ -31,7 +31,7 @@ tolerance is much tighter (see UPDATE_RTOL_F64 below).
 Also checked: set_learning_rate between steps, save/load round trip and
 last_error.
 
-Run:  /usr/bin/python3 tests/numerics/test_pytorch.py [--nnc PATH] [-v] [-k NAME]
+Run:  /usr/bin/python3 tests/numerics/test_pytorch.py [--nnc PATH] [--flags "OPTS"] [-v] [-k NAME]
 The nnc binary: --nnc, else $NNC, else `nnc` on PATH, else build/bin/nnc.
 """
 
@@ -59,6 +59,7 @@ except ImportError:  # pragma: no cover
 TORCH_MISSING = "PyTorch not installed; run tools/setup.sh"
 
 NNC = None  # set in main()
+FLAGS = ()  # extra nnc compile options (--flags), e.g. another target
 STEPS = 3
 PARAM_RTOL, PARAM_ATOL = 1e-4, 1e-6
 LOSS_RTOL, LOSS_ATOL = 1e-5, 1e-6
@@ -253,7 +254,7 @@ _LIBS = {}
 
 def compiled(case):
     if case.name not in _LIBS:
-        _LIBS[case.name] = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+        _LIBS[case.name] = nnclib.compile_model(case.source(), nnc=NNC, name=case.name, flags=FLAGS)
     return _LIBS[case.name]
 
 
@@ -604,7 +605,7 @@ def torch_arch_run(case, params0, data, forward):
 
 
 def check_arch_case(case):
-    lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+    lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name, flags=FLAGS)
     state = lib.create(SEED)
     data = case.data()
     p0 = state.param_copies()
@@ -720,7 +721,7 @@ class Buffers(unittest.TestCase):
 
     def test_checkpoint_holds_running_stats(self):
         case = next(c for c in ARCH_CASES if c.name == "norm_dropout")
-        lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name)
+        lib = nnclib.compile_model(case.source(), nnc=NNC, name=case.name, flags=FLAGS)
         a = lib.create(SEED)
         self.assertTrue(np.all(a.params()["batch_norm0.running_var"] == 1))
         self.assertTrue(np.all(a.params()["batch_norm0.running_mean"] == 0))
@@ -752,13 +753,18 @@ def print_summary():
 
 
 def main(argv):
-    global NNC, VERBOSE
+    global NNC, VERBOSE, FLAGS
     args = list(argv)
     nnc_arg = None
     if "--nnc" in args:
         i = args.index("--nnc")
         nnc_arg = args[i + 1]
         del args[i:i + 2]
+    if "--flags" in args:
+        i = args.index("--flags")
+        FLAGS = tuple(args[i + 1].split())
+        del args[i:i + 2]
+        print("nnc compile flags: %s" % " ".join(FLAGS), file=sys.stderr)
     VERBOSE = "-v" in args
     NNC = nnclib.find_nnc(nnc_arg)
     print("nnc: %s" % NNC, file=sys.stderr)

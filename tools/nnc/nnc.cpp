@@ -14,6 +14,7 @@
 #include "compiler/Pipelines/Registration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "mlir/IR/AsmState.h"
@@ -26,6 +27,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -47,6 +49,7 @@ enum class EmitKind {
   LLVM,      ///< Optimized LLVM IR.
   Asm,       ///< Host assembly.
   Obj,       ///< A host object file.
+  PTX,       ///< The GPU kernels as PTX (--target=cuda).
   Lib,       ///< lib<model>.so, lib<model>.a and <model>.h.
 };
 
@@ -147,6 +150,29 @@ cl::opt<std::string> targetCPU("target-cpu",
                                cl::init("native"), cl::sub(compileCommand),
                                cl::sub(trainCommand), cl::cat(nncCategory));
 
+cl::opt<nnc::Target> target(
+    "target", cl::desc("Where the training step runs"),
+    cl::init(nnc::Target::CPU),
+    cl::values(clEnumValN(nnc::Target::CPU, "cpu", "the host CPU (default)"),
+               clEnumValN(nnc::Target::CUDA, "cuda",
+                          "an NVIDIA GPU, through the CUDA driver")),
+    cl::sub(compileCommand), cl::sub(trainCommand), cl::cat(nncCategory));
+
+cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("GPU architecture for --target=cuda: sm_70 or newer "
+                     "(default sm_80; sm_90 for H100 and H200)"),
+            cl::init("sm_80"), cl::sub(compileCommand), cl::sub(trainCommand),
+            cl::cat(nncCategory));
+
+cl::opt<bool> gpuEmulate(
+    "gpu-emulate-on-host",
+    cl::desc("With --target=cuda: run the GPU build's kernels on the host, "
+             "each thread in turn, for testing the GPU strategy without a "
+             "GPU (the library is then a CPU library)"),
+    cl::init(false), cl::Hidden, cl::sub(compileCommand),
+    cl::sub(trainCommand), cl::cat(nncCategory));
+
 cl::opt<int64_t> threads("threads",
                          cl::desc("Threads the generated code may use"),
                          cl::init(1), cl::sub(compileCommand),
@@ -200,6 +226,8 @@ cl::opt<EmitKind> emitKind(
         clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
         clEnumValN(EmitKind::Asm, "asm", "assembly for the target CPU"),
         clEnumValN(EmitKind::Obj, "obj", "an object file (needs -o)"),
+        clEnumValN(EmitKind::PTX, "ptx",
+                   "the GPU kernels as PTX (with --target=cuda)"),
         clEnumValN(EmitKind::Lib, "lib",
                    "lib<model>.so, lib<model>.a and <model>.h (default)")),
     cl::sub(compileCommand), cl::cat(nncCategory));
@@ -322,6 +350,31 @@ bool setTarget(nnc::CompileOptions &options) {
   }
   options.cpu.vectorBits = registers->bits;
   options.cpu.vectorRegisters = registers->count;
+  options.target = target;
+  options.gpu.arch = gpuArch;
+  if (target == nnc::Target::CUDA) {
+    if (std::string error = options.gpu.check(); !error.empty()) {
+      llvm::errs() << "nnc: error: --gpu-arch: " << error << "\n";
+      return false;
+    }
+    options.gpu.emulate = gpuEmulate;
+    // Kernels link libdevice (the GPU's libm) from the CUDA toolkit.
+    std::string toolkit = nnc::findCUDAToolkit();
+    llvm::SmallString<128> libdevice(toolkit);
+    llvm::sys::path::append(libdevice, "nvvm", "libdevice", "libdevice.10.bc");
+    if (!gpuEmulate && !llvm::sys::fs::exists(libdevice)) {
+      llvm::errs() << "nnc: error: --target=cuda needs the CUDA toolkit: no "
+                   << libdevice << " (set CUDA_HOME)\n";
+      return false;
+    }
+    options.gpu.toolkit = toolkit;
+  } else if (gpuEmulate) {
+    llvm::errs() << "nnc: error: --gpu-emulate-on-host needs --target=cuda\n";
+    return false;
+  } else if (gpuArch.getNumOccurrences()) {
+    llvm::errs() << "nnc: error: --gpu-arch needs --target=cuda\n";
+    return false;
+  }
   return true;
 }
 
@@ -369,6 +422,15 @@ int runCompile() {
       return nnc::kExitInputError;
     return nnc::kExitSuccess;
   }
+  bool cuda = options.target == nnc::Target::CUDA;
+  if ((emitKind == EmitKind::PTX && !cuda) ||
+      (emitKind == EmitKind::LinalgCPU && cuda)) {
+    llvm::errs() << "nnc: error: --emit="
+                 << (cuda ? "linalg-cpu needs --target=cpu"
+                          : "ptx needs --target=cuda")
+                 << "\n";
+    return nnc::kExitUsageError;
+  }
   if (emitKind == EmitKind::Obj && (outputFile.empty() || outputFile == "-")) {
     llvm::errs() << "nnc: error: --emit=obj needs -o FILE\n";
     return nnc::kExitUsageError;
@@ -401,10 +463,19 @@ int runCompile() {
   if (emitKind == EmitKind::Linalg &&
       failed(nnc::annotateCPUStrategy(*module, options)))
     return nnc::kExitInputError;
-  if (emitKind >= EmitKind::LinalgCPU &&
+  if (emitKind >= EmitKind::LinalgCPU && !cuda &&
       failed(nnc::applyCPUStrategy(*module, options)))
     return nnc::kExitInputError;
-  if (emitKind >= EmitKind::LLVM) {
+  if (emitKind == EmitKind::PTX) {
+    options.gpu.format = "isa";
+    if (failed(nnc::lowerToLLVMDialect(*module, options)))
+      return nnc::kExitInputError;
+    auto image = module->lookupSymbol<LLVM::GlobalOp>("_nnc_gpu_image");
+    auto text = image ? dyn_cast_or_null<StringAttr>(image.getValueOrNull())
+                      : StringAttr();
+    if (text)
+      output->os() << text.getValue().rtrim('\0');
+  } else if (emitKind >= EmitKind::LLVM) {
     if (failed(nnc::lowerToLLVMDialect(*module, options)))
       return nnc::kExitInputError;
     nnc::NativeKind kind = emitKind == EmitKind::LLVM ? nnc::NativeKind::LLVMIR

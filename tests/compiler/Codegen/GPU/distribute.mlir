@@ -1,0 +1,85 @@
+// RUN: nnc-opt %s -nnc-gpu-distribute="threads-per-block=64" -canonicalize -split-input-file -verify-diagnostics | FileCheck %s
+
+// An elementwise op: a thread per element, the innermost dimension fastest;
+// 100 x 10 elements need 16 blocks of 64 and a guard.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C16]], {{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C64]], {{.*}}) module(@nnc_kernels) function(@elementwise_0_generic)
+// CHECK: %[[BASE:.*]] = arith.muli %[[BX]], %{{.*}}
+// CHECK: %[[ID:.*]] = arith.addi %[[BASE]], %[[TX]]
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[ID]], %{{.*}}
+// CHECK: scf.if %[[IN]]
+// CHECK: %[[J:.*]] = arith.remui %[[ID]], %{{.*}}
+// CHECK: %[[I:.*]] = arith.divui %[[ID]], %{{.*}}
+// CHECK: %[[X:.*]] = memref.load %{{.*}}[%[[I]], %[[J]]]
+// CHECK: %[[E:.*]] = math.exp %[[X]]
+// CHECK: memref.store %[[E]], %{{.*}}[%[[I]], %[[J]]]
+// CHECK-NOT: linalg.
+func.func @elementwise(%a: memref<100x10xf32>, %b: memref<100x10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<100x10xf32>) outs(%b : memref<100x10xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// A column sum, reduction loop outermost: the parallel column goes to the
+// threads, 128 of them in 2 exact blocks (no guard), and each thread loops
+// over the rows.
+// CHECK-LABEL: func.func @column_sum
+// CHECK: gpu.launch
+// CHECK-NOT: scf.if
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %{{.*}}[%[[R]], %[[COL:.*]]]
+// CHECK: memref.load %{{.*}}[%[[COL]]]
+// CHECK: arith.addf
+// CHECK: memref.store
+func.func @column_sum(%a: memref<32x128xf32>, %c: memref<128xf32>) {
+  linalg.reduce ins(%a : memref<32x128xf32>) outs(%c : memref<128xf32>) dimensions = [0]
+    (%x: f32, %acc: f32) {
+      %s = arith.addf %x, %acc : f32
+      linalg.yield %s : f32
+    }
+  return
+}
+
+// -----
+
+// A full reduction runs on one thread; a copy is an op like any other.
+// CHECK-LABEL: func.func @sum_and_copy
+// CHECK: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[C1]], %{{.*}} = %[[C1]], %{{.*}} = %[[C1]]) threads({{.*}}) in (%{{.*}} = %[[C1]], {{.*}}) {{.*}} function(@sum_and_copy_0_reduce)
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: gpu.launch {{.*}} function(@sum_and_copy_1_copy)
+func.func @sum_and_copy(%a: memref<8x8xf32>, %s: memref<f32>, %b: memref<8x8xf32>) {
+  linalg.reduce ins(%a : memref<8x8xf32>) outs(%s : memref<f32>) dimensions = [0, 1]
+    (%x: f32, %acc: f32) {
+      %t = arith.addf %x, %acc : f32
+      linalg.yield %t : f32
+    }
+  memref.copy %a, %b : memref<8x8xf32> to memref<8x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_dynamic(%a: memref<?xf32>, %b: memref<?xf32>) {
+  // expected-error @+1 {{expects static loop ranges on the GPU}}
+  linalg.copy ins(%a : memref<?xf32>) outs(%b : memref<?xf32>)
+  return
+}
+
+// -----
+
+func.func @negative_tensors(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expects buffers (run one-shot-bufferize first)}}
+  %r = linalg.copy ins(%a : tensor<4xf32>) outs(%b : tensor<4xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
