@@ -370,7 +370,10 @@ def GPUDistributePass : Pass<"nnc-gpu-distribute", "::mlir::func::FuncOp"> {
     the blocks do not divide it. Each thread runs the reduction loops
     sequentially as `scf.for` over the op's body, whose floating-point ops
     may contract (`fastmath<contract>`: a multiply and an add become one
-    FMA, as in the CPU's vector contractions). An op without parallel
+    FMA, as in the CPU's vector contractions); an output element that the
+    reduction loops read and write (an accumulator) is carried in a
+    register across them, loaded before and stored after, when nothing
+    else in the loops touches its buffer. An op without parallel
     loops runs on one thread. Each launch names its kernel
     `<function>_<n>_<op>` in the module `kernel-module`, which
     `gpu-kernel-outlining` then creates.

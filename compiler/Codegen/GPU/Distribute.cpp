@@ -14,6 +14,10 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_GPUDISTRIBUTEPASS
@@ -52,6 +56,86 @@ void allowContraction(gpu::LaunchOp launch) {
     op->setAttr(op.getFastMathAttrName(),
                 arith::FastMathFlagsAttr::get(op->getContext(), flags));
   });
+}
+
+/// The buffer a memref value views: through subviews, casts and reshapes.
+Value rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+/// In `loop`, a load and a later store of one buffer element at
+/// loop-invariant indices, where nothing else in the loop touches that
+/// buffer, become a loop-carried register: loaded before the loop, stored
+/// after it. A thread's accumulators then live in registers across its
+/// reduction loop instead of going to memory every iteration. Returns the
+/// loop, which may have been replaced.
+scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
+  // The indices (affine.apply of outer loop variables) leave the loop first.
+  moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
+  Block *body = loop.getBody();
+  SmallVector<std::pair<memref::LoadOp, memref::StoreOp>> pairs;
+  for (auto store : body->getOps<memref::StoreOp>()) {
+    auto invariant = [&](Value v) { return loop.isDefinedOutsideOfLoop(v); };
+    if (!invariant(store.getMemRef()) ||
+        !llvm::all_of(store.getIndices(), invariant))
+      continue;
+    memref::LoadOp load;
+    for (auto candidate : body->getOps<memref::LoadOp>())
+      if (candidate.getMemRef() == store.getMemRef() &&
+          candidate.getIndices() == store.getIndices() &&
+          candidate->isBeforeInBlock(store)) {
+        load = candidate;
+        break;
+      }
+    if (!load)
+      continue;
+    Value root = rootOf(store.getMemRef());
+    WalkResult other = loop.walk([&](Operation *op) {
+      if (op == load || op == store)
+        return WalkResult::advance();
+      for (Value operand : op->getOperands())
+        if (isa<MemRefType>(operand.getType()) && rootOf(operand) == root)
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (!other.wasInterrupted())
+      pairs.push_back({load, store});
+  }
+  if (pairs.empty())
+    return loop;
+
+  rewriter.setInsertionPoint(loop);
+  SmallVector<Value> inits;
+  for (auto [load, store] : pairs)
+    inits.push_back(memref::LoadOp::create(rewriter, load.getLoc(),
+                                           load.getMemRef(),
+                                           load.getIndices()));
+  FailureOr<LoopLikeOpInterface> replaced = loop.replaceWithAdditionalYields(
+      rewriter, inits, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+        SmallVector<Value> yields;
+        for (auto [load, store] : pairs)
+          yields.push_back(store.getValueToStore());
+        return yields;
+      });
+  if (failed(replaced))
+    return loop;
+  auto promoted = cast<scf::ForOp>(replaced->getOperation());
+  unsigned first = promoted.getNumRegionIterArgs() - pairs.size();
+  rewriter.setInsertionPointAfter(promoted);
+  for (auto [i, pair] : llvm::enumerate(pairs)) {
+    auto [load, store] = pair;
+    memref::StoreOp::create(rewriter, store.getLoc(),
+                            promoted.getResult(first + i), store.getMemRef(),
+                            store.getIndices());
+    rewriter.replaceAllUsesWith(load.getResult(),
+                                promoted.getRegionIterArgs()[first + i]);
+    rewriter.eraseOp(store);
+    rewriter.eraseOp(load);
+  }
+  return promoted;
 }
 
 struct GPUDistributePass
@@ -184,19 +268,25 @@ struct GPUDistributePass
       return generic->emitOpError("cannot be lowered to loops for the GPU");
     rewriter.eraseOp(*generic);
     allowContraction(launch);
-    if (parallel == 0)
-      return success();
-
-    // The thread's point replaces the parallel loops.
-    auto outer = cast<scf::ForOp>((*loops)[0]);
-    auto inner = cast<scf::ForOp>((*loops)[parallel - 1]);
-    for (int64_t i = 0; i < parallel; ++i)
-      rewriter.replaceAllUsesWith(
-          cast<scf::ForOp>((*loops)[i]).getInductionVar(), ivs[i]);
-    Block *innerBody = inner.getBody();
-    rewriter.eraseOp(innerBody->getTerminator());
-    rewriter.inlineBlockBefore(innerBody, outer, {ivs[parallel - 1]});
-    rewriter.eraseOp(outer);
+    if (parallel > 0) {
+      // The thread's point replaces the parallel loops.
+      auto outer = cast<scf::ForOp>((*loops)[0]);
+      auto inner = cast<scf::ForOp>((*loops)[parallel - 1]);
+      for (int64_t i = 0; i < parallel; ++i)
+        rewriter.replaceAllUsesWith(
+            cast<scf::ForOp>((*loops)[i]).getInductionVar(), ivs[i]);
+      Block *innerBody = inner.getBody();
+      rewriter.eraseOp(innerBody->getTerminator());
+      rewriter.inlineBlockBefore(innerBody, outer, {ivs[parallel - 1]});
+      rewriter.eraseOp(outer);
+    }
+    // Accumulators in registers, from the innermost reduction loop out;
+    // first one index computation per index, so that a load and a store
+    // of the same element use the same values.
+    DominanceInfo dominance(launch);
+    eliminateCommonSubExpressions(rewriter, dominance, launch);
+    for (int64_t i = loops->size() - 1; i >= parallel; --i)
+      (void)promoteAccumulators(rewriter, cast<scf::ForOp>((*loops)[i]));
     return success();
   }
 };

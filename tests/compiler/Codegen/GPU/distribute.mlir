@@ -31,15 +31,16 @@ func.func @elementwise(%a: memref<100x10xf32>, %b: memref<100x10xf32>) {
 
 // A column sum, reduction loop outermost: the parallel column goes to the
 // threads, 128 of them in 2 exact blocks (no guard), and each thread loops
-// over the rows.
+// over the rows with its sum in a register, contracting adds.
 // CHECK-LABEL: func.func @column_sum
 // CHECK: gpu.launch
 // CHECK-NOT: scf.if
-// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
-// CHECK: memref.load %{{.*}}[%[[R]], %[[COL:.*]]]
-// CHECK: memref.load %{{.*}}[%[[COL]]]
-// CHECK: arith.addf
-// CHECK: memref.store
+// CHECK: %[[INIT:.*]] = memref.load %[[C:.*]][%[[COL:.*]]] : memref<128xf32>
+// CHECK: %[[SUM:.*]] = scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]])
+// CHECK-NEXT: %[[X:.*]] = memref.load %{{.*}}[%[[R]], %[[COL]]]
+// CHECK-NEXT: %[[NEXT:.*]] = arith.addf %[[X]], %[[ACC]] fastmath<contract>
+// CHECK-NEXT: scf.yield %[[NEXT]]
+// CHECK: memref.store %[[SUM]], %[[C]][%[[COL]]]
 func.func @column_sum(%a: memref<32x128xf32>, %c: memref<128xf32>) {
   linalg.reduce ins(%a : memref<32x128xf32>) outs(%c : memref<128xf32>) dimensions = [0]
     (%x: f32, %acc: f32) {
@@ -55,8 +56,10 @@ func.func @column_sum(%a: memref<32x128xf32>, %c: memref<128xf32>) {
 // CHECK-LABEL: func.func @sum_and_copy
 // CHECK: %[[C1:.*]] = arith.constant 1 : index
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[C1]], %{{.*}} = %[[C1]], %{{.*}} = %[[C1]]) threads({{.*}}) in (%{{.*}} = %[[C1]], {{.*}}) {{.*}} function(@sum_and_copy_0_reduce)
+// CHECK: %[[INIT:.*]] = memref.load %[[S:.*]][] : memref<f32>
+// CHECK: %[[TOTAL:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]])
 // CHECK: scf.for
-// CHECK: scf.for
+// CHECK: memref.store %[[TOTAL]], %[[S]][]
 // CHECK: gpu.launch {{.*}} function(@sum_and_copy_1_copy)
 func.func @sum_and_copy(%a: memref<8x8xf32>, %s: memref<f32>, %b: memref<8x8xf32>) {
   linalg.reduce ins(%a : memref<8x8xf32>) outs(%s : memref<f32>) dimensions = [0, 1]
