@@ -374,7 +374,9 @@ def GPUDistributePass : Pass<"nnc-gpu-distribute", "::mlir::func::FuncOp"> {
     reduction loops read and write (an accumulator) is carried in a
     register across them, loaded before and stored after, when nothing
     else in the loops touches its buffer. An op without parallel
-    loops runs on one thread. Each launch names its kernel
+    loops runs on one thread, and so do the host's scalar `memref.store`s
+    (a bufferized `tensor.from_elements`), each run of them separated only
+    by memory-effect-free ops in one kernel. Each launch names its kernel
     `<function>_<n>_<op>` in the module `kernel-module`, which
     `gpu-kernel-outlining` then creates.
 

@@ -43,9 +43,10 @@ def torch_grad_rms(params, x, y):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nnc", default=None)
+    ap.add_argument("--flags", default="", help="extra nnc compile options")
     args = ap.parse_args()
     lib = nnclib.compile_model(MODEL, nnc=nnclib.find_nnc(args.nnc),
-                               flags=["--instrument=grad-stats"])
+                               flags=["--instrument=grad-stats"] + args.flags.split())
     passed = failed = 0
 
     def check(name, ok, detail=""):

@@ -24,7 +24,7 @@ the first step of sgd(lr = 1.0, momentum = 0.9), whose momentum buffer starts
 as the gradient itself in PyTorch; that was the workaround while f64 models
 with plain SGD did not compile.)
 
-Run:  /usr/bin/python3 tests/numerics/test_gradcheck.py [--nnc PATH] [-v] [-k NAME]
+Run:  /usr/bin/python3 tests/numerics/test_gradcheck.py [--nnc PATH] [--flags "OPTS"] [-v] [-k NAME]
 The nnc binary: --nnc, else $NNC, else `nnc` on PATH, else build/bin/nnc.
 """
 
@@ -53,6 +53,7 @@ except ImportError:  # pragma: no cover
 TORCH_MISSING = "PyTorch not installed; run tools/setup.sh"
 
 NNC = None  # set in main()
+FLAGS = ()  # extra nnc compile options (--flags), e.g. another target
 
 FD_STEP = 1e-6
 FD_TOL = 1e-5       # finite differences vs the library's gradient
@@ -729,7 +730,7 @@ _LIBS = {}
 def compiled(case, optimizer=GRAD_OPTIMIZER):
     key = (case.name, optimizer)
     if key not in _LIBS:
-        _LIBS[key] = nnclib.compile_model(case.source(optimizer), nnc=NNC, name=case.name)
+        _LIBS[key] = nnclib.compile_model(case.source(optimizer), nnc=NNC, name=case.name, flags=FLAGS)
     return _LIBS[key]
 
 
@@ -932,12 +933,16 @@ def print_summary():
 
 
 def main(argv):
-    global NNC
+    global NNC, FLAGS
     args = list(argv)
     nnc_arg = None
     if "--nnc" in args:
         i = args.index("--nnc")
         nnc_arg = args[i + 1]
+        del args[i:i + 2]
+    if "--flags" in args:
+        i = args.index("--flags")
+        FLAGS = tuple(args[i + 1].split())
         del args[i:i + 2]
     NNC = nnclib.find_nnc(nnc_arg)
     print("nnc: %s" % NNC, file=sys.stderr)

@@ -1,11 +1,13 @@
 //===- RuntimeTest.cpp - Unit tests of the nnc C runtime ------------------===//
 //
 // Covers runtime/nnc_runtime.h: initialization, safetensors checkpoints, data
-// set loading, shuffling, batching and the progress bar. Every fixture file is
-// generated here, in a fresh temporary directory per test.
+// set loading, shuffling, batching and the progress bar, and runtime/nnc_gpu.h,
+// the CUDA contexts. Every fixture file is generated here, in a fresh
+// temporary directory per test.
 //
 //===----------------------------------------------------------------------===//
 
+#include "nnc_gpu.h"
 #include "nnc_runtime.h"
 
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <map>
 #include <numeric>
@@ -1506,6 +1509,273 @@ TEST_F(RuntimeTest, NowIsMonotonic) {
   double a = nnc_now(), b = nnc_now();
   EXPECT_GT(a, 0.0);
   EXPECT_GE(b, a);
+}
+
+//===----------------------------------------------------------------------===//
+// GPU contexts
+//===----------------------------------------------------------------------===//
+//
+// These run on every machine. Without a CUDA driver they check that contexts
+// fail cleanly with the documented message; with a driver and a device they
+// also run a small PTX kernel and the copies.
+
+/// A PTX kernel that stores `value` at `out`; the driver compiles it for
+/// whatever device it finds (sm_50 is only the minimum).
+const char kStorePtx[] = R"(.version 6.0
+.target sm_50
+.address_size 64
+
+.visible .entry nnc_test_store(.param .u64 out, .param .u32 value)
+{
+  .reg .b64 %rd<2>;
+  .reg .b32 %r<1>;
+  ld.param.u64 %rd0, [out];
+  ld.param.u32 %r0, [value];
+  cvta.to.global.u64 %rd1, %rd0;
+  st.global.u32 [%rd1], %r0;
+  ret;
+}
+)";
+const char *const kStoreNames[] = {"nnc_test_store"};
+
+/// Whether this machine has a CUDA driver that nnc_gpu_create can open.
+bool cudaDriverInstalled() {
+  void *handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return false;
+  dlclose(handle);
+  return true;
+}
+
+bool startsWith(const std::string &s, const std::string &prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+TEST(GPU, CreateReportsAMissingDriverOrWorks) {
+  const bool driver = cudaDriverInstalled();
+  char err[512];
+  std::memset(err, 'x', sizeof(err));
+  nnc_gpu *gpu = nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames, 1,
+                                err, sizeof(err));
+  ASSERT_NE(std::memchr(err, '\0', sizeof(err)), nullptr);
+  std::string msg = err;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  if (!driver) {
+    std::printf("[   INFO   ] no libcuda.so.1 here: %s\n", err);
+    EXPECT_EQ(gpu, nullptr);
+    const std::string prefix = "nnc: no CUDA driver found (libcuda.so.1: ";
+    EXPECT_TRUE(startsWith(msg, prefix)) << msg;
+    // The dlerror text follows, without the file name a second time.
+    EXPECT_GT(msg.size(), prefix.size() + 1) << msg;
+    EXPECT_EQ(msg.back(), ')') << msg;
+    EXPECT_EQ(msg.find("libcuda.so.1: libcuda.so.1"), std::string::npos) << msg;
+  } else if (gpu) {
+    std::printf("[   INFO   ] a CUDA device is available\n");
+    EXPECT_EQ(msg, "");
+    EXPECT_STREQ(nnc_gpu_error(gpu), "");
+    nnc_gpu_destroy(gpu);
+  } else {
+    // A driver without a (usable) device, or NVIDIA's stub library: the
+    // failing call is named.
+    std::printf("[   INFO   ] a CUDA driver but no usable device: %s\n", err);
+    EXPECT_TRUE(startsWith(msg, "nnc: the CUDA driver lacks ") ||
+                (startsWith(msg, "nnc: cu") &&
+                 msg.find(" failed: ") != std::string::npos))
+        << msg;
+  }
+}
+
+TEST(GPU, CreateAcceptsNoErrorBuffer) {
+  // NULL buffer: nothing to write, whatever the outcome.
+  nnc_gpu_destroy(nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames,
+                                 1, nullptr, 0));
+  nnc_gpu_destroy(nnc_gpu_create(0, nullptr, 0, kStoreNames, 1, nullptr, 100));
+  // A zero length leaves the buffer alone.
+  char untouched[4] = "abc";
+  nnc_gpu_destroy(nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames,
+                                 1, untouched, 0));
+  EXPECT_EQ(nnc_gpu_create(0, nullptr, 0, kStoreNames, 1, untouched, 0),
+            nullptr);
+  EXPECT_STREQ(untouched, "abc");
+  // A short buffer gets the start of the message, NUL-terminated.
+  char small[10];
+  std::memset(small, 'x', sizeof(small));
+  EXPECT_EQ(nnc_gpu_create(0, nullptr, 0, kStoreNames, 1, small, sizeof(small)),
+            nullptr);
+  EXPECT_STREQ(small, "nnc: no G");
+  if (!cudaDriverInstalled()) {
+    std::memset(small, 'x', sizeof(small));
+    EXPECT_EQ(nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames, 1,
+                             small, sizeof(small)),
+              nullptr);
+    EXPECT_STREQ(small, "nnc: no C");
+  }
+}
+
+TEST(GPU, CreateRejectsBadArguments) {
+  // Checked before the driver is opened, so the same on every machine.
+  char err[256];
+  auto create = [&](const void *image, size_t size, const char *const *names,
+                    size_t count) {
+    err[0] = 'x';
+    err[1] = '\0';
+    nnc_gpu *gpu =
+        nnc_gpu_create(0, image, size, names, count, err, sizeof(err));
+    EXPECT_EQ(gpu, nullptr) << err;
+    nnc_gpu_destroy(gpu);
+    return std::string(err);
+  };
+  EXPECT_EQ(create(nullptr, 10, kStoreNames, 1),
+            "nnc: no GPU code image was given");
+  EXPECT_EQ(create(kStorePtx, 0, kStoreNames, 1),
+            "nnc: no GPU code image was given");
+  // PTX must be NUL-terminated within the image (the driver gets no size).
+  EXPECT_EQ(create(kStorePtx, sizeof(kStorePtx) - 1, kStoreNames, 1),
+            "nnc: the GPU code image is no cubin, no fatbin and no "
+            "NUL-terminated PTX");
+  EXPECT_EQ(create(kStorePtx, sizeof(kStorePtx), nullptr, 1),
+            "nnc: no kernel names were given (1 kernels)");
+  const char *const withNull[] = {"nnc_test_store", nullptr};
+  EXPECT_EQ(create(kStorePtx, sizeof(kStorePtx), withNull, 2),
+            "nnc: the name of kernel 1 is NULL");
+  EXPECT_EQ(
+      create(kStorePtx, sizeof(kStorePtx), kStoreNames, (size_t)INT32_MAX + 1),
+      "nnc: too many kernels (2147483648)");
+
+  if (!cudaDriverInstalled()) {
+    // Cubins and fatbins need no NUL; they get as far as the driver. (Not
+    // tried with a driver, which would parse these truncated images.)
+    const unsigned char elf[4] = {0x7f, 'E', 'L', 'F'};
+    const unsigned char fatbin[4] = {0x50, 0xed, 0x55, 0xba};
+    EXPECT_TRUE(startsWith(create(elf, sizeof(elf), kStoreNames, 1),
+                           "nnc: no CUDA driver found"));
+    EXPECT_TRUE(startsWith(create(fatbin, sizeof(fatbin), kStoreNames, 1),
+                           "nnc: no CUDA driver found"));
+    EXPECT_TRUE(startsWith(create(kStorePtx, sizeof(kStorePtx), nullptr, 0),
+                           "nnc: no CUDA driver found"));
+  }
+}
+
+TEST(GPU, NullContextIsHarmless) {
+  nnc_gpu_destroy(nullptr);
+  EXPECT_STREQ(nnc_gpu_error(nullptr), "");
+  EXPECT_EQ(nnc_gpu_make_current(nullptr), -1);
+  void *ptr = &ptr;
+  EXPECT_EQ(nnc_gpu_alloc(nullptr, 16, &ptr), -1);
+  nnc_gpu_free(nullptr, ptr);
+  char host[4] = {};
+  EXPECT_EQ(nnc_gpu_upload(nullptr, ptr, host, 4), -1);
+  EXPECT_EQ(nnc_gpu_download(nullptr, host, ptr, 4), -1);
+  EXPECT_EQ(nnc_gpu_copy(nullptr, ptr, ptr, 4), -1);
+  EXPECT_EQ(nnc_gpu_memset(nullptr, ptr, 0, 4), -1);
+  nnc_gpu_launch(nullptr, 0, 1, 1, 1, 1, 1, 1, 0, nullptr);
+  EXPECT_EQ(nnc_gpu_sync(nullptr), -1);
+}
+
+TEST(GPU, RunsKernelsAndCopiesOnADevice) {
+  char err[512];
+  nnc_gpu *gpu = nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames, 1,
+                                err, sizeof(err));
+  if (!gpu)
+    GTEST_SKIP() << "no usable CUDA device: " << err;
+  ASSERT_EQ(nnc_gpu_make_current(gpu), 0) << nnc_gpu_error(gpu);
+
+  void *a = nullptr, *b = nullptr;
+  ASSERT_EQ(nnc_gpu_alloc(gpu, 256, &a), 0) << nnc_gpu_error(gpu);
+  ASSERT_EQ(nnc_gpu_alloc(gpu, 256, &b), 0) << nnc_gpu_error(gpu);
+  EXPECT_NE(a, nullptr);
+  void *empty = &empty;
+  EXPECT_EQ(nnc_gpu_alloc(gpu, 0, &empty), 0);
+  EXPECT_EQ(empty, nullptr);
+  EXPECT_EQ(nnc_gpu_alloc(gpu, 16, nullptr), -1);
+
+  std::vector<uint8_t> host(256);
+  std::iota(host.begin(), host.end(), uint8_t(0));
+  EXPECT_EQ(nnc_gpu_upload(gpu, a, host.data(), host.size()), 0);
+  EXPECT_EQ(nnc_gpu_copy(gpu, b, a, host.size()), 0);
+  EXPECT_EQ(nnc_gpu_memset(gpu, a, 0x1ab, 16), 0); // Only the low byte counts.
+  uint64_t out = (uint64_t)(uintptr_t)b + 64;
+  uint32_t value = 0x12345678;
+  void *params[] = {&out, &value};
+  nnc_gpu_launch(gpu, 0, 1, 1, 1, 1, 1, 1, 0, params);
+  std::vector<uint8_t> ra(256), rb(256);
+  EXPECT_EQ(nnc_gpu_download(gpu, ra.data(), a, ra.size()), 0);
+  EXPECT_EQ(nnc_gpu_download(gpu, rb.data(), b, rb.size()), 0);
+  ASSERT_EQ(nnc_gpu_sync(gpu), 0) << nnc_gpu_error(gpu);
+  for (size_t i = 0; i < 256; ++i)
+    EXPECT_EQ(ra[i], i < 16 ? 0xab : i) << i;
+  uint32_t stored;
+  std::memcpy(&stored, &rb[64], 4);
+  EXPECT_EQ(stored, value);
+  for (size_t i = 0; i < 256; ++i)
+    if (i < 64 || i >= 68)
+      EXPECT_EQ(rb[i], i) << i;
+
+  // A failed launch is reported by the next sync (with the first failure's
+  // message), and the launches after it are skipped; then all is clear.
+  nnc_gpu_launch(gpu, 1, 1, 1, 1, 1, 1, 1, 0, params);
+  nnc_gpu_launch(gpu, 0, 0, 1, 1, 1, 1, 1, 0, params);
+  EXPECT_EQ(nnc_gpu_sync(gpu), -1);
+  EXPECT_STREQ(nnc_gpu_error(gpu),
+               "nnc: kernel index 1 is out of range (the module has 1 "
+               "kernels)");
+  EXPECT_EQ(nnc_gpu_sync(gpu), 0) << nnc_gpu_error(gpu);
+  nnc_gpu_launch(gpu, -1, 1, 1, 1, 1, 1, 1, 0, params);
+  EXPECT_EQ(nnc_gpu_sync(gpu), -1);
+  nnc_gpu_launch(gpu, 0, 1, 1, 1, 1, 1, INT64_C(1) << 32, 0, params);
+  EXPECT_EQ(nnc_gpu_sync(gpu), -1);
+  EXPECT_STREQ(nnc_gpu_error(gpu),
+               "nnc: block dimension z of kernel nnc_test_store is "
+               "4294967296, outside [1, 4294967295]");
+  nnc_gpu_launch(gpu, 0, 1, 1, 1, 1, 1, 1, -1, params);
+  EXPECT_EQ(nnc_gpu_sync(gpu), -1);
+  // The driver refuses more than 1024 threads per block.
+  nnc_gpu_launch(gpu, 0, 1, 1, 1, 2048, 1, 1, 0, params);
+  EXPECT_EQ(nnc_gpu_sync(gpu), -1);
+  std::string msg = nnc_gpu_error(gpu);
+  EXPECT_TRUE(startsWith(msg, "nnc: cuLaunchKernel failed: CUDA_ERROR_"))
+      << msg;
+  EXPECT_NE(msg.find(" (kernel nnc_test_store)"), std::string::npos) << msg;
+  // A failed copy fails the step too.
+  EXPECT_EQ(nnc_gpu_upload(gpu, nullptr, host.data(), 4), -1);
+  EXPECT_EQ(nnc_gpu_sync(gpu), -1);
+
+  // The next step runs as usual.
+  value = 7;
+  nnc_gpu_launch(gpu, 0, 1, 1, 1, 1, 1, 1, 0, params);
+  EXPECT_EQ(nnc_gpu_download(gpu, &stored, (char *)b + 64, 4), 0);
+  ASSERT_EQ(nnc_gpu_sync(gpu), 0) << nnc_gpu_error(gpu);
+  EXPECT_EQ(stored, 7u);
+
+  // A second context on the same device shares the primary context; making
+  // and destroying it leaves the first one working.
+  nnc_gpu *other = nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames,
+                                  1, err, sizeof(err));
+  ASSERT_NE(other, nullptr) << err;
+  nnc_gpu_destroy(other);
+  ASSERT_EQ(nnc_gpu_make_current(gpu), 0) << nnc_gpu_error(gpu);
+  value = 9;
+  nnc_gpu_launch(gpu, 0, 1, 1, 1, 1, 1, 1, 0, params);
+  EXPECT_EQ(nnc_gpu_download(gpu, &stored, (char *)b + 64, 4), 0);
+  ASSERT_EQ(nnc_gpu_sync(gpu), 0) << nnc_gpu_error(gpu);
+  EXPECT_EQ(stored, 9u);
+
+  nnc_gpu_free(gpu, a);
+  nnc_gpu_free(gpu, b);
+  nnc_gpu_free(gpu, nullptr);
+  EXPECT_STREQ(nnc_gpu_error(gpu), "nnc: nnc_gpu_upload was given a NULL "
+                                   "pointer");
+  nnc_gpu_destroy(gpu);
+
+  // A kernel name the module lacks fails creation, naming it.
+  const char *const missing[] = {"nnc_test_store", "nnc_no_such_kernel"};
+  EXPECT_EQ(nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), missing, 2, err,
+                           sizeof(err)),
+            nullptr);
+  msg = err;
+  EXPECT_TRUE(startsWith(msg, "nnc: cuModuleGetFunction failed: CUDA_ERROR_"))
+      << msg;
+  EXPECT_NE(msg.find(" (kernel nnc_no_such_kernel)"), std::string::npos) << msg;
 }
 
 } // namespace

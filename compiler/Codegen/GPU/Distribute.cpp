@@ -14,6 +14,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Transforms/CSE.h"
@@ -167,6 +168,28 @@ struct GPUDistributePass
                                                   copy.getTarget());
     }
 
+    // Scalar stores into buffers (a tensor.from_elements, bufferized) run
+    // in a one-thread kernel; nnc-gpu-sink-host-scalars then moves the
+    // scalars' computation in with them.
+    SmallVector<SmallVector<memref::StoreOp>> storeGroups;
+    for (Block &block : func.getBody()) {
+      SmallVector<memref::StoreOp> group;
+      for (Operation &op : block) {
+        if (auto store = dyn_cast<memref::StoreOp>(op)) {
+          group.push_back(store);
+        } else if (!isMemoryEffectFree(&op) || op.getNumRegions()) {
+          if (!group.empty())
+            storeGroups.push_back(std::move(group));
+          group.clear();
+        }
+      }
+      if (!group.empty())
+        storeGroups.push_back(std::move(group));
+    }
+    for (auto [i, group] : llvm::enumerate(storeGroups))
+      wrapStores(rewriter, group,
+                 func.getSymName().str() + "_store" + std::to_string(i));
+
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) {
       if (!op->getParentOfType<gpu::LaunchOp>())
@@ -177,6 +200,28 @@ struct GPUDistributePass
                                               std::to_string(i) + "_" +
                                               shortName(op))))
         return signalPassFailure();
+  }
+
+  /// Moves `stores` (in one block, with only memory-effect-free ops
+  /// between them) into one single-thread launch where the last one was.
+  void wrapStores(IRRewriter &rewriter, MutableArrayRef<memref::StoreOp> stores,
+                  const std::string &kernelName) {
+    Location loc = stores.back().getLoc();
+    rewriter.setInsertionPointAfter(stores.back());
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto launch = gpu::LaunchOp::create(
+        rewriter, loc, one, one, one, one, one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, /*workgroupAttributions=*/{},
+        /*privateAttributions=*/{}, /*clusterSizeX=*/nullptr,
+        /*clusterSizeY=*/nullptr, /*clusterSizeZ=*/nullptr,
+        FlatSymbolRefAttr::get(rewriter.getContext(), kernelModule),
+        FlatSymbolRefAttr::get(rewriter.getContext(), kernelName));
+    Block &body = launch.getBody().front();
+    rewriter.setInsertionPointToEnd(&body);
+    auto terminator = gpu::TerminatorOp::create(rewriter, loc);
+    for (memref::StoreOp store : stores)
+      rewriter.moveOpBefore(store, terminator);
   }
 
   LogicalResult distribute(IRRewriter &rewriter, linalg::LinalgOp op,
