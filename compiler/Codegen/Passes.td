@@ -435,6 +435,24 @@ def GPUCheckHostAccessPass
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def GPUDedupKernelsPass : Pass<"nnc-gpu-dedup-kernels", "::mlir::ModuleOp"> {
+  let summary = "Keeps one GPU kernel per distinct body and points every "
+                "launch at it";
+  let description = [{
+    After `gpu-kernel-outlining`, kernels of repeated layers, and the
+    forward kernels that the training and evaluation steps share, are
+    copies. Kernels of a `gpu.module` with the same type, attributes (but
+    the name) and body (up to SSA names and locations) are merged into the
+    first one, and each `gpu.launch_func` of a removed copy launches it
+    instead: the image, its compile time and its load time then follow the
+    distinct layers, not the model's depth.
+
+    Input and output: a module with outlined kernels; launches keep their
+    operands.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def GPUEmulateLaunchesPass
     : Pass<"nnc-gpu-emulate-launches", "::mlir::func::FuncOp"> {
   let summary = "Runs GPU kernels on the host as loops over their blocks and "

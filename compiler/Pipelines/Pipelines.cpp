@@ -176,6 +176,7 @@ void nnc::buildGPULLVMPipeline(OpPassManager &pm,
   }
   pm.addNestedPass<func::FuncOp>(createGPUCheckHostAccessPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createGPUDedupKernelsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -211,9 +211,20 @@ class State:
 
     def __init__(self, lib, seed):
         self.lib = lib
-        self.ptr = lib.fn("create")(seed)
+        self.ptr = None
+        if lib.model + "_try_create" in lib.protos:
+            error = ctypes.create_string_buffer(512)
+            self.ptr = lib.fn("try_create")(seed, error, len(error))
+            if not self.ptr:
+                raise NNCError("%s_create returned NULL: %s"
+                               % (lib.model, error.value.decode(errors="replace")))
+        else:
+            self.ptr = lib.fn("create")(seed)
         if not self.ptr:
             raise NNCError("%s_create returned NULL" % lib.model)
+        # A GPU build's parameters live on the device; params() reads them
+        # through the host copy.
+        self.on_device = lib.model + "_sync_to_host" in lib.protos
 
     def destroy(self):
         if self.ptr:
@@ -273,6 +284,8 @@ class State:
         """{name: ndarray} in the library's order; the arrays are views on
         the state's memory (writable)."""
         self._check()
+        if self.on_device and self.lib.fn("sync_to_host")(self.ptr) != 0:
+            raise NNCError("%s_sync_to_host failed: %s" % (self.lib.model, self.last_error()))
         count = ctypes.c_size_t(0)
         arr = self.lib.fn("params")(self.ptr, ctypes.byref(count))
         out = {}
@@ -285,6 +298,13 @@ class State:
             out[p.name.decode()] = view
         return out
 
+    def push_params(self):
+        """After writing the arrays params() returned: makes a GPU build use
+        them (a CPU build's arrays are its parameters)."""
+        self._check()
+        if self.on_device and self.lib.fn("sync_to_device")(self.ptr) != 0:
+            raise NNCError("%s_sync_to_device failed: %s" % (self.lib.model, self.last_error()))
+
     def param_copies(self):
         return {k: v.copy() for k, v in self.params().items()}
 
@@ -292,6 +312,7 @@ class State:
         params = self.params()
         for k, v in values.items():
             params[k][...] = v
+        self.push_params()
 
     def set_learning_rate(self, lr):
         self._check()

@@ -78,6 +78,7 @@ def main():
 
     # A NaN weight makes its layer's gradients (and those below) NaN.
     st.params()["dense2.weight"][0, 0] = np.nan
+    st.push_params()
     st.train_step(x=rng.standard_normal((8, 5)).astype(np.float32),
                   y=rng.integers(0, 3, 8).astype(np.int32))
     names = list(st.params())
