@@ -25,7 +25,12 @@ int main(int argc, char **argv) {
     x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
   for (long i = 0; i < Y_SIZE; ++i)
     y[i] = (int32_t)(i % 10);
-  API(_state) *s = API(_create)(0);
+  char error[512];
+  API(_state) *s = API(_try_create)(0, error, sizeof(error));
+  if (!s) {
+    fprintf(stderr, "step: cannot create the state: %s\n", error);
+    return 1;
+  }
   for (int i = 0; i < warmup; ++i)
     API(_train_step)(s, x, y);
   double start = now();

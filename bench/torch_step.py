@@ -12,7 +12,11 @@ steps include its compilation.
 
 With BATCHES > 1, prints one ms/step line per batch of STEPS steps.
 
-Usage: torch_step.py MODEL THREADS STEPS [WARMUP] [BATCHES] [--compile]
+With --cuda the model, its data and the optimizer live on the GPU (the
+batch stays there, as with nnc's <m>_train_step_device), and each timed
+batch ends with a synchronization.
+
+Usage: torch_step.py MODEL THREADS STEPS [WARMUP] [BATCHES] [--compile] [--cuda]
 """
 import sys
 import time
@@ -29,6 +33,8 @@ MODELS = {
                  opt="sgd", lr=0.01),
     "sigmoid20": dict(batch=128, widths=[256] * 21 + [10], act="sigmoid", clip=None),
     "narrow": dict(batch=16, widths=[32, 64, 64, 10], act="relu", clip=None),
+    "wide_gpu": dict(batch=1024, widths=[4096, 4096, 4096, 10], act="relu", clip=None,
+                     opt="sgd", lr=0.01),
 }
 
 
@@ -71,22 +77,27 @@ def build(spec):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--compile"]
+    args = [a for a in sys.argv[1:] if a not in ("--compile", "--cuda")]
     compiled = "--compile" in sys.argv[1:]
+    device = "cuda" if "--cuda" in sys.argv[1:] else "cpu"
     name, threads, steps = args[0], int(args[1]), int(args[2])
     warmup = int(args[3]) if len(args) > 3 else 20
     batches = int(args[4]) if len(args) > 4 else 1
     torch.set_num_threads(threads)
     spec = MODELS[name]
-    model = build_image(name) if spec.get("image") else build(spec)
+    model = (build_image(name) if spec.get("image") else build(spec)).to(device)
     model.train()
     if spec.get("opt") == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=spec["lr"], momentum=0.9)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = (torch.rand(spec["batch"], 1, 28, 28) if spec.get("image")
-         else torch.rand(spec["batch"], spec["widths"][0]))
-    y = torch.randint(0, 10, (spec["batch"],))
+         else torch.rand(spec["batch"], spec["widths"][0])).to(device)
+    y = torch.randint(0, 10, (spec["batch"],)).to(device)
+
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
 
     def step():
         opt.zero_grad()
@@ -101,10 +112,12 @@ def main():
         warmup = max(warmup, 3)
     for _ in range(warmup):
         step()
+    sync()
     for _ in range(batches):
         start = time.perf_counter()
         for _ in range(steps):
             step()
+        sync()
         print("%.4f" % ((time.perf_counter() - start) / steps * 1000), flush=True)
 
 

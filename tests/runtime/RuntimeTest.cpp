@@ -1676,6 +1676,10 @@ TEST(GPU, RunsKernelsAndCopiesOnADevice) {
   char err[512];
   nnc_gpu *gpu = nnc_gpu_create(0, kStorePtx, sizeof(kStorePtx), kStoreNames, 1,
                                 err, sizeof(err));
+  // tests/gpu/run.sh sets NNC_REQUIRE_GPU: on the GPU machine a missing
+  // device is a failure, not a reason to skip.
+  if (!gpu && std::getenv("NNC_REQUIRE_GPU"))
+    FAIL() << "no usable CUDA device: " << err;
   if (!gpu)
     GTEST_SKIP() << "no usable CUDA device: " << err;
   ASSERT_EQ(nnc_gpu_make_current(gpu), 0) << nnc_gpu_error(gpu);
