@@ -32,7 +32,7 @@ int fail(const llvm::Twine &message) {
 /// and one int32 label (classifiers).
 struct ModelLibrary {
   void *handle = nullptr;
-  void *(*create)(uint64_t) = nullptr;
+  void *(*create)(uint64_t, char *, size_t) = nullptr;
   void (*destroy)(void *) = nullptr;
   float (*trainStep)(void *, const float *, const int32_t *) = nullptr;
   float (*evalStep)(void *, const float *, const int32_t *, float *) = nullptr;
@@ -58,7 +58,7 @@ struct ModelLibrary {
           dlsym(handle, (model + "_" + name).c_str()));
       return fn != nullptr;
     };
-    if (!sym("create", create) || !sym("destroy", destroy) ||
+    if (!sym("try_create", create) || !sym("destroy", destroy) ||
         !sym("train_step", trainStep) || !sym("eval_step", evalStep) ||
         !sym("set_learning_rate", setLearningRate) || !sym("save", save) ||
         !sym("load", load) || !sym("last_error", lastError))
@@ -261,7 +261,13 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   std::string keyText = (*source)->getBuffer().str() + "\n" NNC_VERSION "\n" +
                         build + "\n" + options.compile.codegen.cpu + "\n" +
                         std::to_string(options.compile.cpu.threads) + "\n" +
-                        (options.compile.steps.gradStats ? "grad-stats" : "");
+                        (options.compile.steps.gradStats ? "grad-stats" : "") +
+                        "\n" +
+                        (options.compile.target == Target::CUDA
+                             ? "cuda:" + options.compile.gpu.arch.getValue() +
+                                   (options.compile.gpu.emulate ? ":emulated"
+                                                                : "")
+                             : "cpu");
   std::string key = llvm::utohexstr(llvm::xxh3_64bits(keyText));
   llvm::SmallString<256> dir(cacheRoot(options));
   llvm::sys::path::append(dir, key);
@@ -337,9 +343,12 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (train.count < batch)
     return fail("the training set has fewer examples than one batch");
 
-  void *state = model.create(options.seed);
+  char createError[512] = "";
+  void *state = model.create(options.seed, createError, sizeof(createError));
   if (!state)
-    return fail("out of memory creating the model state");
+    return fail("cannot create the model state: " +
+                StringRef(createError).trim().str().substr(
+                    StringRef(createError).starts_with("nnc: ") ? 5 : 0));
   auto destroy = llvm::scope_exit([&] { model.destroy(state); });
   if (!options.loadPath.empty() &&
       model.load(state, options.loadPath.c_str()) != 0)
