@@ -42,6 +42,14 @@ import shutil
 ptxas = shutil.which("ptxas") or (
     "/usr/local/cuda/bin/ptxas"
     if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+# The CUDA toolkit that `nnc compile --target=cuda` needs (libdevice), found
+# as nnc finds it.
+for toolkit in filter(None, [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
+                             os.path.dirname(os.path.dirname(os.path.realpath(ptxas)))
+                             if ptxas else None, "/usr/local/cuda"]):
+    if os.path.exists(os.path.join(toolkit, "nvvm", "libdevice", "libdevice.10.bc")):
+        config.available_features.add("cuda-toolkit")
+    break
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
