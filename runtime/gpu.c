@@ -437,7 +437,7 @@ void nnc_gpu_launch(nnc_gpu *gpu, int32_t kernel, int64_t grid_x,
       record(gpu, 1,
              "nnc: %s dimension %c of kernel %s is %lld, outside [1, "
              "4294967295]",
-             i < 3 ? "grid" : "block", "xyz"[i % 3], k -> name,
+             i < 3 ? "grid" : "block", "xyz"[i % 3], k->name,
              (long long)dims[i]);
       return;
     }
