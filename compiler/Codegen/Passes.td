@@ -374,11 +374,17 @@ def GPUDistributePass : Pass<"nnc-gpu-distribute", "::mlir::func::FuncOp"> {
     reduction loops read and write (an accumulator) is carried in a
     register across them, loaded before and stored after, when nothing
     else in the loops touches its buffer. An op without parallel
-    loops runs on one thread, and so do the host's scalar `memref.store`s
-    (a bufferized `tensor.from_elements`), each run of them separated only
-    by memory-effect-free ops in one kernel. Each launch names its kernel
-    `<function>_<n>_<op>` in the module `kernel-module`, which
-    `gpu-kernel-outlining` then creates.
+    loops runs on one thread, except a full reduction into one element
+    whose outermost loop has at least 32 iterations (and which has at least
+    1024 in all) and whose body combines the accumulator with
+    `arith.addf`, `maximumf` or `minimumf`: it first becomes a fill of
+    partials with the neutral element, the same body reducing into
+    `partials[d0]` (a thread per partial) and a one-thread reduction of the
+    partials. The host's scalar `memref.store`s (a bufferized
+    `tensor.from_elements`) run on one thread too, each run of them
+    separated only by memory-effect-free ops in one kernel. Each launch
+    names its kernel `<function>_<n>_<op>` in the module `kernel-module`,
+    which `gpu-kernel-outlining` then creates.
 
     Input: bufferized functions. Output: no linalg ops outside `gpu.launch`.
     An op with dynamic loop ranges is an error.

@@ -190,16 +190,117 @@ struct GPUDistributePass
       wrapStores(rewriter, group,
                  func.getSymName().str() + "_store" + std::to_string(i));
 
-    SmallVector<linalg::LinalgOp> ops;
+    SmallVector<linalg::LinalgOp> found, ops;
     func.walk([&](linalg::LinalgOp op) {
       if (!op->getParentOfType<gpu::LaunchOp>())
-        ops.push_back(op);
+        found.push_back(op);
     });
+    // Full reductions first become partials over their outermost loop
+    // (one thread each) and a small reduction of those.
+    for (linalg::LinalgOp op : found) {
+      SmallVector<linalg::LinalgOp> split = splitFullReduction(rewriter, op);
+      if (split.empty())
+        ops.push_back(op);
+      else
+        llvm::append_range(ops, split);
+    }
     for (auto [i, op] : llvm::enumerate(ops))
       if (failed(distribute(rewriter, op, func.getSymName().str() + "_" +
                                               std::to_string(i) + "_" +
                                               shortName(op))))
         return signalPassFailure();
+  }
+
+  /// A reduction of all its loops into one element, say a gradient's sum of
+  /// squares for clipping, would run on one thread. Where the outermost
+  /// loop has at least `kMinPartials` iterations and the body combines its
+  /// accumulator with `arith.addf`, `maximumf` or `minimumf`, it becomes
+  /// three ops: a fill of `partials[d0]` with the combiner's neutral
+  /// element, the same body reducing into `partials[d0]` (parallel over d0),
+  /// and a reduction of the partials into the original output. Returns
+  /// them, or nothing if the op does not qualify. Reassociating a sum
+  /// changes its rounding, as the CPU's split reductions do.
+  SmallVector<linalg::LinalgOp> splitFullReduction(IRRewriter &rewriter,
+                                                   linalg::LinalgOp op) {
+    constexpr int64_t kMinPartials = 32, kMinIterations = 1024;
+    if (!op.hasPureBufferSemantics() || op.getNumParallelLoops() != 0 ||
+        op.getNumLoops() < 1 || op.getNumDpsInits() != 1 ||
+        op->getBlock() != &op->getParentOfType<func::FuncOp>().front())
+      return {};
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+        ranges[0] < kMinPartials)
+      return {};
+    int64_t total = 1;
+    for (int64_t r : ranges)
+      total *= r;
+    auto outType = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
+    if (total < kMinIterations || !outType || outType.getRank() != 0 ||
+        !isa<FloatType>(outType.getElementType()))
+      return {};
+    // The combiner: the yielded value is combine(acc, x) or combine(x, acc),
+    // and the accumulator is used nowhere else.
+    Block *body = op.getBlock();
+    BlockArgument acc = body->getArguments().back();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    Operation *combine = yield.getValues()[0].getDefiningOp();
+    if (!combine || !acc.hasOneUse() || acc.getUses().begin()->getOwner() !=
+                                            combine ||
+        combine->getNumOperands() != 2)
+      return {};
+    auto floatType = cast<FloatType>(outType.getElementType());
+    TypedAttr neutral;
+    if (isa<arith::AddFOp>(combine))
+      neutral = FloatAttr::get(floatType, 0.0);
+    else if (isa<arith::MaximumFOp>(combine))
+      neutral = FloatAttr::get(
+          floatType, APFloat::getInf(floatType.getFloatSemantics(), true));
+    else if (isa<arith::MinimumFOp>(combine))
+      neutral = FloatAttr::get(
+          floatType, APFloat::getInf(floatType.getFloatSemantics(), false));
+    else
+      return {};
+
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    rewriter.setInsertionPoint(op);
+    auto partialsType = MemRefType::get({ranges[0]}, floatType);
+    Value partials = memref::AllocOp::create(rewriter, loc, partialsType);
+    Value init = arith::ConstantOp::create(rewriter, loc, neutral);
+    auto fill = linalg::FillOp::create(rewriter, loc, init, partials);
+
+    // Stage 1: the op itself, its output now partials[d0].
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps.back() = AffineMap::get(op.getNumLoops(), 0,
+                                 getAffineDimExpr(0, ctx), ctx);
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    iterators[0] = utils::IteratorType::parallel;
+    auto stage1 = linalg::GenericOp::create(
+        rewriter, loc, TypeRange(), op.getDpsInputs(), ValueRange{partials},
+        maps, iterators);
+    rewriter.cloneRegionBefore(op->getRegion(0), stage1.getRegion(),
+                               stage1.getRegion().end());
+
+    // Stage 2: the partials combined into the original output.
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(1, ctx);
+    AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
+    Operation *combineOp = combine;
+    auto stage2 = linalg::GenericOp::create(
+        rewriter, loc, TypeRange(), ValueRange{partials},
+        ValueRange{op.getDpsInits()[0]}, ArrayRef<AffineMap>{identity, scalar},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          OperationState state(l, combineOp->getName());
+          state.addOperands({args[1], args[0]});
+          state.addTypes(floatType);
+          state.addAttributes(combineOp->getAttrs());
+          Value combined = b.create(state)->getResult(0);
+          linalg::YieldOp::create(b, l, combined);
+        });
+    rewriter.eraseOp(op);
+    return {cast<linalg::LinalgOp>(fill.getOperation()),
+            cast<linalg::LinalgOp>(stage1.getOperation()),
+            cast<linalg::LinalgOp>(stage2.getOperation())};
   }
 
   /// Moves `stores` (in one block, with only memory-effect-free ops

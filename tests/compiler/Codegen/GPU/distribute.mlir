@@ -86,3 +86,33 @@ func.func @negative_tensors(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf3
   %r = linalg.copy ins(%a : tensor<4xf32>) outs(%b : tensor<4xf32>) -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A large full reduction (a gradient's sum of squares) is split: partials
+// filled with 0, one thread per row reducing into its partial, then one
+// thread summing the 64 partials into the result.
+// CHECK-LABEL: func.func @sum_of_squares
+// CHECK: %[[P:.*]] = memref.alloc() : memref<64xf32>
+// CHECK: gpu.launch {{.*}} function(@sum_of_squares_0_fill)
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: gpu.launch {{.*}} function(@sum_of_squares_1_generic)
+// CHECK: %[[INIT:.*]] = memref.load %[[P]][%[[ROW:.*]]]
+// CHECK: %[[SUM:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]])
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: memref.store %[[SUM]], %[[P]][%[[ROW]]]
+// CHECK: gpu.launch {{.*}} function(@sum_of_squares_2_generic)
+// CHECK: %[[S0:.*]] = memref.load %[[S:.*]][] : memref<f32>
+// CHECK: %[[TOTAL:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[S0]])
+// CHECK: memref.load %[[P]]
+// CHECK: memref.store %[[TOTAL]], %[[S]][]
+func.func @sum_of_squares(%g: memref<64x32xf32>, %s: memref<f32>) {
+  linalg.reduce ins(%g : memref<64x32xf32>) outs(%s : memref<f32>) dimensions = [0, 1]
+    (%x: f32, %acc: f32) {
+      %sq = arith.mulf %x, %x : f32
+      %t = arith.addf %acc, %sq : f32
+      linalg.yield %t : f32
+    }
+  return
+}
