@@ -72,11 +72,14 @@ def main():
     ap.add_argument("bundle")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("-k", default="")
+    ap.add_argument("--present", action="store_true", help="only the cases the bundle has")
     args = ap.parse_args()
     cases = test_pytorch.CASES + test_pytorch.F64_CASES + test_pytorch.ARCH_CASES
     failed = 0
     for case in cases:
         if args.k not in case.name:
+            continue
+        if args.present and not os.path.isdir(os.path.join(args.bundle, "cases", case.name)):
             continue
         if not os.path.isdir(os.path.join(args.bundle, "cases", case.name)):
             print("MISSING %s (not in the bundle)" % case.name)

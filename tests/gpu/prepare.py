@@ -70,6 +70,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "gpu-bundle"))
     ap.add_argument("--gpu-arch", default="sm_90")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    ap.add_argument("--cases", default="",
+                    help="comma-separated case names (default: all)")
+    ap.add_argument("--only-cases", action="store_true",
+                    help="build the cases alone (no Fashion-MNIST models, benchmarks or data)")
     ap.add_argument("--emulate", action="store_true",
                     help="build the 'gpu' libraries with --gpu-emulate-on-host, to try "
                          "the scripts on a machine without a GPU")
@@ -81,12 +85,20 @@ def main():
     os.makedirs(args.out)
 
     cases = whole_model_cases()
+    if args.cases:
+        wanted = set(args.cases.split(","))
+        unknown = wanted - {name for name, _ in cases}
+        if unknown:
+            raise SystemExit("unknown cases: %s" % ", ".join(sorted(unknown)))
+        cases = [(name, source) for name, source in cases if name in wanted]
     for name, source in cases:
         build_pair(args.nnc, source, name, os.path.join(args.out, "cases", name), gpu_flags)
-    for model in FASHION_MODELS:
+    fashion = [] if args.only_cases else FASHION_MODELS
+    bench = [] if args.only_cases else BENCH_MODELS
+    for model in fashion:
         with open(os.path.join(ROOT, "bench", "models", model + ".nn")) as f:
             build_pair(args.nnc, f.read(), model, os.path.join(args.out, "fashion", model), gpu_flags)
-    for model in BENCH_MODELS:
+    for model in bench:
         out = os.path.join(args.out, "bench", model)
         src = os.path.join(ROOT, "bench", "models", model + ".nn")
         compile_lib(args.nnc, src, out, gpu_flags)
@@ -97,7 +109,8 @@ def main():
                         "-DY_SIZE=%s_Y_SIZE" % up, "-I" + out,
                         os.path.join(ROOT, "bench", "step.c"), "-L" + out, "-l" + name,
                         "-Wl,-rpath,$ORIGIN", "-o", os.path.join(out, "step")], check=True)
-    shutil.copytree(DATA, os.path.join(args.out, "data"))
+    if not args.only_cases:
+        shutil.copytree(DATA, os.path.join(args.out, "data"))
     # The runtime's unit tests, whose GPU tests run kernels on a device.
     tests = os.path.join(os.path.dirname(os.path.dirname(args.nnc)), "tests", "runtime",
                          "nnc-runtime-tests")
@@ -108,7 +121,7 @@ def main():
                 % (args.nnc, args.gpu_arch))
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)
     print("%s: %d cases, %d fashion models, %d bench models, %.1f MiB"
-          % (args.out, len(cases), len(FASHION_MODELS), len(BENCH_MODELS), size / 2**20))
+          % (args.out, len(cases), len(fashion), len(bench), size / 2**20))
 
 
 if __name__ == "__main__":
