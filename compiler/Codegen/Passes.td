@@ -373,7 +373,12 @@ def GPUDistributePass : Pass<"nnc-gpu-distribute", "::mlir::func::FuncOp"> {
     FMA, as in the CPU's vector contractions); an output element that the
     reduction loops read and write (an accumulator) is carried in a
     register across them, loaded before and stored after, when nothing
-    else in the loops touches its buffer. An op without parallel
+    else in the loops touches its buffer. A matrix product (a contraction
+    with two parallel loops and one reduction) whose outputs 4 x 4 blocks
+    divide gets a thread per block instead: the op is tiled to the block,
+    K made outermost and the block's loops unrolled, so that its 16
+    accumulators stay in registers across K and each step loads 4 + 4
+    operand elements for 16 FMAs. An op without parallel
     loops runs on one thread, except a full reduction into one element
     whose outermost loop has at least 32 iterations (and which has at least
     1024 in all) and whose body combines the accumulator with

@@ -11,7 +11,7 @@ for x86-64-v3 (AVX2 tiles), and for znver4 (512-bit AVX-512 tiles) where
 the host has AVX-512; the updated parameters must match numpy's float64
 step to float32 rounding.
 
-Run:  /usr/bin/python3 tests/numerics/test_kernel_shapes.py [--nnc PATH]
+Run:  /usr/bin/python3 tests/numerics/test_kernel_shapes.py [--nnc PATH] [--gpu-emulated]
 """
 import argparse
 import platform
@@ -78,14 +78,18 @@ def reference(params, x, t, lr):
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--nnc", default=None)
+    parser.add_argument("--gpu-emulated", action="store_true",
+                        help="the GPU build's kernels (thread-per-output and 4 x 4 "
+                             "register tiles), emulated on the host, instead of the CPU's")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     failures = []
-    for cpu in targets():
+    configs = ([("gpu", ("--target=cuda", "--gpu-emulate-on-host"))] if args.gpu_emulated
+               else [(cpu, ("--target-cpu", cpu)) for cpu in targets()])
+    for cpu, flags in configs:
         for name, m, k, h, n in SHAPES:
             source = SOURCE.format(M=m, K=k, H=h, N=n)
-            lib = nnclib.compile_model(source, nnc=args.nnc, name="m",
-                                       flags=("--target-cpu", cpu))
+            lib = nnclib.compile_model(source, nnc=args.nnc, name="m", flags=flags)
             state = nnclib.State(lib, 3)
             x = rng.standard_normal((m, k)).astype(np.float32)
             t = rng.standard_normal((m, n)).astype(np.float32)

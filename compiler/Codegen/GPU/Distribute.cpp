@@ -12,8 +12,12 @@
 #include "compiler/Codegen/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/Dominance.h"
@@ -66,6 +70,18 @@ Value rootOf(Value value) {
   return value;
 }
 
+/// Whether two index lists into one memref name different elements: they
+/// differ in a position where both are constants.
+bool distinctElements(ValueRange a, ValueRange b) {
+  for (auto [x, y] : llvm::zip_equal(a, b)) {
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (cx && cy && *cx != *cy)
+      return true;
+  }
+  return false;
+}
+
 /// In `loop`, a load and a later store of one buffer element at
 /// loop-invariant indices, where nothing else in the loop touches that
 /// buffer, become a loop-carried register: loaded before the loop, stored
@@ -95,6 +111,17 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
     Value root = rootOf(store.getMemRef());
     WalkResult other = loop.walk([&](Operation *op) {
       if (op == load || op == store)
+        return WalkResult::advance();
+      // Another element of the same view (a register tile's neighbour).
+      auto access = [&](Value memref, ValueRange indices) {
+        return memref == store.getMemRef() &&
+               distinctElements(indices, store.getIndices());
+      };
+      if (auto l = dyn_cast<memref::LoadOp>(op);
+          l && access(l.getMemRef(), l.getIndices()))
+        return WalkResult::advance();
+      if (auto s = dyn_cast<memref::StoreOp>(op);
+          s && access(s.getMemRef(), s.getIndices()))
         return WalkResult::advance();
       for (Value operand : op->getOperands())
         if (isa<MemRefType>(operand.getType()) && rootOf(operand) == root)
@@ -138,6 +165,10 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
   }
   return promoted;
 }
+
+/// The side of the square block of outputs a matrix product's thread
+/// computes.
+constexpr int64_t kRegisterTile = 4;
 
 struct GPUDistributePass
     : nnc::impl::GPUDistributePassBase<GPUDistributePass> {
@@ -339,9 +370,17 @@ struct GPUDistributePass
     SmallVector<int64_t> sizes;
     for (int64_t i = 0; i < parallel; ++i)
       sizes.push_back(ranges[order[i]]);
+    // A matrix product gives each thread a kRegisterTile x kRegisterTile
+    // block of outputs: per step of K it loads 2 x 4 operands for 16 FMAs,
+    // where a thread per output loads 2 for 1.
+    bool product = linalg::isaContractionOpInterface(op) && parallel == 2 &&
+                   op.getNumReductionLoops() == 1 &&
+                   sizes[0] % kRegisterTile == 0 &&
+                   sizes[1] % kRegisterTile == 0;
+    SmallVector<int64_t> tiles(parallel, product ? kRegisterTile : 1);
     int64_t total = 1;
-    for (int64_t s : sizes)
-      total *= s;
+    for (auto [i, s] : llvm::enumerate(sizes))
+      total *= s / tiles[i];
     if (total == 0) {
       rewriter.eraseOp(op);
       return success();
@@ -385,12 +424,15 @@ struct GPUDistributePass
     SmallVector<Value> ivs(parallel);
     Value rest = id;
     for (int64_t i = parallel - 1; i >= 0; --i) {
+      int64_t count = sizes[i] / tiles[i];
       if (i == 0) {
         ivs[i] = rest;
-        break;
+      } else {
+        ivs[i] = arith::RemUIOp::create(rewriter, loc, rest, cst(count));
+        rest = arith::DivUIOp::create(rewriter, loc, rest, cst(count));
       }
-      ivs[i] = arith::RemUIOp::create(rewriter, loc, rest, cst(sizes[i]));
-      rest = arith::DivUIOp::create(rewriter, loc, rest, cst(sizes[i]));
+      if (tiles[i] > 1)
+        ivs[i] = arith::MulIOp::create(rewriter, loc, ivs[i], cst(tiles[i]));
     }
     op->moveBefore(rewriter.getInsertionBlock(), rewriter.getInsertionPoint());
 
@@ -408,6 +450,8 @@ struct GPUDistributePass
         return op.emitOpError("cannot interchange its loops for the GPU");
     }
     rewriter.setInsertionPoint(*generic);
+    if (product)
+      return distributeTile(rewriter, launch, *generic, ivs);
     FailureOr<linalg::LinalgLoops> loops =
         linalg::linalgOpToLoops(rewriter, *generic);
     if (failed(loops))
@@ -433,6 +477,58 @@ struct GPUDistributePass
     eliminateCommonSubExpressions(rewriter, dominance, launch);
     for (int64_t i = loops->size() - 1; i >= parallel; --i)
       (void)promoteAccumulators(rewriter, cast<scf::ForOp>((*loops)[i]));
+    return success();
+  }
+
+  /// The thread's part of a product `generic` (loops m, n, k) in `launch`:
+  /// the register tile at (`ivs[0]`, `ivs[1]`), with K outermost and the
+  /// tile's loops unrolled, so that its accumulators stay in registers
+  /// across K and each operand element is loaded once per step.
+  LogicalResult distributeTile(IRRewriter &rewriter, gpu::LaunchOp launch,
+                               linalg::GenericOp generic, ArrayRef<Value> ivs) {
+    linalg::LinalgTilingOptions options;
+    options.setTileSizes({kRegisterTile, kRegisterTile, 0});
+    FailureOr<linalg::TiledLinalgOp> tiled =
+        linalg::tileLinalgOp(rewriter, generic, options);
+    if (failed(tiled) || tiled->loops.size() != 2)
+      return generic.emitOpError("cannot be tiled for the GPU's threads");
+    rewriter.eraseOp(generic);
+    auto outer = cast<scf::ForOp>(tiled->loops[0]);
+    auto inner = cast<scf::ForOp>(tiled->loops[1]);
+    rewriter.replaceAllUsesWith(outer.getInductionVar(), ivs[0]);
+    rewriter.replaceAllUsesWith(inner.getInductionVar(), ivs[1]);
+    Block *innerBody = inner.getBody();
+    rewriter.eraseOp(innerBody->getTerminator());
+    rewriter.inlineBlockBefore(innerBody, outer, {ivs[1]});
+    rewriter.eraseOp(outer);
+
+    auto tile = cast<linalg::GenericOp>(tiled->op.getOperation());
+    FailureOr<linalg::GenericOp> kFirst =
+        linalg::interchangeGenericOp(rewriter, tile, {2, 0, 1});
+    if (failed(kFirst))
+      return tile.emitOpError("cannot interchange its loops for the GPU");
+    rewriter.setInsertionPoint(*kFirst);
+    FailureOr<linalg::LinalgLoops> loops =
+        linalg::linalgOpToLoops(rewriter, *kFirst);
+    if (failed(loops) || loops->size() != 3)
+      return kFirst->emitOpError("cannot be lowered to loops for the GPU");
+    rewriter.eraseOp(*kFirst);
+    if (failed(loopUnrollFull(cast<scf::ForOp>((*loops)[2]))) ||
+        failed(loopUnrollFull(cast<scf::ForOp>((*loops)[1]))))
+      return launch.emitOpError("cannot unroll the register tile");
+    // The unrolled iterations' indices fold to constants, which tells the
+    // tile's elements apart.
+    (void)applyPatternsGreedily(launch.getBody(),
+                                FrozenRewritePatternSet(
+                                    RewritePatternSet(launch.getContext())));
+    allowContraction(launch);
+    DominanceInfo dominance(launch);
+    eliminateCommonSubExpressions(rewriter, dominance, launch);
+    (void)promoteAccumulators(rewriter, cast<scf::ForOp>((*loops)[0]));
+    // With the stores out of the K loop, the tile's repeated loads of one
+    // operand element become one.
+    DominanceInfo after(launch);
+    eliminateCommonSubExpressions(rewriter, after, launch);
     return success();
   }
 };

@@ -116,3 +116,25 @@ func.func @sum_of_squares(%g: memref<64x32xf32>, %s: memref<f32>) {
     }
   return
 }
+
+// -----
+
+// A matrix product: a thread per 4 x 4 block of outputs (8 x 8 outputs: 4
+// threads), K outermost with the 16 accumulators in registers, one load of
+// each of the 4 + 4 operand elements per step of K.
+// CHECK-LABEL: func.func @product
+// CHECK: %[[C4:.*]] = arith.constant 4 : index
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %[[C4]], {{.*}} function(@product_0_matmul)
+// CHECK: %[[A:.*]] = memref.subview %{{.*}} [4, 16] [1, 1]
+// CHECK: %[[B:.*]] = memref.subview %{{.*}} [16, 4] [1, 1]
+// CHECK: %[[C:.*]] = memref.subview %{{.*}} [4, 4] [1, 1]
+// CHECK-COUNT-16: memref.load %[[C]]
+// CHECK: %[[SUMS:.*]]:16 = scf.for %[[K:.*]] = {{.*}} iter_args(
+// CHECK-COUNT-4: memref.load %[[A]][%{{.*}}, %[[K]]]
+// CHECK-NOT: memref.load
+// CHECK: scf.yield
+// CHECK-COUNT-16: memref.store %[[SUMS]]#{{[0-9]+}}, %[[C]]
+func.func @product(%a: memref<8x16xf32>, %b: memref<16x8xf32>, %c: memref<8x8xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x8xf32>) outs(%c : memref<8x8xf32>)
+  return
+}
