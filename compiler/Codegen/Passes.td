@@ -373,12 +373,15 @@ def GPUDistributePass : Pass<"nnc-gpu-distribute", "::mlir::func::FuncOp"> {
     FMA, as in the CPU's vector contractions); an output element that the
     reduction loops read and write (an accumulator) is carried in a
     register across them, loaded before and stored after, when nothing
-    else in the loops touches its buffer. A matrix product (a contraction
-    with two parallel loops and one reduction) whose outputs 4 x 4 blocks
-    divide gets a thread per block instead: the op is tiled to the block,
-    K made outermost and the block's loops unrolled, so that its 16
-    accumulators stay in registers across K and each step loads 4 + 4
-    operand elements for 16 FMAs. An op without parallel
+    else in the loops touches its buffer. A reduction with an input that
+    does not depend on some parallel loop (a product's A and its n, B and
+    m; a convolution's image and its output channels, its filter and the
+    batch) gets a register tile instead: each thread takes 4 points of up
+    to two such loops (innermost first, where 4 divides them), the op is
+    tiled to that block, its reduction loops made outermost and the
+    block's loops unrolled, so that its accumulators stay in registers
+    across the reduction and each step loads every operand element once
+    (4 + 4 loads for 16 FMAs in a product). An op without parallel
     loops runs on one thread, except a full reduction into one element
     whose outermost loop has at least 32 iterations (and which has at least
     1024 in all) and whose body combines the accumulator with

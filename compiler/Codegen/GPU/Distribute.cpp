@@ -370,14 +370,27 @@ struct GPUDistributePass
     SmallVector<int64_t> sizes;
     for (int64_t i = 0; i < parallel; ++i)
       sizes.push_back(ranges[order[i]]);
-    // A matrix product gives each thread a kRegisterTile x kRegisterTile
-    // block of outputs: per step of K it loads 2 x 4 operands for 16 FMAs,
-    // where a thread per output loads 2 for 1.
-    bool product = linalg::isaContractionOpInterface(op) && parallel == 2 &&
-                   op.getNumReductionLoops() == 1 &&
-                   sizes[0] % kRegisterTile == 0 &&
-                   sizes[1] % kRegisterTile == 0;
-    SmallVector<int64_t> tiles(parallel, product ? kRegisterTile : 1);
+    // A reduction that reads an operand independent of a parallel loop (a
+    // product's A and n, B and m; a convolution's image and its output
+    // channels) gives each thread kRegisterTile points of up to two such
+    // loops: per reduction step it loads each operand element once for
+    // several FMAs (4 + 4 loads for 16 in a product, where a thread per
+    // output loads 2 for 1).
+    SmallVector<int64_t> tiles(parallel, 1);
+    if (op.getNumReductionLoops() > 0) {
+      SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+      int chosen = 0;
+      for (int64_t i = parallel - 1; i >= 0 && chosen < 2; --i) {
+        bool reuse = llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+          return !maps[in->getOperandNumber()].isFunctionOfDim(order[i]);
+        });
+        if (reuse && sizes[i] % kRegisterTile == 0) {
+          tiles[i] = kRegisterTile;
+          ++chosen;
+        }
+      }
+    }
+    bool product = llvm::any_of(tiles, [](int64_t t) { return t > 1; });
     int64_t total = 1;
     for (auto [i, s] : llvm::enumerate(sizes))
       total *= s / tiles[i];
@@ -451,7 +464,7 @@ struct GPUDistributePass
     }
     rewriter.setInsertionPoint(*generic);
     if (product)
-      return distributeTile(rewriter, launch, *generic, ivs);
+      return distributeTile(rewriter, launch, *generic, ivs, tiles);
     FailureOr<linalg::LinalgLoops> loops =
         linalg::linalgOpToLoops(rewriter, *generic);
     if (failed(loops))
@@ -480,42 +493,56 @@ struct GPUDistributePass
     return success();
   }
 
-  /// The thread's part of a product `generic` (loops m, n, k) in `launch`:
-  /// the register tile at (`ivs[0]`, `ivs[1]`), with K outermost and the
-  /// tile's loops unrolled, so that its accumulators stay in registers
-  /// across K and each operand element is loaded once per step.
+  /// The thread's part of `generic` (parallel loops first) in `launch`:
+  /// the register tile of `tiles` points at `ivs`, with the reduction loops
+  /// outermost and the tile's loops unrolled, so that its accumulators stay
+  /// in registers across the reduction and each operand element is loaded
+  /// once per step.
   LogicalResult distributeTile(IRRewriter &rewriter, gpu::LaunchOp launch,
-                               linalg::GenericOp generic, ArrayRef<Value> ivs) {
+                               linalg::GenericOp generic, ArrayRef<Value> ivs,
+                               ArrayRef<int64_t> tiles) {
+    int64_t parallel = tiles.size(), loopCount = generic.getNumLoops();
+    SmallVector<int64_t> tileSizes(tiles);
+    tileSizes.resize(loopCount, 0);
     linalg::LinalgTilingOptions options;
-    options.setTileSizes({kRegisterTile, kRegisterTile, 0});
+    options.setTileSizes(tileSizes);
     FailureOr<linalg::TiledLinalgOp> tiled =
         linalg::tileLinalgOp(rewriter, generic, options);
-    if (failed(tiled) || tiled->loops.size() != 2)
+    if (failed(tiled) || static_cast<int64_t>(tiled->loops.size()) != parallel)
       return generic.emitOpError("cannot be tiled for the GPU's threads");
     rewriter.eraseOp(generic);
-    auto outer = cast<scf::ForOp>(tiled->loops[0]);
-    auto inner = cast<scf::ForOp>(tiled->loops[1]);
-    rewriter.replaceAllUsesWith(outer.getInductionVar(), ivs[0]);
-    rewriter.replaceAllUsesWith(inner.getInductionVar(), ivs[1]);
+    auto outer = cast<scf::ForOp>(tiled->loops.front());
+    auto inner = cast<scf::ForOp>(tiled->loops.back());
+    for (int64_t i = 0; i < parallel; ++i)
+      rewriter.replaceAllUsesWith(
+          cast<scf::ForOp>(tiled->loops[i]).getInductionVar(), ivs[i]);
     Block *innerBody = inner.getBody();
     rewriter.eraseOp(innerBody->getTerminator());
-    rewriter.inlineBlockBefore(innerBody, outer, {ivs[1]});
+    rewriter.inlineBlockBefore(innerBody, outer, {ivs.back()});
     rewriter.eraseOp(outer);
 
+    // Reductions outermost, then the tile's points.
     auto tile = cast<linalg::GenericOp>(tiled->op.getOperation());
-    FailureOr<linalg::GenericOp> kFirst =
-        linalg::interchangeGenericOp(rewriter, tile, {2, 0, 1});
-    if (failed(kFirst))
+    SmallVector<unsigned> order;
+    for (int64_t i = parallel; i < loopCount; ++i)
+      order.push_back(i);
+    for (int64_t i = 0; i < parallel; ++i)
+      order.push_back(i);
+    FailureOr<linalg::GenericOp> reductionsFirst =
+        linalg::interchangeGenericOp(rewriter, tile, order);
+    if (failed(reductionsFirst))
       return tile.emitOpError("cannot interchange its loops for the GPU");
-    rewriter.setInsertionPoint(*kFirst);
+    rewriter.setInsertionPoint(*reductionsFirst);
     FailureOr<linalg::LinalgLoops> loops =
-        linalg::linalgOpToLoops(rewriter, *kFirst);
-    if (failed(loops) || loops->size() != 3)
-      return kFirst->emitOpError("cannot be lowered to loops for the GPU");
-    rewriter.eraseOp(*kFirst);
-    if (failed(loopUnrollFull(cast<scf::ForOp>((*loops)[2]))) ||
-        failed(loopUnrollFull(cast<scf::ForOp>((*loops)[1]))))
-      return launch.emitOpError("cannot unroll the register tile");
+        linalg::linalgOpToLoops(rewriter, *reductionsFirst);
+    if (failed(loops) || static_cast<int64_t>(loops->size()) != loopCount)
+      return reductionsFirst->emitOpError(
+          "cannot be lowered to loops for the GPU");
+    rewriter.eraseOp(*reductionsFirst);
+    int64_t reductions = loopCount - parallel;
+    for (int64_t i = loopCount - 1; i >= reductions; --i)
+      if (failed(loopUnrollFull(cast<scf::ForOp>((*loops)[i]))))
+        return launch.emitOpError("cannot unroll the register tile");
     // The unrolled iterations' indices fold to constants, which tells the
     // tile's elements apart.
     (void)applyPatternsGreedily(launch.getBody(),
@@ -524,9 +551,10 @@ struct GPUDistributePass
     allowContraction(launch);
     DominanceInfo dominance(launch);
     eliminateCommonSubExpressions(rewriter, dominance, launch);
-    (void)promoteAccumulators(rewriter, cast<scf::ForOp>((*loops)[0]));
-    // With the stores out of the K loop, the tile's repeated loads of one
-    // operand element become one.
+    for (int64_t i = reductions - 1; i >= 0; --i)
+      (void)promoteAccumulators(rewriter, cast<scf::ForOp>((*loops)[i]));
+    // With the stores out of the reduction loops, the tile's repeated loads
+    // of one operand element become one.
     DominanceInfo after(launch);
     eliminateCommonSubExpressions(rewriter, after, launch);
     return success();

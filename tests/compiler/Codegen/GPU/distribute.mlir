@@ -138,3 +138,21 @@ func.func @product(%a: memref<8x16xf32>, %b: memref<16x8xf32>, %c: memref<8x8xf3
   linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x8xf32>) outs(%c : memref<8x8xf32>)
   return
 }
+
+// -----
+
+// A convolution reuses its image across output channels and its filter
+// across the batch: a thread per 4 images x 4 channels of one output pixel
+// (4 x 4 x 3 x 3 outputs: 9 threads), the reduction over (c, kh, kw) with
+// the 16 accumulators in registers.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[C9:.*]] = arith.constant 9 : index
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %[[C9]], {{.*}} function(@conv_0_conv_2d_nchw_fchw)
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-16: memref.store
+func.func @conv(%x: memref<4x2x5x5xf32>, %w: memref<4x2x3x3xf32>, %y: memref<4x4x3x3xf32>) {
+  linalg.conv_2d_nchw_fchw ins(%x, %w : memref<4x2x5x5xf32>, memref<4x2x3x3xf32>) outs(%y : memref<4x4x3x3xf32>)
+  return
+}
