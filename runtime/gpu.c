@@ -366,14 +366,25 @@ void nnc_gpu_free(nnc_gpu *gpu, void *device_ptr) {
     driver_fail(gpu, 0, "cuMemFree", rc, NULL);
 }
 
-int nnc_gpu_upload(nnc_gpu *gpu, void *device_dst, const void *host_src,
-                   size_t bytes) {
+/* The checks every copy and memset starts with. Returns 1 when the call
+ * should go on to the driver, otherwise what the call returns: -1 for a
+ * NULL context or a NULL pointer (recorded as a failure), 0 for no bytes. */
+static int transfer_checks(nnc_gpu *gpu, size_t bytes, const void *dst,
+                           const void *src, const char *function) {
   if (!gpu)
     return -1;
   if (bytes == 0)
     return 0;
-  if (!device_dst || !host_src)
-    return record(gpu, 1, "nnc: nnc_gpu_upload was given a NULL pointer");
+  if (!dst || !src)
+    return record(gpu, 1, "nnc: %s was given a NULL pointer", function);
+  return 1;
+}
+
+int nnc_gpu_upload(nnc_gpu *gpu, void *device_dst, const void *host_src,
+                   size_t bytes) {
+  int go = transfer_checks(gpu, bytes, device_dst, host_src, "nnc_gpu_upload");
+  if (go != 1)
+    return go;
   nnc_cu_result rc = gpu->cu.cuMemcpyHtoDAsync(to_devptr(device_dst), host_src,
                                                bytes, gpu->stream);
   return rc != 0 ? driver_fail(gpu, 1, "cuMemcpyHtoDAsync", rc, NULL) : 0;
@@ -381,12 +392,9 @@ int nnc_gpu_upload(nnc_gpu *gpu, void *device_dst, const void *host_src,
 
 int nnc_gpu_download(nnc_gpu *gpu, void *host_dst, const void *device_src,
                      size_t bytes) {
-  if (!gpu)
-    return -1;
-  if (bytes == 0)
-    return 0;
-  if (!host_dst || !device_src)
-    return record(gpu, 1, "nnc: nnc_gpu_download was given a NULL pointer");
+  int go = transfer_checks(gpu, bytes, host_dst, device_src, "nnc_gpu_download");
+  if (go != 1)
+    return go;
   nnc_cu_result rc = gpu->cu.cuMemcpyDtoHAsync(host_dst, to_devptr(device_src),
                                                bytes, gpu->stream);
   return rc != 0 ? driver_fail(gpu, 1, "cuMemcpyDtoHAsync", rc, NULL) : 0;
@@ -394,24 +402,19 @@ int nnc_gpu_download(nnc_gpu *gpu, void *host_dst, const void *device_src,
 
 int nnc_gpu_copy(nnc_gpu *gpu, void *device_dst, const void *device_src,
                  size_t bytes) {
-  if (!gpu)
-    return -1;
-  if (bytes == 0)
-    return 0;
-  if (!device_dst || !device_src)
-    return record(gpu, 1, "nnc: nnc_gpu_copy was given a NULL pointer");
+  int go = transfer_checks(gpu, bytes, device_dst, device_src, "nnc_gpu_copy");
+  if (go != 1)
+    return go;
   nnc_cu_result rc = gpu->cu.cuMemcpyDtoDAsync(
       to_devptr(device_dst), to_devptr(device_src), bytes, gpu->stream);
   return rc != 0 ? driver_fail(gpu, 1, "cuMemcpyDtoDAsync", rc, NULL) : 0;
 }
 
 int nnc_gpu_memset(nnc_gpu *gpu, void *device_dst, int value, size_t bytes) {
-  if (!gpu)
-    return -1;
-  if (bytes == 0)
-    return 0;
-  if (!device_dst)
-    return record(gpu, 1, "nnc: nnc_gpu_memset was given a NULL pointer");
+  int go = transfer_checks(gpu, bytes, device_dst, device_dst,
+                           "nnc_gpu_memset");
+  if (go != 1)
+    return go;
   nnc_cu_result rc = gpu->cu.cuMemsetD8Async(
       to_devptr(device_dst), (unsigned char)value, bytes, gpu->stream);
   return rc != 0 ? driver_fail(gpu, 1, "cuMemsetD8Async", rc, NULL) : 0;

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Passes.h"
+#include "compiler/Codegen/Utils.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -40,15 +41,8 @@ bool isKernel(Operation *op) {
 /// A hash of `kernel`'s type and of every op in its body, without
 /// locations or SSA values: equal for equivalent kernels.
 llvm::hash_code hashKernel(func::FuncOp kernel) {
-  llvm::hash_code hash = hash_value(kernel.getFunctionType());
-  kernel.getBody().walk([&](Operation *op) {
-    hash = llvm::hash_combine(
-        hash, OperationEquivalence::computeHash(
-                  op, OperationEquivalence::ignoreHashValue,
-                  OperationEquivalence::ignoreHashValue,
-                  OperationEquivalence::IgnoreLocations));
-  });
-  return hash;
+  return llvm::hash_combine(hash_value(kernel.getFunctionType()),
+                            nnc::hashRegionOps(kernel.getBody()));
 }
 
 /// Kernels by hash; equal hashes are told apart by comparing bodies.

@@ -59,13 +59,11 @@ void nnc::buildCPULinalgPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
-void nnc::buildCPULLVMPipeline(OpPassManager &pm,
-                               const CPUPipelineOptions &options) {
-  SplitReductionsPassOptions split;
-  split.threads = options.threads;
-  pm.addPass(createSplitReductionsPass(split));
-  pm.addPass(createStepBufferABIPass());
-  pm.addPass(createDuplicateInitTensorsPass());
+/// The library's in-place buffer ABI, then one-shot bufferization: the
+/// start of both targets' lowering to the LLVM dialect.
+static void addBufferizationPasses(OpPassManager &pm) {
+  pm.addPass(nnc::createStepBufferABIPass());
+  pm.addPass(nnc::createDuplicateInitTensorsPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass());
@@ -75,6 +73,14 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   // value, and the self-copy folds away.
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+void nnc::buildCPULLVMPipeline(OpPassManager &pm,
+                               const CPUPipelineOptions &options) {
+  SplitReductionsPassOptions split;
+  split.threads = options.threads;
+  pm.addPass(createSplitReductionsPass(split));
+  addBufferizationPasses(pm);
   CPUTileAndVectorizePassOptions tiling;
   tiling.threads = options.threads;
   tiling.vectorBits = options.vectorBits;
@@ -142,14 +148,7 @@ static void addHostToLLVMPasses(OpPassManager &pm, bool libm = false) {
 
 void nnc::buildGPULLVMPipeline(OpPassManager &pm,
                                const GPUPipelineOptions &options) {
-  pm.addPass(createStepBufferABIPass());
-  pm.addPass(createDuplicateInitTensorsPass());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
-  pm.addPass(bufferization::createOneShotBufferizePass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
+  addBufferizationPasses(pm);
   // The GPU strategy: a kernel per op, scalars computed where used.
   GPUDistributePassOptions distribute;
   distribute.threadsPerBlock = options.threadsPerBlock;
@@ -254,17 +253,17 @@ std::string nnc::CPUPipelineOptions::check() const {
 
 namespace {
 
-/// Registers a pipeline with CPU options by hand, to reject bad option
-/// values when the pipeline is built, before any pass runs.
-void registerCPUPipeline(StringRef name, StringRef description,
-                         void (*build)(OpPassManager &,
-                                       const nnc::CPUPipelineOptions &)) {
+/// Registers a pipeline with a target's options by hand, to reject bad
+/// option values when the pipeline is built, before any pass runs.
+template <typename Options>
+void registerTargetPipeline(StringRef name, StringRef description,
+                            void (*build)(OpPassManager &, const Options &)) {
   std::string pipeline = name.str();
   registerPassPipeline(
       name, description,
       [pipeline, build](OpPassManager &pm, StringRef text,
                         function_ref<LogicalResult(const Twine &)> onError) {
-        nnc::CPUPipelineOptions options;
+        Options options;
         if (failed(options.parseFromString(text)))
           return failure();
         if (std::string error = options.check(); !error.empty())
@@ -273,7 +272,7 @@ void registerCPUPipeline(StringRef name, StringRef description,
         return success();
       },
       [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(nnc::CPUPipelineOptions());
+        optHandler(Options());
       });
 }
 
@@ -287,28 +286,16 @@ void nnc::registerPipelines() {
       "nnc-linalg",
       "Lowers nn steps to target-neutral linalg on tensors (named ops)",
       buildLinalgPipeline);
-  registerCPUPipeline(
+  registerTargetPipeline<nnc::CPUPipelineOptions>(
       "nnc-cpu-linalg",
       "Chooses the CPU's algorithms and tiles and fuses elementwise work, on "
       "tensors",
       buildCPULinalgPipeline);
-  registerPassPipeline(
+  registerTargetPipeline<nnc::GPUPipelineOptions>(
       "nnc-gpu-llvm",
       "Lowers linalg steps to host LLVM code launching NVIDIA GPU kernels",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> onError) {
-        nnc::GPUPipelineOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        if (std::string error = options.check(); !error.empty())
-          return onError("nnc-gpu-llvm " + error);
-        nnc::buildGPULLVMPipeline(pm, options);
-        return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(nnc::GPUPipelineOptions());
-      });
-  registerCPUPipeline("nnc-cpu-llvm",
+      buildGPULLVMPipeline);
+  registerTargetPipeline<nnc::CPUPipelineOptions>("nnc-cpu-llvm",
                       "Lowers linalg steps to the LLVM dialect for the CPU",
                       buildCPULLVMPipeline);
 }

@@ -431,6 +431,50 @@ static void emitParamInfo(const LibraryInterface &lib, llvm::raw_ostream &os) {
 }
 
 
+/// `align64` and `set_error`, which both glues' create() use.
+static void emitGlueHelpers(llvm::raw_ostream &os) {
+  os << "static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
+     << "static void set_error(char *error, size_t size, const char *text) {\n"
+     << "  if (error && size) { strncpy(error, text, size - 1); "
+        "error[size - 1] = 0; }\n}\n\n";
+}
+
+/// The learning rate, step count and parameter list accessors, alike in
+/// both glues (a GPU build's parameters are its host copy).
+static void emitStateAccessors(const LibraryInterface &lib,
+                               llvm::raw_ostream &os) {
+  const std::string &m = lib.model;
+  size_t np = lib.params.size();
+  os << "void " << m << "_set_learning_rate(" << m
+     << "_state *s, float lr) { s->lr = lr; }\n"
+     << "float " << m << "_learning_rate(const " << m
+     << "_state *s) { return (float)s->lr; }\n"
+     << "int64_t " << m << "_step_count(const " << m
+     << "_state *s) { return s->steps; }\n\n"
+     << "const nnc_param *" << m << "_params(" << m
+     << "_state *s, size_t *count) {\n"
+     << "  if (count) *count = " << np << ";\n  return s->params;\n}\n\n";
+}
+
+/// `last_error` and, with `--instrument=grad-stats`, the gradient RMS
+/// accessors, alike in both glues.
+static void emitDiagnosticAccessors(const LibraryInterface &lib,
+                                    llvm::raw_ostream &os) {
+  const std::string &m = lib.model;
+  size_t np = lib.params.size();
+  os << "const char *" << m << "_last_error(const " << m
+     << "_state *s) { return s->error; }\n";
+  if (lib.gradStats)
+    os << "\nconst double *" << m << "_grad_rms(const " << m
+       << "_state *s) { return s->grad_rms; }\n"
+       << "int " << m << "_grad_nonfinite(const " << m
+       << "_state *s, size_t index) {\n"
+       << "  if (index >= " << np << ") return 0;\n"
+       << "  double r = s->grad_rms[index];\n"
+       << "  /* r - r is 0 for finite r, NaN otherwise. */\n"
+       << "  return !(r - r == 0);\n}\n";
+}
+
 void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   if (lib.cuda)
     return emitCUDAGlue(lib, os);
@@ -470,12 +514,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   if (all.empty())
     os << "0";
   os << "};\n\n";
-  os << "static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
-     << "static void set_error(char *error, size_t size, const char *text) "
-        "{\n"
-     << "  if (error && size) { strncpy(error, text, size - 1); "
-        "error[size - 1] = 0; }\n}\n\n"
-     << m << "_state *" << m
+  emitGlueHelpers(os);
+  os << m << "_state *" << m
      << "_try_create(uint64_t seed, char *error, size_t error_size) {\n"
      << "  size_t offsets[" << all.size() + 1 << "];\n"
      << "  size_t total = align64(" << lib.workspaceBytes << ");\n"
@@ -550,16 +590,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
     os << ", " << out.cName << " ? " << out.cName << " : (" << out.cType
        << " *)s->scratch[" << i << "]";
   os << ", s->workspace);\n  return loss;\n}\n\n";
-  os << "void " << m << "_set_learning_rate(" << m
-     << "_state *s, float lr) { s->lr = lr; }\n"
-     << "float " << m << "_learning_rate(const " << m
-     << "_state *s) { return (float)s->lr; }\n"
-     << "int64_t " << m << "_step_count(const " << m
-     << "_state *s) { return s->steps; }\n\n"
-     << "const nnc_param *" << m << "_params(" << m
-     << "_state *s, size_t *count) {\n"
-     << "  if (count) *count = " << np << ";\n  return s->params;\n}\n\n"
-     << "int " << m << "_save(const " << m
+  emitStateAccessors(lib, os);
+  os << "int " << m << "_save(const " << m
      << "_state *s, const char *path) "
         "{\n"
      << "  /* The error buffer is scratch space, not logical state. */\n"
@@ -571,17 +603,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  s->error[0] = 0;\n"
      << "  return nnc_load_safetensors(path, s->params, " << np
      << ", s->error, sizeof(s->error));\n}\n\n"
-     << "const char *" << m << "_last_error(const " << m
-     << "_state *s) { return s->error; }\n";
-  if (lib.gradStats)
-    os << "\nconst double *" << m << "_grad_rms(const " << m
-       << "_state *s) { return s->grad_rms; }\n"
-       << "int " << m << "_grad_nonfinite(const " << m
-       << "_state *s, size_t index) {\n"
-       << "  if (index >= " << np << ") return 0;\n"
-       << "  double r = s->grad_rms[index];\n"
-       << "  /* r - r is 0 for finite r, NaN otherwise. */\n"
-       << "  return !(r - r == 0);\n}\n";
+     ;
+  emitDiagnosticAccessors(lib, os);
 }
 
 //===----------------------------------------------------------------------===//
@@ -640,10 +663,9 @@ static void emitCUDAGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  char error[512];\n};\n\n"
      << "#define DEVICE(s, i) ((void *)((s)->device + (s)->offsets[i]))\n"
      << "#define SCALARS(s) ((s)->device + (s)->offsets[" << nt << "])\n\n"
-     << "static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
-     << "static void set_error(char *error, size_t size, const char *text) {\n"
-     << "  if (error && size) { strncpy(error, text, size - 1); "
-        "error[size - 1] = 0; }\n}\n\n"
+     ;
+  emitGlueHelpers(os);
+  os
      << "/* Records the GPU's error on the state; returns what a failed step "
         "returns. */\n"
      << "static " << lossType << " gpu_failed(" << m << "_state *s) {\n"
@@ -815,16 +837,8 @@ static void emitCUDAGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   }
   os << "  if (nnc_gpu_sync(s->gpu))\n    return gpu_failed(s);\n"
      << "  return loss;\n}\n\n";
-  os << "void " << m << "_set_learning_rate(" << m
-     << "_state *s, float lr) { s->lr = lr; }\n"
-     << "float " << m << "_learning_rate(const " << m
-     << "_state *s) { return (float)s->lr; }\n"
-     << "int64_t " << m << "_step_count(const " << m
-     << "_state *s) { return s->steps; }\n\n"
-     << "const nnc_param *" << m << "_params(" << m
-     << "_state *s, size_t *count) {\n"
-     << "  if (count) *count = " << np << ";\n  return s->params;\n}\n\n"
-     << "int " << m << "_save(const " << m << "_state *cs, const char *path) {\n"
+  emitStateAccessors(lib, os);
+  os << "int " << m << "_save(const " << m << "_state *cs, const char *path) {\n"
      << "  /* The host copy and the error buffer are caches, not logical "
         "state. */\n"
      << "  " << m << "_state *s = (" << m << "_state *)cs;\n"
@@ -836,15 +850,6 @@ static void emitCUDAGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  if (nnc_load_safetensors(path, s->params, " << np
      << ", s->error, sizeof(s->error)))\n    return -1;\n"
      << "  return " << m << "_sync_to_device(s);\n}\n\n"
-     << "const char *" << m << "_last_error(const " << m
-     << "_state *s) { return s->error; }\n";
-  if (lib.gradStats)
-    os << "\nconst double *" << m << "_grad_rms(const " << m
-       << "_state *s) { return s->grad_rms; }\n"
-       << "int " << m << "_grad_nonfinite(const " << m
-       << "_state *s, size_t index) {\n"
-       << "  if (index >= " << np << ") return 0;\n"
-       << "  double r = s->grad_rms[index];\n"
-       << "  /* r - r is 0 for finite r, NaN otherwise. */\n"
-       << "  return !(r - r == 0);\n}\n";
+     ;
+  emitDiagnosticAccessors(lib, os);
 }

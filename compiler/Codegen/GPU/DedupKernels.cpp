@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Passes.h"
+#include "compiler/Codegen/Utils.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/OperationSupport.h"
@@ -29,14 +30,7 @@ llvm::hash_code hashKernel(gpu::GPUFuncOp kernel) {
   for (NamedAttribute attr : kernel->getAttrs())
     if (attr.getName() != SymbolTable::getSymbolAttrName())
       hash = llvm::hash_combine(hash, attr.getName(), attr.getValue());
-  kernel.getBody().walk([&](Operation *op) {
-    hash = llvm::hash_combine(
-        hash, OperationEquivalence::computeHash(
-                  op, OperationEquivalence::ignoreHashValue,
-                  OperationEquivalence::ignoreHashValue,
-                  OperationEquivalence::IgnoreLocations));
-  });
-  return hash;
+  return llvm::hash_combine(hash, nnc::hashRegionOps(kernel.getBody()));
 }
 
 bool sameAttributes(gpu::GPUFuncOp a, gpu::GPUFuncOp b) {

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Passes.h"
+#include "compiler/Codegen/Utils.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -19,7 +20,6 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
@@ -63,13 +63,6 @@ void allowContraction(gpu::LaunchOp launch) {
   });
 }
 
-/// The buffer a memref value views: through subviews, casts and reshapes.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
-
 /// Whether two index lists into one memref name different elements: they
 /// differ in a position where both are constants.
 bool distinctElements(ValueRange a, ValueRange b) {
@@ -108,7 +101,7 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
       }
     if (!load)
       continue;
-    Value root = rootOf(store.getMemRef());
+    Value root = nnc::viewRoot(store.getMemRef());
     WalkResult other = loop.walk([&](Operation *op) {
       if (op == load || op == store)
         return WalkResult::advance();
@@ -124,7 +117,7 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
           s && access(s.getMemRef(), s.getIndices()))
         return WalkResult::advance();
       for (Value operand : op->getOperands())
-        if (isa<MemRefType>(operand.getType()) && rootOf(operand) == root)
+        if (isa<MemRefType>(operand.getType()) && nnc::viewRoot(operand) == root)
           return WalkResult::interrupt();
       return WalkResult::advance();
     });

@@ -9,12 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Passes.h"
+#include "compiler/Codegen/Utils.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -26,14 +26,6 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-
-/// The buffer a memref value views: through subviews, casts and reshapes to
-/// the allocation or function argument.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
 
 /// Whether `op` (or an op nested in it) may write the buffer `root`.
 bool mayWrite(Operation *op, Value root) {
@@ -51,7 +43,7 @@ bool mayWrite(Operation *op, Value root) {
       if (!isa<MemoryEffects::Write>(effect.getEffect()))
         continue;
       Value written = effect.getValue();
-      if (!written || rootOf(written) == root)
+      if (!written || nnc::viewRoot(written) == root)
         return WalkResult::interrupt();
     }
     return WalkResult::advance();
@@ -150,7 +142,7 @@ struct GPUSinkHostScalarsPass
         // A read moves later, to the kernel: nothing in between may write
         // what it reads.
         if (auto load = dyn_cast<memref::LoadOp>(op)) {
-          Value root = rootOf(load.getMemRef());
+          Value root = nnc::viewRoot(load.getMemRef());
           for (Operation *between = load->getNextNode(); between != launch;
                between = between->getNextNode()) {
             if (!mayWrite(between, root))
