@@ -392,7 +392,8 @@ int nnc_gpu_upload(nnc_gpu *gpu, void *device_dst, const void *host_src,
 
 int nnc_gpu_download(nnc_gpu *gpu, void *host_dst, const void *device_src,
                      size_t bytes) {
-  int go = transfer_checks(gpu, bytes, host_dst, device_src, "nnc_gpu_download");
+  int go =
+      transfer_checks(gpu, bytes, host_dst, device_src, "nnc_gpu_download");
   if (go != 1)
     return go;
   nnc_cu_result rc = gpu->cu.cuMemcpyDtoHAsync(host_dst, to_devptr(device_src),
@@ -411,8 +412,8 @@ int nnc_gpu_copy(nnc_gpu *gpu, void *device_dst, const void *device_src,
 }
 
 int nnc_gpu_memset(nnc_gpu *gpu, void *device_dst, int value, size_t bytes) {
-  int go = transfer_checks(gpu, bytes, device_dst, device_dst,
-                           "nnc_gpu_memset");
+  int go =
+      transfer_checks(gpu, bytes, device_dst, device_dst, "nnc_gpu_memset");
   if (go != 1)
     return go;
   nnc_cu_result rc = gpu->cu.cuMemsetD8Async(
@@ -440,7 +441,7 @@ void nnc_gpu_launch(nnc_gpu *gpu, int32_t kernel, int64_t grid_x,
       record(gpu, 1,
              "nnc: %s dimension %c of kernel %s is %lld, outside [1, "
              "4294967295]",
-             i < 3 ? "grid" : "block", "xyz"[i % 3], k->name,
+             i < 3 ? "grid" : "block", "xyz"[i % 3], k -> name,
              (long long)dims[i]);
       return;
     }

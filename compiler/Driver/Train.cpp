@@ -258,16 +258,15 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     build = std::to_string(status.getSize()) + ":" +
             std::to_string(
                 status.getLastModificationTime().time_since_epoch().count());
-  std::string keyText = (*source)->getBuffer().str() + "\n" NNC_VERSION "\n" +
-                        build + "\n" + options.compile.codegen.cpu + "\n" +
-                        std::to_string(options.compile.cpu.threads) + "\n" +
-                        (options.compile.steps.gradStats ? "grad-stats" : "") +
-                        "\n" +
-                        (options.compile.target == Target::CUDA
-                             ? "cuda:" + options.compile.gpu.arch.getValue() +
-                                   (options.compile.gpu.emulate ? ":emulated"
-                                                                : "")
-                             : "cpu");
+  std::string keyText =
+      (*source)->getBuffer().str() + "\n" NNC_VERSION "\n" + build + "\n" +
+      options.compile.codegen.cpu + "\n" +
+      std::to_string(options.compile.cpu.threads) + "\n" +
+      (options.compile.steps.gradStats ? "grad-stats" : "") + "\n" +
+      (options.compile.target == Target::CUDA
+           ? "cuda:" + options.compile.gpu.arch.getValue() +
+                 (options.compile.gpu.emulate ? ":emulated" : "")
+           : "cpu");
   std::string key = llvm::utohexstr(llvm::xxh3_64bits(keyText));
   llvm::SmallString<256> dir(cacheRoot(options));
   llvm::sys::path::append(dir, key);
@@ -345,10 +344,12 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
 
   char createError[512] = "";
   void *state = model.create(options.seed, createError, sizeof(createError));
-  if (!state)
-    return fail("cannot create the model state: " +
-                StringRef(createError).trim().str().substr(
-                    StringRef(createError).starts_with("nnc: ") ? 5 : 0));
+  if (!state) {
+    // The runtime's messages start with "nnc: ", as fail()'s output does.
+    StringRef why = StringRef(createError).trim();
+    why.consume_front("nnc: ");
+    return fail("cannot create the model state: " + why);
+  }
   auto destroy = llvm::scope_exit([&] { model.destroy(state); });
   if (!options.loadPath.empty() &&
       model.load(state, options.loadPath.c_str()) != 0)

@@ -214,7 +214,8 @@ std::string nnc::findCUDAToolkit() {
   for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
     if (const char *dir = std::getenv(var); dir && *dir)
       return dir;
-  if (llvm::ErrorOr<std::string> ptxas = llvm::sys::findProgramByName("ptxas")) {
+  if (llvm::ErrorOr<std::string> ptxas =
+          llvm::sys::findProgramByName("ptxas")) {
     llvm::SmallString<128> dir(*ptxas);
     llvm::sys::fs::real_path(*ptxas, dir);
     llvm::sys::path::remove_filename(dir); // bin
@@ -295,7 +296,7 @@ void nnc::registerPipelines() {
       "nnc-gpu-llvm",
       "Lowers linalg steps to host LLVM code launching NVIDIA GPU kernels",
       buildGPULLVMPipeline);
-  registerTargetPipeline<nnc::CPUPipelineOptions>("nnc-cpu-llvm",
-                      "Lowers linalg steps to the LLVM dialect for the CPU",
-                      buildCPULLVMPipeline);
+  registerTargetPipeline<nnc::CPUPipelineOptions>(
+      "nnc-cpu-llvm", "Lowers linalg steps to the LLVM dialect for the CPU",
+      buildCPULLVMPipeline);
 }

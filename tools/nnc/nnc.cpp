@@ -170,8 +170,8 @@ cl::opt<bool> gpuEmulate(
     cl::desc("With --target=cuda: run the GPU build's kernels on the host, "
              "each thread in turn, for testing the GPU strategy without a "
              "GPU (the library is then a CPU library)"),
-    cl::init(false), cl::Hidden, cl::sub(compileCommand),
-    cl::sub(trainCommand), cl::cat(nncCategory));
+    cl::init(false), cl::Hidden, cl::sub(compileCommand), cl::sub(trainCommand),
+    cl::cat(nncCategory));
 
 cl::opt<int64_t> threads("threads",
                          cl::desc("Threads the generated code may use"),

@@ -72,9 +72,8 @@ struct GPUDedupKernelsPass
           continue;
         }
         auto ref = [&](gpu::GPUFuncOp f) {
-          return SymbolRefAttr::get(
-              gpuModule.getSymNameAttr(),
-              {FlatSymbolRefAttr::get(f.getNameAttr())});
+          return SymbolRefAttr::get(gpuModule.getSymNameAttr(),
+                                    {FlatSymbolRefAttr::get(f.getNameAttr())});
         };
         replacement[ref(kernel)] = ref(kept);
         kernel.erase();

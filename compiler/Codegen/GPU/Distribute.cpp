@@ -17,11 +17,11 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace nnc {
@@ -117,7 +117,8 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
           s && access(s.getMemRef(), s.getIndices()))
         return WalkResult::advance();
       for (Value operand : op->getOperands())
-        if (isa<MemRefType>(operand.getType()) && nnc::viewRoot(operand) == root)
+        if (isa<MemRefType>(operand.getType()) &&
+            nnc::viewRoot(operand) == root)
           return WalkResult::interrupt();
       return WalkResult::advance();
     });
@@ -130,9 +131,8 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
   rewriter.setInsertionPoint(loop);
   SmallVector<Value> inits;
   for (auto [load, store] : pairs)
-    inits.push_back(memref::LoadOp::create(rewriter, load.getLoc(),
-                                           load.getMemRef(),
-                                           load.getIndices()));
+    inits.push_back(memref::LoadOp::create(
+        rewriter, load.getLoc(), load.getMemRef(), load.getIndices()));
   FailureOr<LoopLikeOpInterface> replaced = loop.replaceWithAdditionalYields(
       rewriter, inits, /*replaceInitOperandUsesInLoop=*/false,
       [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
@@ -163,8 +163,7 @@ scf::ForOp promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
 /// computes.
 constexpr int64_t kRegisterTile = 4;
 
-struct GPUDistributePass
-    : nnc::impl::GPUDistributePassBase<GPUDistributePass> {
+struct GPUDistributePass : nnc::impl::GPUDistributePassBase<GPUDistributePass> {
   using Base::Base;
 
   LogicalResult initialize(MLIRContext *) override {
@@ -229,9 +228,9 @@ struct GPUDistributePass
         llvm::append_range(ops, split);
     }
     for (auto [i, op] : llvm::enumerate(ops))
-      if (failed(distribute(rewriter, op, func.getSymName().str() + "_" +
-                                              std::to_string(i) + "_" +
-                                              shortName(op))))
+      if (failed(distribute(rewriter, op,
+                            func.getSymName().str() + "_" + std::to_string(i) +
+                                "_" + shortName(op))))
         return signalPassFailure();
   }
 
@@ -252,8 +251,7 @@ struct GPUDistributePass
         op->getBlock() != &op->getParentOfType<func::FuncOp>().front())
       return {};
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    if (llvm::any_of(ranges, ShapedType::isDynamic) ||
-        ranges[0] < kMinPartials)
+    if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges[0] < kMinPartials)
       return {};
     int64_t total = 1;
     for (int64_t r : ranges)
@@ -268,8 +266,8 @@ struct GPUDistributePass
     BlockArgument acc = body->getArguments().back();
     auto yield = cast<linalg::YieldOp>(body->getTerminator());
     Operation *combine = yield.getValues()[0].getDefiningOp();
-    if (!combine || !acc.hasOneUse() || acc.getUses().begin()->getOwner() !=
-                                            combine ||
+    if (!combine || !acc.hasOneUse() ||
+        acc.getUses().begin()->getOwner() != combine ||
         combine->getNumOperands() != 2)
       return {};
     auto floatType = cast<FloatType>(outType.getElementType());
@@ -295,13 +293,13 @@ struct GPUDistributePass
 
     // Stage 1: the op itself, its output now partials[d0].
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    maps.back() = AffineMap::get(op.getNumLoops(), 0,
-                                 getAffineDimExpr(0, ctx), ctx);
+    maps.back() =
+        AffineMap::get(op.getNumLoops(), 0, getAffineDimExpr(0, ctx), ctx);
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     iterators[0] = utils::IteratorType::parallel;
-    auto stage1 = linalg::GenericOp::create(
-        rewriter, loc, TypeRange(), op.getDpsInputs(), ValueRange{partials},
-        maps, iterators);
+    auto stage1 =
+        linalg::GenericOp::create(rewriter, loc, TypeRange(), op.getDpsInputs(),
+                                  ValueRange{partials}, maps, iterators);
     rewriter.cloneRegionBefore(op->getRegion(0), stage1.getRegion(),
                                stage1.getRegion().end());
 
@@ -538,9 +536,9 @@ struct GPUDistributePass
         return launch.emitOpError("cannot unroll the register tile");
     // The unrolled iterations' indices fold to constants, which tells the
     // tile's elements apart.
-    (void)applyPatternsGreedily(launch.getBody(),
-                                FrozenRewritePatternSet(
-                                    RewritePatternSet(launch.getContext())));
+    (void)applyPatternsGreedily(
+        launch.getBody(),
+        FrozenRewritePatternSet(RewritePatternSet(launch.getContext())));
     allowContraction(launch);
     DominanceInfo dominance(launch);
     eliminateCommonSubExpressions(rewriter, dominance, launch);

@@ -28,9 +28,8 @@ struct GPUEmulateLaunchesPass
     : nnc::impl::GPUEmulateLaunchesPassBase<GPUEmulateLaunchesPass> {
   void runOnOperation() override {
     SmallVector<gpu::LaunchOp> launches;
-    getOperation().walk([&](gpu::LaunchOp launch) {
-      launches.push_back(launch);
-    });
+    getOperation().walk(
+        [&](gpu::LaunchOp launch) { launches.push_back(launch); });
     IRRewriter rewriter(&getContext());
     for (gpu::LaunchOp launch : launches)
       if (failed(emulate(rewriter, launch)))
@@ -77,11 +76,10 @@ struct GPUEmulateLaunchesPass
     // each x, y, z.
     if (body.getNumArguments() != 12)
       return launch.emitOpError("expects 12 kernel body arguments");
-    rewriter.inlineBlockBefore(&body, rewriter.getInsertionBlock(),
-                               rewriter.getInsertionPoint(),
-                               {ivs[2], ivs[1], ivs[0], ivs[5], ivs[4], ivs[3],
-                                grid.x, grid.y, grid.z, block.x, block.y,
-                                block.z});
+    rewriter.inlineBlockBefore(
+        &body, rewriter.getInsertionBlock(), rewriter.getInsertionPoint(),
+        {ivs[2], ivs[1], ivs[0], ivs[5], ivs[4], ivs[3], grid.x, grid.y, grid.z,
+         block.x, block.y, block.z});
     rewriter.eraseOp(launch);
     return success();
   }

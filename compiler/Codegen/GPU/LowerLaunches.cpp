@@ -92,9 +92,9 @@ struct GPULowerLaunchesPass
     if (!launchFn)
       launchFn = LLVM::LLVMFuncOp::create(
           builder, loc, kLaunchFn,
-          LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
-                                      {ptr, i32, i64, i64, i64, i64, i64, i64,
-                                       i32, ptr}));
+          LLVM::LLVMFunctionType::get(
+              LLVM::LLVMVoidType::get(ctx),
+              {ptr, i32, i64, i64, i64, i64, i64, i64, i32, ptr}));
 
     // The context is a new last argument of every function that launches.
     llvm::MapVector<LLVM::LLVMFuncOp, Value> contexts;
@@ -161,8 +161,8 @@ struct GPULowerLaunchesPass
     builder.setInsertionPointToStart(&func.getBody().front());
     Value one = LLVM::ConstantOp::create(builder, loc, i64, 1);
     ValueRange operands = launch.getKernelOperands();
-    auto arrayType = LLVM::LLVMArrayType::get(ptr, std::max<size_t>(
-                                                       operands.size(), 1));
+    auto arrayType =
+        LLVM::LLVMArrayType::get(ptr, std::max<size_t>(operands.size(), 1));
     Value params = LLVM::AllocaOp::create(builder, loc, ptr, arrayType, one);
     SmallVector<Value> slots;
     for (Value operand : operands)
@@ -180,9 +180,8 @@ struct GPULowerLaunchesPass
     Value shared = launch.getDynamicSharedMemorySize();
     if (!shared)
       shared = LLVM::ConstantOp::create(builder, loc, i32, 0);
-    SmallVector<Value> args = {contexts[func],
-                               LLVM::ConstantOp::create(builder, loc, i32,
-                                                        index)};
+    SmallVector<Value> args = {
+        contexts[func], LLVM::ConstantOp::create(builder, loc, i32, index)};
     llvm::append_range(args, sizes);
     args.push_back(shared);
     args.push_back(params);

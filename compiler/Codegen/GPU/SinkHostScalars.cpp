@@ -119,8 +119,9 @@ struct GPUSinkHostScalarsPass
     if (!readsMemory)
       return SmallVector<Operation *>();
     SmallVector<Operation *> ordered(slice.begin(), slice.end());
-    llvm::sort(ordered,
-               [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    llvm::sort(ordered, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
     return ordered;
   }
 
