@@ -424,8 +424,8 @@ def GPUSinkHostScalarsPass
     copied into it as well, so that they fold into the kernel's code
     instead of arriving as parameters. A load may move only if
     nothing between it and the launch may write the buffer it reads;
-    otherwise, and when the computation has other memory effects or lives in
-    a nested host region, the pass reports an error at the op.
+    otherwise, and when the computation has other memory effects or is not
+    in the launch's block, the pass reports an error at the op.
 
     Input: functions after `nnc-gpu-distribute`. Output: no launch uses a
     host value derived from a buffer read.

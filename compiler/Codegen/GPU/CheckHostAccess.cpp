@@ -34,12 +34,12 @@ const char *hostEffect(Operation *op) {
   effects.getEffects(instances);
   for (const MemoryEffects::EffectInstance &effect : instances) {
     if (isa<MemoryEffects::Read>(effect.getEffect()))
-      return "reads";
+      return "reads memory";
     if (isa<MemoryEffects::Write>(effect.getEffect()))
-      return "writes";
+      return "writes memory";
     if (isa<MemoryEffects::Allocate>(effect.getEffect()) ||
         isa<MemoryEffects::Free>(effect.getEffect()))
-      return "allocates or frees";
+      return "allocates or frees memory";
   }
   return nullptr;
 }
@@ -56,7 +56,7 @@ struct GPUCheckHostAccessPass
         return WalkResult::skip();
       if (const char *effect = hostEffect(op)) {
         op->emitOpError() << effect
-                          << " memory on the host, where every buffer of a "
+                          << " on the host, where every buffer of a "
                              "GPU step is device memory; it must run in a "
                              "kernel";
         failed = true;

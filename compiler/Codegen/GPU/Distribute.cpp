@@ -166,12 +166,12 @@ constexpr int64_t kRegisterTile = 4;
 struct GPUDistributePass : nnc::impl::GPUDistributePassBase<GPUDistributePass> {
   using Base::Base;
 
-  LogicalResult initialize(MLIRContext *) override {
+  LogicalResult initialize(MLIRContext *ctx) override {
     if (threadsPerBlock < 32 || threadsPerBlock > 1024 || threadsPerBlock % 32)
-      return emitError(UnknownLoc::get(&getContext()))
+      return emitError(UnknownLoc::get(ctx))
              << "nnc-gpu-distribute expects threads-per-block a multiple of "
                 "32 in [32, 1024], got "
-             << threadsPerBlock;
+             << static_cast<int64_t>(threadsPerBlock);
     return success();
   }
 

@@ -100,7 +100,7 @@ struct GPUSinkHostScalarsPass
       if (!def || isa<MemRefType>(v.getType()) || slice.contains(def))
         continue;
       if (def->getBlock() != launch->getBlock()) {
-        launch.emitOpError("uses a value computed in a nested host region");
+        launch.emitOpError("is in a nested host region and uses a value that the host computes from buffer contents outside it");
         return failure();
       }
       if (auto load = dyn_cast<memref::LoadOp>(def)) {

@@ -45,3 +45,13 @@ func.func @negative_host_alloc() {
   %a = memref.alloc() : memref<8xf32>
   return
 }
+
+// -----
+
+func.func private @opaque(memref<8xf32>)
+
+func.func @negative_host_call(%a: memref<8xf32>) {
+  // expected-error @+1 {{'func.call' op has unknown memory effects on the host}}
+  func.call @opaque(%a) : (memref<8xf32>) -> ()
+  return
+}

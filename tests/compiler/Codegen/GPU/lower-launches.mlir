@@ -59,3 +59,23 @@ module attributes {gpu.container_module} {
   gpu.module @nnc_kernels {
   }
 }
+
+// -----
+
+module attributes {gpu.container_module} {
+  llvm.func @step(%x: !llvm.ptr) {
+    %c1 = llvm.mlir.constant(1 : i64) : i64
+    // expected-error @+1 {{expects a synchronous launch without clusters: nnc orders kernels on its one stream}}
+    %t = gpu.launch_func async @nnc_kernels::@k0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) : i64 args(%x : !llvm.ptr)
+    llvm.return
+  }
+  gpu.binary @nnc_kernels [#gpu.object<#nvvm.target<chip = "sm_90">, "PTX">]
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.binary @a [#gpu.object<#nvvm.target<chip = "sm_90">, "PTX">]
+  // expected-error @+1 {{expects one kernel binary per module}}
+  gpu.binary @b [#gpu.object<#nvvm.target<chip = "sm_90">, "PTX">]
+}

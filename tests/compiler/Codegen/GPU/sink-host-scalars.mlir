@@ -89,3 +89,20 @@ func.func @negative_host_call(%g: memref<64xf32>) {
   return
 }
 func.func private @scale(memref<64xf32>) -> f32
+
+// -----
+
+func.func @negative_nested_kernel(%norm: memref<f32>, %g: memref<64xf32>, %p: i1) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %n = memref.load %norm[] : memref<f32>
+  scf.if %p {
+    // expected-error @+1 {{'gpu.launch' op is in a nested host region and uses a value that the host computes from buffer contents outside it}}
+    gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+      memref.store %n, %g[%tx] : memref<64xf32>
+      gpu.terminator
+    }
+  }
+  return
+}
