@@ -23,7 +23,12 @@ def CPUTileAndVectorizePass
       across the K loop, read before it and written after it. With
       `threads > 1` the larger of the M and N ranges is first split across
       threads with `scf.forall`, and the register tile is chosen to divide
-      each thread's slice.
+      each thread's slice. With the plan's `pack_panels`, the N loop first
+      copies its `[kc, nr]` panel of the right operand into a contiguous
+      buffer (one per thread, allocated next to the product) that the M
+      loop reads instead. Where K is not blocked, a fill or bias broadcast
+      that only initializes the product's output moves into each tile,
+      right before its K loop, instead of making a pass of its own.
     - Window contractions, the direct convolutions that
       `convert-nn-to-linalg` writes (`out[q, o] += wT[i, j, c, o] *
       flat[q + a * i + b * j + s, c]`, loops `(q, o, i, j, c)`), get a
@@ -73,7 +78,8 @@ def CPUTileAndVectorizePass
     Option<"vectorRegisters", "vector-registers", "int64_t",
            /*default=*/"16", "Vector registers, for products without a plan">
   ];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];

@@ -5,8 +5,8 @@ against a float64 reference.
 One SGD step of `dense(x, N)` under an MSE loss exercises the forward
 product (M x N x K), the weight gradient (N x K x M) and the bias gradient;
 a second dense layer adds the input gradient (M x K x N). Shapes: square,
-tall, skinny, a remainder in every dimension, a single row, and sizes that
-the register tiles and K blocks divide. Each is compiled for the host and
+tall, skinny, a remainder in every dimension, a single row, sizes that
+the register tiles and K blocks divide, and rows of 4 KiB (packed panels). Each is compiled for the host and
 for x86-64-v3 (AVX2 tiles), and for znver4 (512-bit AVX-512 tiles) where
 the host has AVX-512; the updated parameters must match numpy's float64
 step to float32 rounding.
@@ -29,6 +29,9 @@ SHAPES = [
     ("remainders", 13, 29, 37, 11),
     ("one_row", 1, 20, 48, 5),
     ("blocked_k", 24, 600, 96, 32),
+    # Rows of 4 KiB: the right operands of the weight gradient (x) and of
+    # the input gradient (the second weight) are packed panel by panel.
+    ("wide_rows", 40, 1024, 1024, 64),
 ]
 
 SOURCE = """

@@ -41,6 +41,19 @@ model mlp {
 }
 train { optimizer = sgd(lr = 0.1) }
 """,
+    # Rows of 4 KiB (1024 floats): the weight gradients' and the input
+    # gradient's right operands are copied panel by panel, into one panel
+    # buffer per thread.
+    "wide_rows": """
+model wide_rows {
+  input  x: f32[64, 1024]
+  label  y: i32[64]
+  logits = dense(relu(dense(x, 1024)), 10)
+  loss   = cross_entropy(logits, y)
+  output logits
+}
+train { optimizer = sgd(lr = 0.1, momentum = 0.9) }
+""",
 }
 
 

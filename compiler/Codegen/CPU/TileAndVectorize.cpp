@@ -9,6 +9,7 @@
 
 #include "compiler/Codegen/CPU/TilePlan.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -317,9 +318,27 @@ struct CPUTileAndVectorizePass
                                : planProduct(*shape, threads,
                                              {vectorBits, vectorRegisters})};
     }
+    // A matrix product whose K is not blocked sweeps each accumulator tile
+    // once: the fill or bias broadcast that initializes its output moves
+    // into the tile (tileContraction), instead of a pass over memory whose
+    // result the tile then reads back from there.
+    initProducers.clear();
     for (linalg::LinalgOp op : ops) {
       auto plan = plans.find(op);
-      if (plan == plans.end())
+      if (plan == plans.end() ||
+          plan->second.first.form != ProductForm::MatrixProduct ||
+          (plan->second.second.kc &&
+           plan->second.second.kc < plan->second.first.k))
+        continue;
+      if (linalg::LinalgOp producer = accumulatorInit(op, plan->second.first)) {
+        initProducers[op] = producer;
+        done.insert(producer);
+      }
+    }
+    for (linalg::LinalgOp op : ops) {
+      auto plan = plans.find(op);
+      if (plan == plans.end() ||
+          plan->second.first.form == ProductForm::MatrixProduct)
         continue;
       auto [shape, tiles] = plan->second;
       auto generic = cast<linalg::GenericOp>(op.getOperation());
@@ -389,6 +408,8 @@ struct CPUTileAndVectorizePass
     unsigned m = shape.mLoop, n = shape.nLoop, k = shape.kLoop;
     if (failed(packRightOperand(rewriter, op, n, k)))
       return;
+    Value panels = tiles.packPanels ? allocatePanels(rewriter, op, shape, tiles)
+                                    : Value();
     Operation *current = op;
     if (tiles.split != ThreadSplit::None) {
       unsigned split = tiles.split == ThreadSplit::M ? m : n;
@@ -409,32 +430,253 @@ struct CPUTileAndVectorizePass
     }
     // N outside M: the M loop sweeps one [K, nr] panel of the right
     // operand, which stays in cache, instead of streaming all of it.
+    if (panels) {
+      current = packPanels(rewriter, current, panels, shape, tiles);
+      if (!current)
+        return;
+    }
     SmallVector<int64_t> order = {int64_t(n), int64_t(m), int64_t(k)};
+    linalg::LinalgOp producer = initProducers.lookup(op);
+    Value out = producer ? producer.getDpsInits()[0] : Value();
+    // Whether every tile initialized its accumulator itself.
+    bool initialized = true;
     auto registerTile = [&](Operation *part, int64_t rows) {
       SmallVector<int64_t> sizes(bounds.size(), 0);
       sizes[m] = rows;
-      sizes[n] = tiles.nr;
-      sizes[k] = 1;
-      if (Operation *tiled = tile(rewriter, cast<TilingInterface>(part), sizes,
-                                  scf::SCFTilingOptions::LoopType::ForOp,
-                                  bounds.size() == 3 ? ArrayRef<int64_t>(order)
-                                                     : ArrayRef<int64_t>()))
+      sizes[n] = panels ? 0 : tiles.nr;
+      sizes[k] = producer ? 0 : 1;
+      Operation *tiled = tile(rewriter, cast<TilingInterface>(part), sizes,
+                              scf::SCFTilingOptions::LoopType::ForOp,
+                              bounds.size() == 3 ? ArrayRef<int64_t>(order)
+                                                 : ArrayRef<int64_t>());
+      if (tiled && producer) {
+        initialized &= initializeTile(rewriter, producer, out,
+                                      cast<linalg::LinalgOp>(tiled));
+        SmallVector<int64_t> steps(bounds.size(), 0);
+        steps[k] = 1;
+        tiled = tile(rewriter, cast<TilingInterface>(tiled), steps,
+                     scf::SCFTilingOptions::LoopType::ForOp);
+      }
+      if (tiled)
+        pendingVectorize.push_back(tiled);
+      else
+        initialized = false;
+    };
+    auto finish = [&] {
+      if (!producer)
+        return;
+      if (initialized)
+        rewriter.eraseOp(producer);
+      else if (Operation *tiled = tileGeneric(rewriter, producer))
         pendingVectorize.push_back(tiled);
     };
     if (!tiles.tail) {
       registerTile(current, tiles.mr);
-      return;
+      return finish();
     }
     int64_t rows = cast<linalg::LinalgOp>(current).getStaticLoopRanges()[m];
     rewriter.setInsertionPoint(current);
     auto [main, rest] =
         linalg::splitOp(rewriter, cast<TilingInterface>(current), m,
                         rewriter.getIndexAttr(rows - tiles.tail));
-    if (!main)
-      return;
+    if (!main) {
+      initialized = false;
+      return finish();
+    }
     registerTile(main, tiles.mr);
     if (rest)
       registerTile(rest, tiles.tail);
+    finish();
+  }
+
+  /// Each unblocked matrix product's accumulator initialization (see
+  /// runOnOperation).
+  llvm::DenseMap<Operation *, linalg::LinalgOp> initProducers;
+
+  /// The fill or broadcast that initializes all of `op`'s output (an
+  /// allocation indexed `[m, n]`) for `op` alone, if its inputs are not
+  /// written between it and `op` either: then it can run tile by tile
+  /// inside `op`'s loops. Null otherwise.
+  static linalg::LinalgOp accumulatorInit(linalg::LinalgOp op,
+                                          const ProductShape &shape) {
+    if (op.getNumDpsInits() != 1)
+      return nullptr;
+    OpOperand *init = op.getDpsInitOperand(0);
+    MLIRContext *ctx = op->getContext();
+    if (op.getMatchingIndexingMap(init) !=
+        AffineMap::get(op.getNumLoops(), 0,
+                       {getAffineDimExpr(shape.mLoop, ctx),
+                        getAffineDimExpr(shape.nLoop, ctx)},
+                       ctx))
+      return nullptr;
+    linalg::LinalgOp producer = initProducer(op, init->get());
+    if (!producer)
+      return nullptr;
+    for (Value input : producer.getDpsInputs()) {
+      if (!isa<MemRefType>(input.getType()))
+        continue;
+      Value root = rootBuffer(input);
+      if (!root)
+        return nullptr;
+      for (Operation *between = producer->getNextNode(); between != op;
+           between = between->getNextNode()) {
+        bool writes = between->walk([&](Operation *nested) {
+          auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+          if (!effects)
+            return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+                       ? WalkResult::advance()
+                       : WalkResult::interrupt();
+          SmallVector<MemoryEffects::EffectInstance> instances;
+          effects.getEffects(instances);
+          for (const MemoryEffects::EffectInstance &effect : instances) {
+            if (!isa<MemoryEffects::Write>(effect.getEffect()))
+              continue;
+            Value target = effect.getValue();
+            if (!target || rootBuffer(target) == root)
+              return WalkResult::interrupt();
+          }
+          return WalkResult::advance();
+        }).wasInterrupted();
+        if (writes)
+          return nullptr;
+      }
+    }
+    return producer;
+  }
+
+  /// `producer`'s part for the accumulator tile of `tiled` (a register tile
+  /// of a product whose output is `out`), right before `tiled`. False if
+  /// the tile is no unit-stride view of `out`.
+  bool initializeTile(RewriterBase &rewriter, linalg::LinalgOp producer,
+                      Value out, linalg::LinalgOp tiled) {
+    Value acc = tiled.getDpsInits()[0];
+    auto accType = cast<MemRefType>(acc.getType());
+    Location loc = tiled.getLoc();
+    rewriter.setInsertionPoint(tiled);
+    // The tile's offsets in `out`: the sum of its chain of subviews.
+    SmallVector<OpFoldResult> offsets(accType.getRank(),
+                                      rewriter.getIndexAttr(0));
+    Value v = acc;
+    while (v != out) {
+      auto subview = v.getDefiningOp<memref::SubViewOp>();
+      if (!subview || subview.getSourceType().getRank() != accType.getRank() ||
+          !llvm::all_of(subview.getStaticStrides(),
+                        [](int64_t s) { return s == 1; }))
+        return false;
+      for (auto [d, offset] : llvm::enumerate(subview.getMixedOffsets())) {
+        AffineExpr a = getAffineDimExpr(0, rewriter.getContext()),
+                   b = getAffineDimExpr(1, rewriter.getContext());
+        offsets[d] = affine::makeComposedFoldedAffineApply(
+            rewriter, loc, a + b, {offsets[d], offset});
+      }
+      v = subview.getSource();
+    }
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t size : accType.getShape())
+      sizes.push_back(rewriter.getIndexAttr(size));
+    FailureOr<TilingResult> part =
+        cast<TilingInterface>(producer.getOperation())
+            .getTiledImplementation(rewriter, offsets, sizes);
+    if (failed(part))
+      return false;
+    llvm::append_range(pendingVectorize, part->tiledOps);
+    return true;
+  }
+
+  /// The right operand of `product`: the input indexed `[k, n]`.
+  static OpOperand *rightOperand(linalg::LinalgOp product, unsigned n,
+                                 unsigned k) {
+    MLIRContext *ctx = product->getContext();
+    for (OpOperand *input : product.getDpsInputOperands()) {
+      AffineMap map = product.getMatchingIndexingMap(input);
+      if (map.getNumResults() == 2 &&
+          map.getResult(0) == getAffineDimExpr(k, ctx) &&
+          map.getResult(1) == getAffineDimExpr(n, ctx))
+        return input;
+    }
+    return nullptr;
+  }
+
+  /// The buffer of packPanels (one `[kc, nr]` panel per thread), allocated
+  /// next to `op` in the step's entry block; null where `op` has no `[k, n]`
+  /// right operand or is not in the entry block.
+  Value allocatePanels(RewriterBase &rewriter, linalg::LinalgOp op,
+                       const ProductShape &shape, const ProductTiles &tiles) {
+    OpOperand *rhs = rightOperand(op, shape.nLoop, shape.kLoop);
+    if (!rhs || op->getBlock() != &op->getParentOfType<func::FuncOp>().front())
+      return Value();
+    auto elementType = cast<MemRefType>(rhs->get().getType()).getElementType();
+    int64_t kc = tiles.kc ? tiles.kc : shape.k;
+    int64_t slots = tiles.split == ThreadSplit::None ? 1 : tiles.threads;
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    Value buffer = memref::AllocOp::create(
+        rewriter, loc, MemRefType::get({slots, kc, tiles.nr}, elementType));
+    rewriter.setInsertionPointAfter(op);
+    memref::DeallocOp::create(rewriter, loc, buffer);
+    return buffer;
+  }
+
+  /// The N loop of a product's register tile, with a copy of each `[kc,
+  /// nr]` panel of the right operand into `buffer` (allocatePanels) at the
+  /// start of its body, which the M loop then reads (BLIS's packed B): the
+  /// operand's own rows are a whole row apart, and at a power-of-two row
+  /// length every row of the panel falls into the same L1 set. Returns the
+  /// op inside the N loop, or null if tiling failed.
+  Operation *packPanels(RewriterBase &rewriter, Operation *current,
+                        Value buffer, const ProductShape &shape,
+                        const ProductTiles &tiles) {
+    unsigned n = shape.nLoop, k = shape.kLoop;
+    MLIRContext *ctx = current->getContext();
+    int64_t kc = tiles.kc ? tiles.kc : shape.k;
+    int64_t slots = cast<MemRefType>(buffer.getType()).getDimSize(0);
+    Location loc = current->getLoc();
+    SmallVector<int64_t> sizes(cast<linalg::LinalgOp>(current).getNumLoops(),
+                               0);
+    sizes[n] = tiles.nr;
+    auto panelOp = cast_or_null<linalg::LinalgOp>(
+        tile(rewriter, cast<TilingInterface>(current), sizes,
+             scf::SCFTilingOptions::LoopType::ForOp));
+    if (!panelOp)
+      return nullptr;
+    OpOperand *rhs = rightOperand(panelOp, n, k);
+    rewriter.setInsertionPoint(panelOp);
+    // This thread's slot: the forall's offset over the slice it splits.
+    OpFoldResult slot = rewriter.getIndexAttr(0);
+    if (slots > 1) {
+      auto forall = panelOp->getParentOfType<scf::ForallOp>();
+      std::optional<int64_t> lb =
+          getConstantIntValue(forall.getMixedLowerBound()[0]);
+      std::optional<int64_t> step =
+          getConstantIntValue(forall.getMixedStep()[0]);
+      if (!lb || !step || *step < 1)
+        return panelOp.emitError() << "expects a thread loop with constant "
+                                      "bounds",
+               nullptr;
+      AffineExpr iv = getAffineDimExpr(0, ctx);
+      slot = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, (iv - *lb).floorDiv(*step),
+          {OpFoldResult(forall.getInductionVars()[0])});
+    }
+    SmallVector<OpFoldResult> offsets = {slot, rewriter.getIndexAttr(0),
+                                         rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> extents = {rewriter.getIndexAttr(1),
+                                         rewriter.getIndexAttr(kc),
+                                         rewriter.getIndexAttr(tiles.nr)};
+    SmallVector<OpFoldResult> unit(3, rewriter.getIndexAttr(1));
+    auto panelType =
+        cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+            {kc, tiles.nr}, cast<MemRefType>(buffer.getType()), offsets,
+            extents, unit));
+    Value panel = memref::SubViewOp::create(rewriter, loc, panelType, buffer,
+                                            offsets, extents, unit);
+    auto copy = linalg::CopyOp::create(rewriter, loc, rhs->get(), panel);
+    rewriter.modifyOpInPlace(panelOp, [&] { rhs->set(panel); });
+    // One row of the panel per step: `nr` is at most two vectors.
+    if (Operation *rows = tile(rewriter, cast<TilingInterface>(copy.getOperation()),
+                               {1, 0}, scf::SCFTilingOptions::LoopType::ForOp))
+      pendingVectorize.push_back(rows);
+    return panelOp;
   }
 
   /// The window contraction of a direct convolution (see the pass

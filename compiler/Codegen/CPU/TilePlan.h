@@ -51,6 +51,10 @@ struct ProductShape {
   unsigned mLoop = 0, nLoop = 0, kLoop = 0;
   /// Window forms: the flat input's row.
   ShiftedIndex row;
+  /// Matrix products whose right operand is read `[k, n]`: the distance
+  /// between two of its rows in memory, in bytes (0 when unknown, or when
+  /// it is read `[n, k]`).
+  int64_t rhsRowBytes = 0;
 };
 
 /// `op` as one of the products, or none. Works on tensors and on buffers;
@@ -71,6 +75,11 @@ struct ProductTiles {
   int64_t tail = 0;
   /// The K block that keeps a `[kc, nr]` panel in L1 (0: K not blocked).
   int64_t kc = 0;
+  /// Matrix products: copy each `[kc, nr]` panel of the right operand into
+  /// a contiguous buffer before the M loop sweeps it (BLIS's packed B), so
+  /// that its rows are one after another in memory instead of a row of the
+  /// operand apart.
+  bool packPanels = false;
   /// The dimension split into `threads` equal slices, if any.
   ThreadSplit split = ThreadSplit::None;
   /// The threads the plan is for.
@@ -91,7 +100,8 @@ ProductTiles planProduct(const ProductShape &shape, int64_t threads,
                          const VectorShape &vector = {});
 
 /// `tiles` as `{register = array<i64: mr, nr>, tail = rows, k_block = kc,
-/// split = "m", threads = t}` (tail, k_block and split only when used).
+/// pack_panels, split = "m", threads = t}` (tail, k_block, pack_panels and
+/// split only when used).
 mlir::DictionaryAttr tilesAttr(mlir::MLIRContext *ctx,
                                const ProductTiles &tiles);
 

@@ -127,3 +127,42 @@ func.func @tail(%a: tensor<14x8xf32>, %b: tensor<8x32xf32>, %c: tensor<14x32xf32
   %0 = linalg.matmul ins(%a, %b : tensor<14x8xf32>, tensor<8x32xf32>) outs(%c : tensor<14x32xf32>) -> tensor<14x32xf32>
   return %0 : tensor<14x32xf32>
 }
+
+// -----
+
+// A right operand whose rows are 4 KiB apart (1024 floats) is packed panel
+// by panel when the M sweep reuses each panel at least 4 times (48 rows:
+// 8 tiles of 6); with 2 KiB rows it is read where it is.
+// CHECK-LABEL: func.func @pack_panels
+// CHECK: nnc.cpu.tiles = {pack_panels, register = array<i64: 6, 16>, threads = 1 : i64}
+// CHECK: nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
+func.func @pack_panels(%a: tensor<48x8xf32>, %b: tensor<8x1024xf32>, %c: tensor<48x1024xf32>,
+                       %b2: tensor<8x512xf32>, %c2: tensor<48x512xf32>) -> (tensor<48x1024xf32>, tensor<48x512xf32>) {
+  %0 = linalg.matmul ins(%a, %b : tensor<48x8xf32>, tensor<8x1024xf32>) outs(%c : tensor<48x1024xf32>) -> tensor<48x1024xf32>
+  %1 = linalg.matmul ins(%a, %b2 : tensor<48x8xf32>, tensor<8x512xf32>) outs(%c2 : tensor<48x512xf32>) -> tensor<48x512xf32>
+  return %0, %1 : tensor<48x1024xf32>, tensor<48x512xf32>
+}
+
+// -----
+
+// @negative_pack_panels_few_rows: 12 rows (two tiles) would not pay for
+// the copy.
+// CHECK-LABEL: func.func @negative_pack_panels_few_rows
+// CHECK: nnc.cpu.tiles = {register = array<i64: 6, 16>, threads = 1 : i64}
+func.func @negative_pack_panels_few_rows(%a: tensor<12x8xf32>, %b: tensor<8x1024xf32>, %c: tensor<12x1024xf32>) -> tensor<12x1024xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<12x8xf32>, tensor<8x1024xf32>) outs(%c : tensor<12x1024xf32>) -> tensor<12x1024xf32>
+  return %0 : tensor<12x1024xf32>
+}
+
+// -----
+
+// @negative_pack_panels_padded: a transposed right operand is packed whole
+// into rows one cache line longer than N, which no longer alias.
+// CHECK-LABEL: func.func @negative_pack_panels_padded
+// CHECK: linalg.transpose
+// CHECK-NOT: pack_panels
+func.func @negative_pack_panels_padded(%a: tensor<48x8xf32>, %b: tensor<1024x8xf32>, %c: tensor<48x1024xf32>) -> tensor<48x1024xf32> {
+  %0 = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %b : tensor<48x8xf32>, tensor<1024x8xf32>) outs(%c : tensor<48x1024xf32>) -> tensor<48x1024xf32>
+  return %0 : tensor<48x1024xf32>
+}
