@@ -151,8 +151,10 @@ def SplitReductionsPass : Pass<"nnc-split-reductions"> {
   let description = [{
     A `linalg.generic` on tensors that reduces its leading loop dimensions
     and its innermost one, with a parallel dimension in between (say a
-    bias gradient or batch-norm statistics, `[n, c, h, w] -> [c]`), is split
-    in two:
+    bias gradient or batch-norm statistics, `[n, c, h, w] -> [c]`), or that
+    reduces all of its two or more dimensions (a gradient's squared norm,
+    `[m, n] -> []`, whose innermost dimension then counts as the "other"
+    one), is split in two:
 
     1. the same body over the same loops, reducing only the leading
        dimensions, into partials shaped like the other loop dimensions

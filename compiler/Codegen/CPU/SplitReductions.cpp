@@ -1,7 +1,8 @@
 //===- SplitReductions.cpp - Reduce leading dimensions first --------------===//
 //
 // A reduction over, say, the batch and the image of [n, c, h, w] (a bias
-// gradient, batch-norm statistics) reduces the innermost dimension, which
+// gradient, batch-norm statistics, or all of a gradient for its norm)
+// reduces the innermost dimension, which
 // the CPU strategy vectorizes: every row then ends in a horizontal sum. Split
 // in two, the bulk of the work (over n) becomes vertical vector adds into a
 // small [c, h, w] partial, and only that partial is reduced across rows.
@@ -135,8 +136,15 @@ struct SplitLeadingReduction : OpRewritePattern<linalg::GenericOp> {
     int64_t leading = 0, leadingSize = 1;
     while (leading < rank && iters[leading] == IteratorType::reduction)
       leadingSize *= bounds[leading++];
-    if (leading == 0 || leading == rank ||
-        iters.back() != IteratorType::reduction)
+    // A full reduction (a gradient's squared norm, `[m, n] -> []`) keeps
+    // its innermost dimension for stage 2: partials `[n]`. Otherwise every
+    // step of its one vectorized loop ends in a horizontal, ordered sum
+    // through the accumulator in memory: the MLP's clipping norm took 9%
+    // of its step that way.
+    if (leading == rank) {
+      leadingSize /= bounds[--leading];
+    }
+    if (leading == 0 || iters.back() != IteratorType::reduction)
       return rewriter.notifyMatchFailure(
           op, "expects leading and innermost reduction dimensions");
     if (leadingSize < minLeading)

@@ -135,3 +135,32 @@ func.func @channels_last_statistics(%x: tensor<16x3x5x4xf32>) -> (tensor<4xf32>,
   } -> (tensor<4xf32>, tensor<4xf32>)
   return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+#x = affine_map<(m, n) -> (m, n)>
+#s = affine_map<(m, n) -> ()>
+
+// A full reduction (a gradient's squared norm, [m, n] -> []): stage 1
+// reduces m into [n] partials, stage 2 reduces those into the scalar.
+// CHECK-DAG: #[[$MN:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$N:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[$ID1:.*]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG: #[[$S:.*]] = affine_map<(d0) -> ()>
+// CHECK-LABEL: func.func @squared_norm
+// CHECK: %[[P:.*]] = linalg.fill {{.*}} -> tensor<24xf32>
+// CHECK: %[[S1:.*]] = linalg.generic {indexing_maps = [#[[$MN]], #[[$N]]], iterator_types = ["reduction", "parallel"]} {{.*}} outs(%[[P]] : tensor<24xf32>)
+// CHECK: arith.mulf
+// CHECK: linalg.generic {indexing_maps = [#[[$ID1]], #[[$S]]], iterator_types = ["reduction"]} ins(%[[S1]] : tensor<24xf32>)
+// MIN32-LABEL: func.func @squared_norm
+// MIN32-NOT: tensor<24xf32>
+func.func @squared_norm(%g: tensor<16x24xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %0 = linalg.generic {indexing_maps = [#x, #s], iterator_types = ["reduction", "reduction"]}
+      ins(%g : tensor<16x24xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %sq = arith.mulf %a, %a : f32
+    %sum = arith.addf %acc, %sq : f32
+    linalg.yield %sum : f32
+  } -> tensor<f32>
+  return %0 : tensor<f32>
+}
