@@ -12,6 +12,7 @@
 #include "compiler/Codegen/Utils.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -54,6 +55,27 @@ bool isClonedConstant(Value value) {
   Operation *def = value.getDefiningOp();
   return def && def->getNumRegions() == 0 && def->getNumOperands() == 0 &&
          def->hasTrait<OpTrait::ConstantLike>();
+}
+
+/// For each of a kernel call's `arguments`, whether the kernel may take it
+/// `noalias`: a memref whose buffer (viewRoot) is an allocation or an
+/// argument of the step (the C API forbids a step's buffers to overlap),
+/// and that no other argument views. Then LLVM may keep what the kernel
+/// reads of it in registers across writes to the others, and hoist loads
+/// of loop-invariant values (a channel's statistics in an image-sized
+/// loop) out of the loops.
+SmallVector<bool> distinctBuffers(ArrayRef<Value> arguments, Block *entry) {
+  SmallVector<Value> roots;
+  for (Value v : arguments)
+    roots.push_back(isa<MemRefType>(v.getType()) ? nnc::viewRoot(v) : Value());
+  SmallVector<bool> distinct;
+  for (Value root : roots) {
+    auto argument = dyn_cast_or_null<BlockArgument>(root);
+    bool buffer = root && (root.getDefiningOp<memref::AllocOp>() ||
+                           (argument && argument.getOwner() == entry));
+    distinct.push_back(buffer && llvm::count(roots, root) == 1);
+  }
+  return distinct;
 }
 
 struct OutlineKernelsPass
@@ -130,9 +152,21 @@ struct OutlineKernelsPass
         existing = candidate;
         break;
       }
+    SmallVector<bool> distinct =
+        distinctBuffers(arguments, &op->getParentOfType<func::FuncOp>()
+                                        .getBody()
+                                        .front());
     if (existing) {
       kernel.erase();
+      // Each call must keep the promise.
+      for (auto [index, ok] : llvm::enumerate(distinct))
+        if (!ok)
+          existing.removeArgAttr(index, LLVM::LLVMDialect::getNoAliasAttrName());
     } else {
+      for (auto [index, ok] : llvm::enumerate(distinct))
+        if (ok)
+          kernel.setArgAttr(index, LLVM::LLVMDialect::getNoAliasAttrName(),
+                            b.getUnitAttr());
       kernel.setSymName(("nnc_kernel_" + llvm::Twine(count++)).str());
       kernel.setPrivate();
       // Each kernel is compiled once; LLVM must not copy it back into its

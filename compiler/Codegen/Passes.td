@@ -345,7 +345,12 @@ def OutlineKernelsPass : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {
 
     Kernels get internal linkage and `no_inline`, so that LLVM does not copy
     them back into each caller. A kernel keeps the locations of its first
-    occurrence.
+    occurrence. An argument is `llvm.noalias` where every call passes a
+    view of an allocation or of a step argument (the C API forbids a
+    step's buffers to overlap) that no other argument of the call views:
+    LLVM may then hoist loop-invariant loads (a channel's statistics in an
+    image-sized loop) and what is computed from them past the kernel's
+    stores.
 
     Only ops with regions move: allocations, views and the scalar code
     between the nests stay in the step, so `nnc-static-workspace`, which
