@@ -17,8 +17,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
-#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_OUTLINEKERNELSPASS
@@ -152,16 +152,15 @@ struct OutlineKernelsPass
         existing = candidate;
         break;
       }
-    SmallVector<bool> distinct =
-        distinctBuffers(arguments, &op->getParentOfType<func::FuncOp>()
-                                        .getBody()
-                                        .front());
+    SmallVector<bool> distinct = distinctBuffers(
+        arguments, &op->getParentOfType<func::FuncOp>().getBody().front());
     if (existing) {
       kernel.erase();
       // Each call must keep the promise.
       for (auto [index, ok] : llvm::enumerate(distinct))
         if (!ok)
-          existing.removeArgAttr(index, LLVM::LLVMDialect::getNoAliasAttrName());
+          existing.removeArgAttr(index,
+                                 LLVM::LLVMDialect::getNoAliasAttrName());
     } else {
       for (auto [index, ok] : llvm::enumerate(distinct))
         if (ok)

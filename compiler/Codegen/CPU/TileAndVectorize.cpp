@@ -290,6 +290,7 @@ struct CPUTileAndVectorizePass
         ops.push_back(op);
     });
     pendingVectorize.clear();
+    tilingFailed = false;
     SmallVector<Operation *> &toVectorize = pendingVectorize;
     // Window contractions first: each may absorb the op that initializes
     // its accumulator, which must not be tiled on its own then.
@@ -394,6 +395,8 @@ struct CPUTileAndVectorizePass
     for (scf::ForOp loop : loops)
       while (scf::ForOp next = hoistAccumulator(rewriter, loop))
         loop = next;
+    if (tilingFailed)
+      return signalPassFailure();
     if (lowerVectors)
       lowerVectorOps(func);
   }
@@ -408,8 +411,8 @@ struct CPUTileAndVectorizePass
     unsigned m = shape.mLoop, n = shape.nLoop, k = shape.kLoop;
     if (failed(packRightOperand(rewriter, op, n, k)))
       return;
-    Value panels = tiles.packPanels ? allocatePanels(rewriter, op, shape, tiles)
-                                    : Value();
+    Value panels =
+        tiles.packPanels ? allocatePanels(rewriter, op, shape, tiles) : Value();
     Operation *current = op;
     if (tiles.split != ThreadSplit::None) {
       unsigned split = tiles.split == ThreadSplit::M ? m : n;
@@ -493,6 +496,29 @@ struct CPUTileAndVectorizePass
   /// runOnOperation).
   llvm::DenseMap<Operation *, linalg::LinalgOp> initProducers;
 
+  /// Whether `op` or an op nested in it may write to a view of `root` (or
+  /// to memory it does not name).
+  static bool mayWrite(Operation *op, Value root) {
+    return op
+        ->walk([&](Operation *nested) {
+          auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+          if (!effects)
+            return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+                       ? WalkResult::advance()
+                       : WalkResult::interrupt();
+          SmallVector<MemoryEffects::EffectInstance> instances;
+          effects.getEffects(instances);
+          for (const MemoryEffects::EffectInstance &effect : instances) {
+            Value target = effect.getValue();
+            if (isa<MemoryEffects::Write>(effect.getEffect()) &&
+                (!target || rootBuffer(target) == root))
+              return WalkResult::interrupt();
+          }
+          return WalkResult::advance();
+        })
+        .wasInterrupted();
+  }
+
   /// The fill or broadcast that initializes all of `op`'s output (an
   /// allocation indexed `[m, n]`) for `op` alone, if its inputs are not
   /// written between it and `op` either: then it can run tile by tile
@@ -519,27 +545,9 @@ struct CPUTileAndVectorizePass
       if (!root)
         return nullptr;
       for (Operation *between = producer->getNextNode(); between != op;
-           between = between->getNextNode()) {
-        bool writes = between->walk([&](Operation *nested) {
-          auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-          if (!effects)
-            return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
-                       ? WalkResult::advance()
-                       : WalkResult::interrupt();
-          SmallVector<MemoryEffects::EffectInstance> instances;
-          effects.getEffects(instances);
-          for (const MemoryEffects::EffectInstance &effect : instances) {
-            if (!isa<MemoryEffects::Write>(effect.getEffect()))
-              continue;
-            Value target = effect.getValue();
-            if (!target || rootBuffer(target) == root)
-              return WalkResult::interrupt();
-          }
-          return WalkResult::advance();
-        }).wasInterrupted();
-        if (writes)
+           between = between->getNextNode())
+        if (mayWrite(between, root))
           return nullptr;
-      }
     }
     return producer;
   }
@@ -649,10 +657,12 @@ struct CPUTileAndVectorizePass
           getConstantIntValue(forall.getMixedLowerBound()[0]);
       std::optional<int64_t> step =
           getConstantIntValue(forall.getMixedStep()[0]);
-      if (!lb || !step || *step < 1)
-        return panelOp.emitError() << "expects a thread loop with constant "
-                                      "bounds",
-               nullptr;
+      if (!lb || !step || *step < 1) {
+        panelOp.emitError() << "expects a thread loop with constant bounds "
+                               "around a product with packed panels";
+        tilingFailed = true;
+        return nullptr;
+      }
       AffineExpr iv = getAffineDimExpr(0, ctx);
       slot = affine::makeComposedFoldedAffineApply(
           rewriter, loc, (iv - *lb).floorDiv(*step),
@@ -673,8 +683,9 @@ struct CPUTileAndVectorizePass
     auto copy = linalg::CopyOp::create(rewriter, loc, rhs->get(), panel);
     rewriter.modifyOpInPlace(panelOp, [&] { rhs->set(panel); });
     // One row of the panel per step: `nr` is at most two vectors.
-    if (Operation *rows = tile(rewriter, cast<TilingInterface>(copy.getOperation()),
-                               {1, 0}, scf::SCFTilingOptions::LoopType::ForOp))
+    if (Operation *rows =
+            tile(rewriter, cast<TilingInterface>(copy.getOperation()), {1, 0},
+                 scf::SCFTilingOptions::LoopType::ForOp))
       pendingVectorize.push_back(rows);
     return panelOp;
   }
@@ -975,6 +986,8 @@ struct CPUTileAndVectorizePass
 
   /// Ops tiled and waiting for vectorization.
   SmallVector<Operation *> pendingVectorize;
+  /// Whether a product could not be tiled as planned (with a diagnostic).
+  bool tilingFailed = false;
 
   void lowerVectorOps(func::FuncOp func) {
     MLIRContext *ctx = &getContext();

@@ -321,8 +321,7 @@ ProductTiles nnc::cpu::planProduct(const ProductShape &shape, int64_t threads,
     // products, with rows of 2 KiB and less, ran 5% slower with the copy
     // (one core, AMD EPYC, 2026-12-07).
     int64_t rowBytes = shape.rhsRowBytes;
-    tiles.packPanels = rowBytes && rowBytes % 4096 == 0 &&
-                       rows / tiles.mr >= 4;
+    tiles.packPanels = rowBytes && rowBytes % 4096 == 0 && rows / tiles.mr >= 4;
     return tiles;
   }
   case ProductForm::Window:
