@@ -434,6 +434,34 @@ static void emitGlueHelpers(llvm::raw_ostream &os) {
         "error[size - 1] = 0; }\n}\n\n";
 }
 
+/// In both glues' create(): the learning rate, and each parameter's
+/// descriptor (its data at the C expression `data`, in terms of `i`),
+/// initialized as the model says.
+static void emitParamSetup(const LibraryInterface &lib, StringRef data,
+                           llvm::raw_ostream &os) {
+  os << "  s->lr = " << cNumber(lib.learningRate) << ";\n"
+     << "  for (i = 0; i < " << lib.params.size() << "; ++i) {\n"
+     << "    s->params[i] = (nnc_param){param_info[i].name, "
+        "param_info[i].dtype,\n"
+     << "                               param_info[i].rank, "
+        "param_info[i].shape,\n"
+     << "                               " << data << ",\n"
+     << "                               param_info[i].numel};\n"
+     << "    if (param_info[i].init)\n"
+     << "      nnc_init_tensor(s->params[i].data, param_info[i].dtype,\n"
+     << "                      param_info[i].numel, param_info[i].kind,\n"
+     << "                      param_info[i].a, param_info[i].b, seed, i);\n"
+     << "  }\n";
+}
+
+/// `<m>_create`, which both glues define as `<m>_try_create` without the
+/// reason.
+static void emitCreate(const LibraryInterface &lib, llvm::raw_ostream &os) {
+  const std::string &m = lib.model;
+  os << m << "_state *" << m << "_create(uint64_t seed) {\n"
+     << "  return " << m << "_try_create(seed, NULL, 0);\n}\n\n";
+}
+
 /// The learning rate, step count and parameter list accessors, alike in
 /// both glues (a GPU build's parameters are its host copy).
 static void emitStateAccessors(const LibraryInterface &lib,
@@ -525,20 +553,8 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  if (!s->memory) {\n"
      << "    set_error(error, error_size, \"nnc: out of memory\");\n"
      << "    free(s);\n    return NULL;\n  }\n"
-     << "  memset(s->memory, 0, total);\n"
-     << "  s->lr = " << cNumber(lib.learningRate) << ";\n"
-     << "  for (i = 0; i < " << np << "; ++i) {\n"
-     << "    s->params[i] = (nnc_param){param_info[i].name, "
-        "param_info[i].dtype,\n"
-     << "                               param_info[i].rank, "
-        "param_info[i].shape,\n"
-     << "                               (char *)s->memory + offsets[i], "
-        "param_info[i].numel};\n"
-     << "    if (param_info[i].init)\n"
-     << "      nnc_init_tensor(s->params[i].data, param_info[i].dtype,\n"
-     << "                      param_info[i].numel, param_info[i].kind,\n"
-     << "                      param_info[i].a, param_info[i].b, seed, i);\n"
-     << "  }\n";
+     << "  memset(s->memory, 0, total);\n";
+  emitParamSetup(lib, "(char *)s->memory + offsets[i]", os);
   if (ns)
     os << "  for (i = 0; i < " << ns << "; ++i)\n"
        << "    s->state[i] = (char *)s->memory + offsets[" << np << " + i];\n";
@@ -547,10 +563,9 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
        << "    s->scratch[i] = (char *)s->memory + offsets[" << np + ns
        << " + i];\n";
   os << "  s->workspace = s->memory;\n";
-  os << "  return s;\n}\n\n"
-     << m << "_state *" << m << "_create(uint64_t seed) {\n"
-     << "  return " << m << "_try_create(seed, NULL, 0);\n}\n\n"
-     << "void " << m << "_destroy(" << m << "_state *s) {\n"
+  os << "  return s;\n}\n\n";
+  emitCreate(lib, os);
+  os << "void " << m << "_destroy(" << m << "_state *s) {\n"
      << "  if (!s) return;\n  free(s->memory);\n  free(s);\n}\n\n";
   auto args = [&](bool train) {
     std::string s;
@@ -704,22 +719,9 @@ static void emitCUDAGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  if (!s->host) {\n"
      << "    set_error(error, error_size, \"nnc: out of memory\");\n"
      << "    free(s);\n    return NULL;\n  }\n"
-     << "  memset(s->host, 0, s->param_bytes);\n"
-     << "  s->lr = " << cNumber(lib.learningRate) << ";\n"
-     << "  for (i = 0; i < " << np << "; ++i) {\n"
-     << "    s->params[i] = (nnc_param){param_info[i].name, "
-        "param_info[i].dtype,\n"
-     << "                               param_info[i].rank, "
-        "param_info[i].shape,\n"
-     << "                               (char *)s->host + (s->offsets[i] - "
-        "s->offsets[0]),\n"
-     << "                               param_info[i].numel};\n"
-     << "    if (param_info[i].init)\n"
-     << "      nnc_init_tensor(s->params[i].data, param_info[i].dtype,\n"
-     << "                      param_info[i].numel, param_info[i].kind,\n"
-     << "                      param_info[i].a, param_info[i].b, seed, i);\n"
-     << "  }\n"
-     << "  s->gpu = nnc_gpu_create(0, _nnc_" << m << "_gpu_image, "
+     << "  memset(s->host, 0, s->param_bytes);\n";
+  emitParamSetup(lib, "(char *)s->host + (s->offsets[i] - s->offsets[0])", os);
+  os << "  s->gpu = nnc_gpu_create(0, _nnc_" << m << "_gpu_image, "
      << lib.gpuImageBytes << ", kernel_names,\n"
      << "                          " << lib.gpuKernels.size()
      << ", error, error_size);\n"
@@ -730,9 +732,8 @@ static void emitCUDAGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "      " << m << "_sync_to_device(s)) {\n"
      << "    set_error(error, error_size, nnc_gpu_error(s->gpu));\n"
      << "    " << m << "_destroy(s);\n    return NULL;\n  }\n"
-     << "  return s;\n}\n\n"
-     << m << "_state *" << m << "_create(uint64_t seed) {\n"
-     << "  return " << m << "_try_create(seed, NULL, 0);\n}\n\n";
+     << "  return s;\n}\n\n";
+  emitCreate(lib, os);
 
   // The steps' arguments: tensors on the device, inputs as given.
   auto stepArgs = [&](bool train) {

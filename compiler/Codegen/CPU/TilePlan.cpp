@@ -274,8 +274,8 @@ ProductTiles nnc::cpu::planProduct(const ProductShape &shape, int64_t threads,
     // 392 only 8-wide ones. Split M instead where it can be: the MLP's
     // two-thread step went from 2.44 to 2.12 ms, mlp_sgd's from 1.95 to
     // 1.63 ms (bench/run.py, AMD EPYC, 7 alternating runs).
-    if (tiles.split == ThreadSplit::N &&
-        shape.m % threads == 0 && shape.m / threads >= 8 &&
+    if (tiles.split == ThreadSplit::N && shape.m % threads == 0 &&
+        shape.m / threads >= 8 &&
         pickTile(shape.n / threads, columnTiles(vector)) <
             pickTile(shape.n, columnTiles(vector)))
       tiles.split = ThreadSplit::M;

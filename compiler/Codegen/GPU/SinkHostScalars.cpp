@@ -100,7 +100,8 @@ struct GPUSinkHostScalarsPass
       if (!def || isa<MemRefType>(v.getType()) || slice.contains(def))
         continue;
       if (def->getBlock() != launch->getBlock()) {
-        launch.emitOpError("is in a nested host region and uses a value that the host computes from buffer contents outside it");
+        launch.emitOpError("is in a nested host region and uses a value that "
+                           "the host computes from buffer contents outside it");
         return failure();
       }
       if (auto load = dyn_cast<memref::LoadOp>(def)) {
