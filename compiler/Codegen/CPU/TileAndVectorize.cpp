@@ -591,26 +591,12 @@ struct CPUTileAndVectorizePass
     return true;
   }
 
-  /// The right operand of `product`: the input indexed `[k, n]`.
-  static OpOperand *rightOperand(linalg::LinalgOp product, unsigned n,
-                                 unsigned k) {
-    MLIRContext *ctx = product->getContext();
-    for (OpOperand *input : product.getDpsInputOperands()) {
-      AffineMap map = product.getMatchingIndexingMap(input);
-      if (map.getNumResults() == 2 &&
-          map.getResult(0) == getAffineDimExpr(k, ctx) &&
-          map.getResult(1) == getAffineDimExpr(n, ctx))
-        return input;
-    }
-    return nullptr;
-  }
-
   /// The buffer of packPanels (one `[kc, nr]` panel per thread), allocated
   /// next to `op` in the step's entry block; null where `op` has no `[k, n]`
   /// right operand or is not in the entry block.
   Value allocatePanels(RewriterBase &rewriter, linalg::LinalgOp op,
                        const ProductShape &shape, const ProductTiles &tiles) {
-    OpOperand *rhs = rightOperand(op, shape.nLoop, shape.kLoop);
+    OpOperand *rhs = inputIndexedBy(op, shape.kLoop, shape.nLoop);
     if (!rhs || op->getBlock() != &op->getParentOfType<func::FuncOp>().front())
       return Value();
     auto elementType = cast<MemRefType>(rhs->get().getType()).getElementType();
@@ -647,7 +633,7 @@ struct CPUTileAndVectorizePass
              scf::SCFTilingOptions::LoopType::ForOp));
     if (!panelOp)
       return nullptr;
-    OpOperand *rhs = rightOperand(panelOp, n, k);
+    OpOperand *rhs = inputIndexedBy(panelOp, k, n);
     rewriter.setInsertionPoint(panelOp);
     // This thread's slot: the forall's offset over the slice it splits.
     OpFoldResult slot = rewriter.getIndexAttr(0);
@@ -877,14 +863,7 @@ struct CPUTileAndVectorizePass
   LogicalResult packRightOperand(RewriterBase &rewriter, linalg::LinalgOp op,
                                  unsigned n, unsigned k) {
     MLIRContext *ctx = op->getContext();
-    OpOperand *rhs = nullptr;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      AffineMap map = op.getMatchingIndexingMap(input);
-      if (map.getNumResults() == 2 &&
-          map.getResult(0) == getAffineDimExpr(n, ctx) &&
-          map.getResult(1) == getAffineDimExpr(k, ctx))
-        rhs = input;
-    }
+    OpOperand *rhs = inputIndexedBy(op, n, k);
     if (!rhs)
       return success();
     auto type = dyn_cast<MemRefType>(rhs->get().getType());

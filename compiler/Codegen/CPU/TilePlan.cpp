@@ -237,18 +237,24 @@ std::optional<ProductShape> nnc::cpu::matchProduct(linalg::LinalgOp op) {
   product.mLoop = dims->m[0];
   product.nLoop = dims->n[0];
   product.kLoop = dims->k[0];
-  MLIRContext *ctx = op.getContext();
-  for (OpOperand *input : op.getDpsInputOperands())
-    if (op.getMatchingIndexingMap(input) ==
-        AffineMap::get(op.getNumLoops(), 0,
-                       {getAffineDimExpr(product.kLoop, ctx),
-                        getAffineDimExpr(product.nLoop, ctx)},
-                       ctx))
-      if (Type element = getElementTypeOrSelf(input->get().getType());
-          element.isIntOrFloat())
-        product.rhsRowBytes =
-            rowStride(input->get()) * (element.getIntOrFloatBitWidth() / 8);
+  if (OpOperand *rhs = inputIndexedBy(op, product.kLoop, product.nLoop))
+    if (Type element = getElementTypeOrSelf(rhs->get().getType());
+        element.isIntOrFloat())
+      product.rhsRowBytes =
+          rowStride(rhs->get()) * (element.getIntOrFloatBitWidth() / 8);
   return product;
+}
+
+OpOperand *nnc::cpu::inputIndexedBy(linalg::LinalgOp op, unsigned row,
+                                    unsigned column) {
+  MLIRContext *ctx = op.getContext();
+  AffineMap map = AffineMap::get(
+      op.getNumLoops(), 0,
+      {getAffineDimExpr(row, ctx), getAffineDimExpr(column, ctx)}, ctx);
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (op.getMatchingIndexingMap(input) == map)
+      return input;
+  return nullptr;
 }
 
 /// Multiply-adds below which a matrix product runs on one thread.

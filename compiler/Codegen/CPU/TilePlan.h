@@ -57,6 +57,12 @@ struct ProductShape {
   int64_t rhsRowBytes = 0;
 };
 
+/// The input of `op` indexed `[d<row>, d<column>]` by loops `row` and
+/// `column` (a matrix product's right operand: `[k, n]`, or `[n, k]` when
+/// it still needs packing), or null.
+mlir::OpOperand *inputIndexedBy(mlir::linalg::LinalgOp op, unsigned row,
+                                unsigned column);
+
 /// `op` as one of the products, or none. Works on tensors and on buffers;
 /// shapes must be static.
 std::optional<ProductShape> matchProduct(mlir::linalg::LinalgOp op);
