@@ -75,6 +75,38 @@ static void addBufferizationPasses(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
+namespace {
+/// The optional parts of the host lowering: `libm` for math without an
+/// LLVM intrinsic (f64 tanh, erf), `vectors` for vector ops, `openmp` for
+/// the threads' parallel regions.
+struct HostLowering {
+  bool libm = false, vectors = false, openmp = false;
+};
+} // namespace
+
+/// Lowers the host code of a bufferized step to the LLVM dialect: shared
+/// by the CPU pipeline and the GPU pipeline's host side.
+static void addHostToLLVMPasses(OpPassManager &pm, HostLowering what = {}) {
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // LLVM intrinsics first (fma, exp, ... stay vector instructions); libm
+  // then takes what has no intrinsic, scalarizing it into
+  // vector.extract/insert, which the vector lowering handles.
+  pm.addPass(createConvertMathToLLVMPass());
+  if (what.libm)
+    pm.addPass(createConvertMathToLibmPass());
+  if (what.vectors)
+    pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  if (what.openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+}
+
 void nnc::buildCPULLVMPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
   SplitReductionsPassOptions split;
@@ -110,40 +142,10 @@ void nnc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  // LLVM intrinsics first (fma, exp, ... stay vector instructions); libm
-  // then takes what has no intrinsic (f64 tanh, erf), scalarizing it into
-  // vector.extract/insert, which the vector lowering handles.
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  ConvertFuncToLLVMPassOptions funcOptions;
-  funcOptions.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  if (options.threads > 1)
-    pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
+  addHostToLLVMPasses(pm, {/*libm=*/true, /*vectors=*/true,
+                           /*openmp=*/options.threads > 1});
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
-}
-
-/// Lowers what the bufferized steps' host and kernel code have in common
-/// to the LLVM dialect: shared by the CPU and GPU host code.
-static void addHostToLLVMPasses(OpPassManager &pm, bool libm = false) {
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  if (libm)
-    pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  ConvertFuncToLLVMPassOptions funcOptions;
-  funcOptions.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
 }
 
 void nnc::buildGPULLVMPipeline(OpPassManager &pm,
@@ -168,7 +170,7 @@ void nnc::buildGPULLVMPipeline(OpPassManager &pm,
     pm.addPass(memref::createExpandStridedMetadataPass());
     pm.addPass(createLowerAffinePass());
     pm.addPass(createSCFToControlFlowPass());
-    addHostToLLVMPasses(pm, /*libm=*/true);
+    addHostToLLVMPasses(pm, {/*libm=*/true});
     pm.addPass(createReconcileUnrealizedCastsPass());
     pm.addPass(createCanonicalizerPass());
     return;
