@@ -25,6 +25,10 @@ tools = [
     ToolSubst("%python", config.python_executable, unresolved="fatal"),
     # Runs a command and prints its exit status, so tests can check that an
     # error exits with 1 and not with a crash.
+    # Checks that the loss in a training log falls.
+    ToolSubst("%loss-falls", config.python_executable + " " +
+              os.path.join(config.test_source_root, "lit-tools", "loss-falls.py"),
+              unresolved="fatal"),
     ToolSubst("%exit-status", config.python_executable + " " +
               os.path.join(config.test_source_root, "lit-tools", "exit-status.py"),
               unresolved="fatal"),

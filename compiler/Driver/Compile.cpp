@@ -1,6 +1,7 @@
 //===- Compile.cpp - From a model to a library ----------------------------===//
 
 #include "compiler/Driver/Compile.h"
+#include "compiler/Driver/Install.h"
 
 #include "compiler/Codegen/Passes.h"
 
@@ -9,6 +10,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -16,11 +19,8 @@
 
 using namespace mlir;
 
-#ifndef NNC_RUNTIME_INCLUDE_DIR
-#error "NNC_RUNTIME_INCLUDE_DIR must point at runtime/"
-#endif
-#ifndef NNC_RUNTIME_LIBRARY
-#error "NNC_RUNTIME_LIBRARY must name libnnc_runtime.a"
+#ifndef NNC_VERSION
+#error "NNC_VERSION must be defined"
 #endif
 
 /// Runs the pipeline that `fn` builds, timed under `name` in `timing` when
@@ -162,6 +162,55 @@ static FailureOr<std::string> findTool(Location loc, StringRef name,
                         << ")";
 }
 
+/// Writes the archive `archive` from `objects` and every member of the
+/// archive `library`, with a symbol table. LLVM's archive writer does what
+/// `ar` would, with no system `ar` needed and any path allowed (ar's MRI
+/// scripts cannot name paths with spaces).
+static LogicalResult writeArchive(Location loc, StringRef archive,
+                                  ArrayRef<std::string> objects,
+                                  StringRef library) {
+  auto fail = [&](StringRef file, llvm::Error error) {
+    return emitError(loc) << "cannot read '" << file
+                          << "': " << llvm::toString(std::move(error));
+  };
+  std::vector<llvm::NewArchiveMember> members;
+  for (const std::string &file : objects) {
+    auto member = llvm::NewArchiveMember::getFile(file, /*Deterministic=*/true);
+    if (!member)
+      return fail(file, member.takeError());
+    members.push_back(std::move(*member));
+  }
+  // The members refer into the library's buffer until the archive is
+  // written.
+  auto buffer = llvm::MemoryBuffer::getFile(library);
+  if (!buffer)
+    return emitError(loc) << "cannot read '" << library
+                          << "': " << buffer.getError().message();
+  auto runtime = llvm::object::Archive::create((*buffer)->getMemBufferRef());
+  if (!runtime)
+    return fail(library, runtime.takeError());
+  llvm::Error error = llvm::Error::success();
+  for (const llvm::object::Archive::Child &child :
+       (*runtime)->children(error)) {
+    auto member =
+        llvm::NewArchiveMember::getOldMember(child, /*Deterministic=*/true);
+    if (!member) {
+      llvm::consumeError(std::move(error));
+      return fail(library, member.takeError());
+    }
+    members.push_back(std::move(*member));
+  }
+  if (error)
+    return fail(library, std::move(error));
+  if (llvm::Error written = llvm::writeArchive(
+          archive, members, llvm::SymtabWritingMode::NormalSymtab,
+          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+          /*Thin=*/false))
+    return emitError(loc) << "cannot write '" << archive
+                          << "': " << llvm::toString(std::move(written));
+  return success();
+}
+
 LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
                                 StringRef dir, LibraryInterface &lib) {
   Location loc = module.getLoc();
@@ -200,6 +249,9 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
     return success();
   };
 
+  RuntimeFiles runtime;
+  if (std::string error; !findRuntimeFiles(runtime, error))
+    return emitError(loc) << error;
   std::string object = path(lib.model + ".o");
   std::string glue = path(lib.model + "_api.c");
   std::string glueObject = path(lib.model + "_api.o");
@@ -214,8 +266,13 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
                      emitCHeader(lib, os);
                      return success();
                    })) ||
-      failed(write(glue, [&](llvm::raw_pwrite_stream &os) {
-        emitCGlue(lib, os);
+      failed(write(glue,
+                   [&](llvm::raw_pwrite_stream &os) {
+                     emitCGlue(lib, os);
+                     return success();
+                   })) ||
+      failed(write(path(lib.model + ".pc"), [&](llvm::raw_pwrite_stream &os) {
+        emitPkgConfig(lib, NNC_VERSION, os);
         return success();
       })))
     return failure();
@@ -223,21 +280,20 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   // Intermediate files go whether or not the build succeeds.
   auto cleanup = llvm::scope_exit([&] {
     for (const std::string &tmp :
-         {object, glue, glueObject, path(lib.model + ".mri"),
-          path(lib.model + ".map")})
+         {object, glue, glueObject, path(lib.model + ".map")})
       llvm::sys::fs::remove(tmp);
   });
-  // The rest is other programs' time: the glue's compile, the link and the
-  // archive.
-  TimingScope linking =
-      options.timing ? options.timing->nest("library (cc, ar)") : TimingScope();
+  // The rest is mostly other programs' time: the glue's compile and the
+  // link; then the archive.
+  TimingScope linking = options.timing
+                            ? options.timing->nest("library (cc, archive)")
+                            : TimingScope();
   FailureOr<std::string> cc = findTool(loc, "cc", "NNC_CC");
-  FailureOr<std::string> ar = findTool(loc, "ar", "NNC_AR");
-  if (failed(cc) || failed(ar))
+  if (failed(cc))
     return failure();
   if (failed(run(loc, {*cc, "-std=c11", "-O2", "-fPIC", "-c",
-                       "-I" + std::string(NNC_RUNTIME_INCLUDE_DIR),
-                       "-I" + dir.str(), glue, "-o", glueObject})))
+                       "-I" + runtime.includeDir, "-I" + dir.str(), glue, "-o",
+                       glueObject})))
     return failure();
   // Export only the model's C API: the compiled kernels and the runtime
   // stay private, so that two models can live in one program.
@@ -252,9 +308,10 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
                                    "-shared",
                                    "-o",
                                    shared,
+                                   "-Wl,-soname,lib" + lib.model + ".so",
                                    object,
                                    glueObject,
-                                   NNC_RUNTIME_LIBRARY,
+                                   runtime.library,
                                    "-lm",
                                    "-Wl,--version-script=" + exports};
   if (lib.openmp)
@@ -264,23 +321,7 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   if (failed(run(loc, link)))
     return failure();
   // The static library carries the runtime's objects too, so that users
-  // link one archive; an MRI script merges the archives.
-  std::string archive = path("lib" + lib.model + ".a");
-  std::string script = path(lib.model + ".mri");
-  llvm::sys::fs::remove(archive);
-  if (failed(write(script, [&](llvm::raw_pwrite_stream &os) {
-        os << "CREATE " << archive << "\nADDMOD " << object << "\nADDMOD "
-           << glueObject << "\nADDLIB " << NNC_RUNTIME_LIBRARY
-           << "\nSAVE\nEND\n";
-        return success();
-      })))
-    return failure();
-  std::optional<StringRef> redirects[] = {script, std::nullopt, std::nullopt};
-  std::string error;
-  SmallVector<StringRef> arArgs = {*ar, "-M"};
-  if (llvm::sys::ExecuteAndWait(*ar, arArgs, std::nullopt, redirects, 0, 0,
-                                &error) != 0)
-    return emitError(loc) << "cannot create '" << archive << "' with ar -M "
-                          << error;
-  return success();
+  // link one archive.
+  return writeArchive(loc, path("lib" + lib.model + ".a"), {object, glueObject},
+                      runtime.library);
 }

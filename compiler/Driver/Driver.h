@@ -10,8 +10,11 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SourceMgr.h"
+
+#include <string>
 
 namespace nnc {
 
@@ -29,6 +32,21 @@ enum ExitStatus {
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context,
                                             llvm::SourceMgr &sourceMgr,
                                             llvm::StringRef path);
+
+/// Renames the model of `module` to `name` (`nnc compile --name`), the
+/// prefix of its C API and library. Fails with `error` set when `name` is
+/// not a C identifier or another symbol has it.
+mlir::LogicalResult renameModel(mlir::ModuleOp module, llvm::StringRef name,
+                                std::string &error);
+
+/// Writes a Makefile-style dependency file (`nnc compile --depfile`) that
+/// makes each of `targets` depend on every file `sourceMgr` read, by
+/// absolute path, so that build systems (Ninja, Make, CMake's DEPFILE)
+/// rerun nnc when any of them changes. Fails with `error` set.
+mlir::LogicalResult writeDepfile(llvm::StringRef path,
+                                 llvm::ArrayRef<std::string> targets,
+                                 const llvm::SourceMgr &sourceMgr,
+                                 std::string &error);
 
 } // namespace nnc
 

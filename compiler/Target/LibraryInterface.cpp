@@ -846,3 +846,30 @@ static void emitCUDAGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
      << "  return " << m << "_sync_to_device(s);\n}\n\n";
   emitDiagnosticAccessors(lib, os);
 }
+
+void nnc::emitPkgConfig(const LibraryInterface &lib, StringRef nncVersion,
+                        llvm::raw_ostream &os) {
+  // -l<m> links the shared library, found at run time through the rpath;
+  // a static link (--static) also needs what the archive uses, which the
+  // shared library records as its own dependencies.
+  std::string privateLibs = "-lm";
+  if (lib.openmp)
+    privateLibs += " -lomp";
+  if (lib.cuda)
+    privateLibs += " -ldl";
+  os << llvm::formatv(
+      R"(# lib{0}: the training library of the nnc model '{0}', written by
+# nnc {1}. The paths are relative to this file, so the directory can move.
+prefix=${{pcfiledir}
+libdir=${{prefix}
+includedir=${{prefix}
+
+Name: {0}
+Description: Training step of the nnc model '{0}' (see {0}.h)
+Version: {1}
+Cflags: -I${{includedir}
+Libs: -L${{libdir} -Wl,-rpath,${{libdir} -l{0}
+Libs.private: {2}
+)",
+      lib.model, nncVersion, privateLibs);
+}

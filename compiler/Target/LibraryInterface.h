@@ -73,6 +73,12 @@ void emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os);
 /// for `lib.cuda`, on top of the GPU runtime (runtime/nnc_gpu.h) too.
 void emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os);
 
+/// Writes `<model>.pc`, the pkg-config description of the library for build
+/// systems other than CMake. Its paths are relative to the file itself, so
+/// the output directory can move; `nncVersion` is the library's version.
+void emitPkgConfig(const LibraryInterface &lib, llvm::StringRef nncVersion,
+                   llvm::raw_ostream &os);
+
 } // namespace nnc
 
 #endif // NNC_COMPILER_TARGET_LIBRARYINTERFACE_H

@@ -9,6 +9,7 @@
 #include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/Compile.h"
 #include "compiler/Driver/Driver.h"
+#include "compiler/Driver/Install.h"
 #include "compiler/Driver/Train.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
@@ -143,6 +144,25 @@ cl::opt<std::string>
                         "output file otherwise (default: stdout)"),
                cl::value_desc("path"), cl::sub(compileCommand),
                cl::cat(nncCategory));
+
+cl::opt<std::string>
+    modelName("name",
+              cl::desc("Name the model's library and C API prefix "
+                       "(default: the model's own name)"),
+              cl::value_desc("name"), cl::sub(compileCommand),
+              cl::cat(nncCategory));
+
+cl::opt<std::string>
+    depfilePath("depfile",
+                cl::desc("Also write a Makefile-style dependency file: the "
+                         "outputs depend on the files read"),
+                cl::value_desc("file.d"), cl::sub(compileCommand),
+                cl::cat(nncCategory));
+
+cl::opt<bool> printRuntimeDir(
+    "print-runtime-dir",
+    cl::desc("Print the directory of nnc's runtime library and exit"),
+    cl::init(false), cl::cat(nncCategory));
 
 cl::opt<std::string> targetCPU("target-cpu",
                                cl::desc("CPU to generate code for (an LLVM "
@@ -378,6 +398,18 @@ bool setTarget(nnc::CompileOptions &options) {
   return true;
 }
 
+/// Writes --depfile, if asked for, naming `outputs`; the exit status.
+int writeDepfile(llvm::ArrayRef<std::string> outputs,
+                 const llvm::SourceMgr &sourceMgr) {
+  if (depfilePath.empty())
+    return nnc::kExitSuccess;
+  std::string error;
+  if (succeeded(nnc::writeDepfile(depfilePath, outputs, sourceMgr, error)))
+    return nnc::kExitSuccess;
+  llvm::errs() << "nnc: error: --depfile: " << error << "\n";
+  return nnc::kExitUsageError;
+}
+
 int runCompile() {
   Session session;
   MLIRContext &context = session.context;
@@ -385,6 +417,12 @@ int runCompile() {
 
   if (threads < 1) {
     llvm::errs() << "nnc: error: --threads must be positive\n";
+    return nnc::kExitUsageError;
+  }
+  if (!depfilePath.empty() && emitKind != EmitKind::Lib &&
+      (outputFile.empty() || outputFile == "-")) {
+    llvm::errs() << "nnc: error: --depfile needs -o FILE: the dependency "
+                    "file names the output\n";
     return nnc::kExitUsageError;
   }
   if (!inputExists(/*allowStdin=*/true))
@@ -401,6 +439,11 @@ int runCompile() {
   if (!module)
     return nnc::kExitInputError;
   phase.stop();
+  if (std::string error; !modelName.empty() &&
+                         failed(nnc::renameModel(*module, modelName, error))) {
+    llvm::errs() << "nnc: error: --name: " << error << "\n";
+    return nnc::kExitUsageError;
+  }
   // Warnings come first, as a compiler's do, and -Werror stops here.
   phase = timing.nest("gradient-flow analysis");
   if (failed(nnc::checkGradientFlow(*module, flow)))
@@ -420,7 +463,16 @@ int runCompile() {
     if (failed(nnc::buildSteps(*module, options.steps, options.timing)) ||
         failed(nnc::writeLibrary(*module, options, dir, lib)))
       return nnc::kExitInputError;
-    return nnc::kExitSuccess;
+    auto in = [&](const std::string &file) {
+      llvm::SmallString<256> path(dir);
+      llvm::sys::path::append(path, file);
+      return std::string(path);
+    };
+    // The archive first: build systems match it with their first output.
+    return writeDepfile({in("lib" + lib.model + ".a"),
+                         in("lib" + lib.model + ".so"), in(lib.model + ".h"),
+                         in(lib.model + ".pc")},
+                        sourceMgr);
   }
   bool cuda = options.target == nnc::Target::CUDA;
   if ((emitKind == EmitKind::PTX && !cuda) ||
@@ -490,7 +542,7 @@ int runCompile() {
     output->os() << "\n";
   }
   output->keep();
-  return nnc::kExitSuccess;
+  return writeDepfile({outputFile.getValue()}, sourceMgr);
 }
 
 int runTrain() {
@@ -549,6 +601,16 @@ int main(int argc, char **argv) {
           "every layer\n",
           &llvm::errs()))
     return nnc::kExitUsageError;
+  if (printRuntimeDir) {
+    nnc::RuntimeFiles runtime;
+    std::string error;
+    if (!nnc::findRuntimeFiles(runtime, error)) {
+      llvm::errs() << "nnc: error: " << error << "\n";
+      return nnc::kExitUsageError;
+    }
+    llvm::outs() << runtime.libraryDir << "\n";
+    return nnc::kExitSuccess;
+  }
   if (compileCommand)
     return runCompile();
   if (trainCommand)
