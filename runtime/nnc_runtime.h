@@ -22,6 +22,8 @@
 #ifndef NNC_RUNTIME_H
 #define NNC_RUNTIME_H
 
+#include "nnc_types.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,43 +32,9 @@
 extern "C" {
 #endif
 
-/* Generated model headers define the same two types under the same guard, so
- * a file may include both the model header and this one. */
-#ifndef NNC_PARAM_DEFINED
-#define NNC_PARAM_DEFINED
-/// Element types of parameters and tensors.
-typedef enum nnc_dtype {
-  NNC_F32 = 0,
-  NNC_F64 = 1,
-  NNC_I32 = 2,
-  NNC_I64 = 3
-} nnc_dtype;
-
-/// One parameter (or any named tensor) of a model: name, type, shape, data.
-/// `data` is owned by whoever made the array. `shape` has `rank` entries (it is
-/// not read when `rank` is 0), and `numel` is their product (1 for rank 0).
-typedef struct nnc_param {
-  const char *name;
-  nnc_dtype dtype;
-  int32_t rank;
-  const int64_t *shape;
-  void *data;
-  size_t numel;
-} nnc_param;
-#endif
-
 /// The size in bytes of one element of `dtype`; 0 for a value outside the
 /// enum.
 size_t nnc_dtype_size(nnc_dtype dtype);
-
-/// Initialization distributions for nnc_init_tensor (the numbering of the nn
-/// dialect's InitKind).
-enum {
-  NNC_INIT_NORMAL = 0,           ///< normal(mean = a, std = b)
-  NNC_INIT_UNIFORM = 1,          ///< uniform in [a, b)
-  NNC_INIT_TRUNCATED_NORMAL = 2, ///< normal(a, b) restricted to a +- 2|b|
-  NNC_INIT_CONSTANT = 3          ///< every element is a
-};
 
 /// Fills `numel` elements of `data` (of type `dtype`) from the distribution
 /// `kind` (NNC_INIT_*) with parameters `a` and `b`.

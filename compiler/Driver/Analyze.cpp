@@ -2,6 +2,7 @@
 
 #include "compiler/Driver/Analyze.h"
 #include "compiler/Driver/DataSet.h"
+#include "compiler/Target/Template.h"
 
 #include "nnc_runtime.h"
 
@@ -117,13 +118,10 @@ void nnc::printFlowTable(const GradientFlowAnalysis &analysis,
   auto row = [&](StringRef name, StringRef shape, StringRef grad,
                  StringRef param, StringRef ratio, StringRef signal,
                  StringRef spread, StringRef where) {
-    os << llvm::left_justify(name, nameWidth) << "  "
-       << llvm::left_justify(shape, shapeWidth) << "  "
-       << llvm::right_justify(grad, 10) << "  "
-       << llvm::right_justify(param, 10) << "  "
-       << llvm::right_justify(ratio, 10) << "  "
-       << llvm::right_justify(signal, 10) << "  "
-       << llvm::right_justify(spread, 12) << "  " << where << "\n";
+    os << fmt::format("{:<{}}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}  {:>12}  "
+                      "{}\n",
+                      name, nameWidth, shape, shapeWidth, grad, param, ratio,
+                      signal, spread, where);
   };
   // The signal is the gradient reaching the output of the parameter's
   // layer; weight gradients also scale with the layer's input.
@@ -205,6 +203,58 @@ std::string escape(StringRef text) {
 }
 } // namespace
 
+/// The report page; the chart, the findings and the table rows are filled
+/// in by writeFlowReport.
+static constexpr llvm::StringLiteral reportTemplate = R"html(<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<title>Gradient flow of {model}</title>
+<style>
+body{{font-family:sans-serif;margin:2em;color:#222}}
+table{{border-collapse:collapse;font-size:13px}}
+td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}}
+td:first-child,th:first-child{{text-align:left}}
+.warn{{color:#b35900}}.note{{color:#555;margin-left:2em}}
+</style></head><body>
+<h1>Gradient flow of {model}</h1>
+<p>Predicted RMS of each weight's gradient at initialization, from the first layer (left) to the last (right), on a log scale.{measured_steps}</p>
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">
+{chart}<text x="{left}" y="{legend_y}" font-size="12"><tspan fill="#1f5fbf">&#9679; predicted</tspan>{measured_legend}</text>
+</svg>
+<h2>Findings</h2>
+{findings}<h2>Parameters</h2>
+<table><tr><th>parameter</th><th>shape</th><th>predicted grad RMS</th>{measured_headers}<th>param RMS</th><th>input spread</th><th>location</th></tr>
+{rows}</table>
+</body></html>
+)html";
+
+/// A horizontal grid line of the chart, at a power of ten.
+static constexpr llvm::StringLiteral gridLineTemplate =
+    R"html(<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#eee"/>
+<text x="{label_x}" y="{label_y}" font-size="12" text-anchor="end">1e{decade}</text>
+)html";
+
+/// One point of a series, with its value on hover.
+static constexpr llvm::StringLiteral pointTemplate =
+    R"html(<circle cx="{x}" cy="{y}" r="3" fill="{color}"><title>{name}: {label} {value}</title></circle>
+)html";
+
+/// A layer's name under the chart.
+static constexpr llvm::StringLiteral layerLabelTemplate =
+    R"html(<text transform="translate({x},{y}) rotate(60)" font-size="10">{name}</text>
+)html";
+
+/// One row of the parameter table.
+static constexpr llvm::StringLiteral rowTemplate =
+    R"html(<tr><td>{name}</td><td>{shape}</td><td>{grad}</td>{measured}<td>{param}</td><td>{spread}</td><td>{location}</td></tr>
+)html";
+
+/// A coordinate as the chart writes it (raw_ostream's exponent form).
+static std::string coordinate(double v) {
+  std::string s;
+  llvm::raw_string_ostream(s) << v;
+  return s;
+}
+
 void nnc::writeFlowReport(const GradientFlowAnalysis &analysis, StringRef model,
                           const MeasuredGradients *measured,
                           llvm::raw_ostream &os) {
@@ -254,29 +304,15 @@ void nnc::writeFlowReport(const GradientFlowAnalysis &analysis, StringRef model,
     return top + plotH * (hi - std::log10(v)) / (hi - lo);
   };
 
-  os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>"
-     << "Gradient flow of " << escape(model) << "</title>\n<style>\n"
-     << "body{font-family:sans-serif;margin:2em;color:#222}\n"
-     << "table{border-collapse:collapse;font-size:13px}\n"
-     << "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}\n"
-     << "td:first-child,th:first-child{text-align:left}\n"
-     << ".warn{color:#b35900}.note{color:#555;margin-left:2em}\n"
-     << "</style></head><body>\n<h1>Gradient flow of " << escape(model)
-     << "</h1>\n<p>Predicted RMS of each weight's gradient at "
-        "initialization, from the first layer (left) to the last "
-        "(right), on a log scale.";
-  if (measured)
-    os << " Measured while training: the first " << measured->initialSteps
-       << " steps and the last " << measured->finalSteps << ".";
-  os << "</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
-     << "\" height=\"" << height << "\">\n";
+  std::string chart;
   for (int decade = static_cast<int>(lo); decade <= static_cast<int>(hi);
        ++decade) {
     double yy = y(std::pow(10.0, decade));
-    os << "<line x1=\"" << left << "\" x2=\"" << width - right << "\" y1=\""
-       << yy << "\" y2=\"" << yy << "\" stroke=\"#eee\"/>\n"
-       << "<text x=\"" << left - 6 << "\" y=\"" << yy + 4
-       << "\" font-size=\"12\" text-anchor=\"end\">1e" << decade << "</text>\n";
+    chart += render(
+        gridLineTemplate, field("left", coordinate(left)),
+        field("right", coordinate(width - right)), field("y", coordinate(yy)),
+        field("label_x", coordinate(left - 6)),
+        field("label_y", coordinate(yy + 4)), field("decade", decade));
   }
   auto series = [&](auto value, StringRef color, StringRef label, bool dashed) {
     std::string points;
@@ -285,14 +321,16 @@ void nnc::writeFlowReport(const GradientFlowAnalysis &analysis, StringRef model,
       if (!(v > 0) || !std::isfinite(v))
         continue;
       points += llvm::formatv("{0},{1} ", x(i), y(v)).str();
-      os << "<circle cx=\"" << x(i) << "\" cy=\"" << y(v)
-         << "\" r=\"3\" fill=\"" << color << "\"><title>"
-         << escape(layers[i]->name) << ": " << label << " " << number(v)
-         << "</title></circle>\n";
+      chart += render(pointTemplate, field("x", coordinate(x(i))),
+                      field("y", coordinate(y(v))), field("color", color),
+                      field("name", escape(layers[i]->name)),
+                      field("label", label), field("value", number(v)));
     }
-    os << "<polyline fill=\"none\" stroke=\"" << color << "\" points=\""
-       << points << "\"" << (dashed ? " stroke-dasharray=\"5,3\"" : "")
-       << "/>\n";
+    chart += render(
+        R"html(<polyline fill="none" stroke="{color}" points="{points}"{dash}/>
+)html",
+        field("color", color), field("points", points),
+        field("dash", dashed ? " stroke-dasharray=\"5,3\"" : ""));
   };
   series([](const ParamFlow &p) { return p.gradRms; }, "#1f5fbf", "predicted",
          false);
@@ -307,39 +345,62 @@ void nnc::writeFlowReport(const GradientFlowAnalysis &analysis, StringRef model,
         "#2b8a3e", "measured (last steps)", true);
   }
   for (size_t i = 0; i < layers.size(); ++i)
-    os << "<text transform=\"translate(" << x(i) << "," << height - bottom + 8
-       << ") rotate(60)\" font-size=\"10\">" << escape(layers[i]->name)
-       << "</text>\n";
-  os << "<text x=\"" << left << "\" y=\"" << top - 6
-     << "\" font-size=\"12\"><tspan fill=\"#1f5fbf\">&#9679; predicted</tspan>";
-  if (measured)
-    os << " <tspan fill=\"#d9480f\">&#9679; measured, first steps</tspan>"
-       << " <tspan fill=\"#2b8a3e\">&#9679; measured, last steps</tspan>";
-  os << "</text>\n</svg>\n<h2>Findings</h2>\n";
+    chart += render(layerLabelTemplate, field("x", coordinate(x(i))),
+                    field("y", coordinate(height - bottom + 8)),
+                    field("name", escape(layers[i]->name)));
+
+  std::string findings;
   if (analysis.getFindings().empty())
-    os << "<p>None: gradients are predicted to flow.</p>\n";
+    findings = "<p>None: gradients are predicted to flow.</p>\n";
   for (const FlowFinding &f : analysis.getFindings()) {
-    os << "<p class=\"warn\">" << escape(locationText(f.loc)) << ": "
-       << escape(f.message) << " [-W" << getFlagName(f.kind) << "]</p>\n";
+    findings +=
+        render("<p class=\"warn\">{location}: {message} [-W{flag}]</p>\n",
+               field("location", escape(locationText(f.loc))),
+               field("message", escape(f.message)),
+               field("flag", getFlagName(f.kind)));
     for (const auto &[loc, text] : f.notes)
-      os << "<p class=\"note\">" << escape(locationText(loc))
-         << ": note: " << escape(text) << "</p>\n";
+      findings += render("<p class=\"note\">{location}: note: {message}</p>\n",
+                         field("location", escape(locationText(loc))),
+                         field("message", escape(text)));
   }
-  os << "<h2>Parameters</h2>\n<table><tr><th>parameter</th><th>shape</th>"
-        "<th>predicted grad RMS</th>";
-  if (measured)
-    os << "<th>measured (first)</th><th>measured (last)</th>";
-  os << "<th>param RMS</th><th>input spread</th><th>location</th></tr>\n";
+
+  std::string rows;
   for (const ParamFlow &p : analysis.getParams()) {
     nn::ParamOp op = p.op;
-    os << "<tr><td>" << escape(p.name) << "</td><td>" << shapeText(op)
-       << "</td><td>" << (p.reached ? number(p.gradRms) : "none") << "</td>";
+    std::string measuredCells;
     if (measured)
-      os << "<td>" << number(measuredOf(measured->initial, p.name))
-         << "</td><td>" << number(measuredOf(measured->final, p.name))
-         << "</td>";
-    os << "<td>" << number(p.paramRms) << "</td><td>" << number(p.inputSpread)
-       << "</td><td>" << escape(locationText(op.getLoc())) << "</td></tr>\n";
+      measuredCells =
+          render("<td>{first}</td><td>{last}</td>",
+                 field("first", number(measuredOf(measured->initial, p.name))),
+                 field("last", number(measuredOf(measured->final, p.name))));
+    rows += render(rowTemplate, field("name", escape(p.name)),
+                   field("shape", shapeText(op)),
+                   field("grad", p.reached ? number(p.gradRms) : "none"),
+                   field("measured", measuredCells),
+                   field("param", number(p.paramRms)),
+                   field("spread", number(p.inputSpread)),
+                   field("location", escape(locationText(op.getLoc()))));
   }
-  os << "</table>\n</body></html>\n";
+
+  renderTo(
+      os, reportTemplate, field("model", escape(model)),
+      field("measured_steps",
+            measured ? render(" Measured while training: the first {first} "
+                              "steps and the last {last}.",
+                              field("first", measured->initialSteps),
+                              field("last", measured->finalSteps))
+                     : ""),
+      field("width", coordinate(width)), field("height", coordinate(height)),
+      field("chart", chart), field("left", coordinate(left)),
+      field("legend_y", coordinate(top - 6)),
+      field("measured_legend",
+            measured ? " <tspan fill=\"#d9480f\">&#9679; measured, first "
+                       "steps</tspan> <tspan fill=\"#2b8a3e\">&#9679; "
+                       "measured, last steps</tspan>"
+                     : ""),
+      field("findings", findings),
+      field("measured_headers",
+            measured ? "<th>measured (first)</th><th>measured (last)</th>"
+                     : ""),
+      field("rows", rows));
 }

@@ -4,6 +4,7 @@
 #include "compiler/Driver/Install.h"
 
 #include "compiler/Codegen/Passes.h"
+#include "compiler/Target/Template.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Verifier.h"
@@ -211,9 +212,8 @@ static LogicalResult writeArchive(Location loc, StringRef archive,
   return success();
 }
 
-LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
-                                StringRef dir, LibraryInterface &lib) {
-  Location loc = module.getLoc();
+LogicalResult nnc::lowerLibrary(ModuleOp module, const CompileOptions &options,
+                                LibraryInterface &lib) {
   FailureOr<LibraryInterface> described = LibraryInterface::fromModule(module);
   if (failed(described))
     return failure();
@@ -222,9 +222,16 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   // Emulated on the host, a GPU build is a CPU library.
   lib.cuda = gpuStrategy && !options.gpu.emulate;
   lib.openmp = !gpuStrategy && options.cpu.threads > 1;
-  if (failed(lowerToLinalg(module, options.timing)) ||
-      (!gpuStrategy && failed(applyCPUStrategy(module, options))) ||
-      failed(lowerToLLVMDialect(module, options, &lib)))
+  return success(
+      succeeded(lowerToLinalg(module, options.timing)) &&
+      (gpuStrategy || succeeded(applyCPUStrategy(module, options))) &&
+      succeeded(lowerToLLVMDialect(module, options, &lib)));
+}
+
+LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
+                                StringRef dir, LibraryInterface &lib) {
+  Location loc = module.getLoc();
+  if (failed(lowerLibrary(module, options, lib)))
     return failure();
 
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
@@ -277,6 +284,12 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
       })))
     return failure();
 
+  // The header includes the types every generated header shares; a copy
+  // beside it keeps the directory self-contained.
+  std::string types = path("nnc_types.h");
+  if (std::error_code ec = llvm::sys::fs::copy_file(runtime.typesHeader, types))
+    return emitError(loc) << "cannot write '" << types << "': " << ec.message();
+
   // Intermediate files go whether or not the build succeeds.
   auto cleanup = llvm::scope_exit([&] {
     for (const std::string &tmp :
@@ -299,7 +312,8 @@ LogicalResult nnc::writeLibrary(ModuleOp module, const CompileOptions &options,
   // stay private, so that two models can live in one program.
   std::string exports = path(lib.model + ".map");
   if (failed(write(exports, [&](llvm::raw_pwrite_stream &os) {
-        os << "{\n  global: " << lib.model << "_*;\n  local: *;\n};\n";
+        renderTo(os, "{{\n  global: {m}_*;\n  local: *;\n}};\n",
+                 field("m", lib.model));
         return success();
       })))
     return failure();

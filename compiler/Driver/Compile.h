@@ -64,8 +64,16 @@ mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
                                        const CompileOptions &options,
                                        LibraryInterface *lib = nullptr);
 
+/// Reads the library's interface off the steps (already built) into `lib`
+/// and lowers them to the LLVM dialect for `options.target`, completing
+/// `lib` (workspace, GPU kernels): what the header and the glue need.
+mlir::LogicalResult lowerLibrary(mlir::ModuleOp module,
+                                 const CompileOptions &options,
+                                 LibraryInterface &lib);
+
 /// Compiles a model (steps already built) into `<dir>/lib<model>.so`,
-/// `<dir>/lib<model>.a` and `<dir>/<model>.h`. `lib` receives the
+/// `<dir>/lib<model>.a`, `<dir>/<model>.h` (with `nnc_types.h`) and
+/// `<dir>/<model>.pc`. `lib` receives the
 /// interface. Errors are reported through the diagnostic engine.
 mlir::LogicalResult writeLibrary(mlir::ModuleOp module,
                                  const CompileOptions &options,

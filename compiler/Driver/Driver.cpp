@@ -2,6 +2,7 @@
 
 #include "compiler/Driver/Driver.h"
 #include "compiler/Frontend/MLIRGen.h"
+#include "compiler/Target/Template.h"
 
 #include "dialects/NN/IR/NNOps.h"
 
@@ -106,17 +107,19 @@ LogicalResult nnc::writeDepfile(llvm::StringRef path,
     llvm::sys::path::remove_dots(p);
     return makeEscaped(p);
   };
-  llvm::raw_ostream &os = out.os();
+  // `targets: \` and one dependency per line.
+  std::string text;
   llvm::interleave(
-      targets, os, [&](const std::string &t) { os << absolute(t); }, " ");
-  os << ":";
+      targets, [&](const std::string &t) { text += absolute(t); },
+      [&] { text += " "; });
+  text += ":";
   for (unsigned i = 1, e = sourceMgr.getNumBuffers(); i <= e; ++i) {
     llvm::StringRef file = sourceMgr.getMemoryBuffer(i)->getBufferIdentifier();
     // Standard input is no file to depend on.
     if (file != "<stdin>" && file != "-")
-      os << " \\\n  " << absolute(file);
+      text += render(" \\\n  {file}", field("file", absolute(file)));
   }
-  os << "\n";
+  out.os() << text << "\n";
   out.keep();
   return success();
 }

@@ -26,10 +26,11 @@ bool nnc::findRuntimeFiles(RuntimeFiles &files, std::string &error) {
     return std::string(path);
   };
   files.includeDir = under("include", "nnc");
+  files.typesHeader = under("include", "nnc", "nnc_types.h");
   files.libraryDir = under("lib", "nnc");
   files.library = under("lib", "nnc", "libnnc_runtime.a");
-  for (const std::string &needed :
-       {files.library, under("include", "nnc", "nnc_runtime.h")}) {
+  for (const std::string &needed : {files.library, files.typesHeader,
+                                    under("include", "nnc", "nnc_runtime.h")}) {
     if (!sys::fs::exists(needed)) {
       error = "nnc's runtime is incomplete: no '" + needed +
               "' (reinstall nnc, or rebuild it)";

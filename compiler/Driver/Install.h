@@ -6,7 +6,7 @@
 // installed prefix share:
 //
 //   <root>/bin/nnc
-//   <root>/include/nnc/nnc_runtime.h, nnc_gpu.h
+//   <root>/include/nnc/nnc_types.h, nnc_runtime.h, nnc_gpu.h
 //   <root>/lib/nnc/libnnc_runtime.a
 //   <root>/lib/cmake/nnc/nncConfig.cmake
 //
@@ -25,6 +25,7 @@ namespace nnc {
 /// The files of nnc's runtime that a library build needs.
 struct RuntimeFiles {
   std::string includeDir; ///< <root>/include/nnc
+  std::string typesHeader; ///< <root>/include/nnc/nnc_types.h
   std::string libraryDir; ///< <root>/lib/nnc
   std::string library;    ///< <root>/lib/nnc/libnnc_runtime.a
 };

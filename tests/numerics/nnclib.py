@@ -145,7 +145,9 @@ class Library:
     """A compiled model: the loaded shared library and its API description."""
 
     def __init__(self, outdir, source=None):
-        headers = [f for f in os.listdir(outdir) if f.endswith(".h")]
+        # The model's header, not the types every generated header shares.
+        headers = [f for f in os.listdir(outdir)
+                   if f.endswith(".h") and f != "nnc_types.h"]
         if len(headers) != 1:
             raise NNCError("expected one header in %s, found %s" % (outdir, headers))
         self.model = headers[0][:-2]

@@ -51,6 +51,8 @@ enum class EmitKind {
   Asm,       ///< Host assembly.
   Obj,       ///< A host object file.
   PTX,       ///< The GPU kernels as PTX (--target=cuda).
+  Header,    ///< The library's C header, <model>.h.
+  Glue,      ///< The library's C glue, <model>_api.c.
   Lib,       ///< lib<model>.so, lib<model>.a and <model>.h.
 };
 
@@ -248,8 +250,14 @@ cl::opt<EmitKind> emitKind(
         clEnumValN(EmitKind::Obj, "obj", "an object file (needs -o)"),
         clEnumValN(EmitKind::PTX, "ptx",
                    "the GPU kernels as PTX (with --target=cuda)"),
+        clEnumValN(EmitKind::Header, "header",
+                   "the library's C header, <model>.h"),
+        clEnumValN(EmitKind::Glue, "glue",
+                   "the library's C glue, <model>_api.c, which implements "
+                   "the header over the compiled steps"),
         clEnumValN(EmitKind::Lib, "lib",
-                   "lib<model>.so, lib<model>.a and <model>.h (default)")),
+                   "lib<model>.so, lib<model>.a, <model>.h (with "
+                   "nnc_types.h) and <model>.pc (default)")),
     cl::sub(compileCommand), cl::cat(nncCategory));
 
 cl::opt<bool> timePasses(
@@ -509,16 +517,27 @@ int runCompile() {
           step && step.getValue() != keep)
         func.erase();
   }
-  if (emitKind >= EmitKind::Linalg &&
+  bool cText = emitKind == EmitKind::Header || emitKind == EmitKind::Glue;
+  if (emitKind >= EmitKind::Linalg && !cText &&
       failed(nnc::lowerToLinalg(*module, options.timing)))
     return nnc::kExitInputError;
   if (emitKind == EmitKind::Linalg &&
       failed(nnc::annotateCPUStrategy(*module, options)))
     return nnc::kExitInputError;
-  if (emitKind >= EmitKind::LinalgCPU && !cuda &&
+  if (emitKind >= EmitKind::LinalgCPU && !cuda && !cText &&
       failed(nnc::applyCPUStrategy(*module, options)))
     return nnc::kExitInputError;
-  if (emitKind == EmitKind::PTX) {
+  if (cText) {
+    // The library's own lowering decides what the C text says (the
+    // workspace, the GPU kernels).
+    nnc::LibraryInterface lib;
+    if (failed(nnc::lowerLibrary(*module, options, lib)))
+      return nnc::kExitInputError;
+    if (emitKind == EmitKind::Header)
+      nnc::emitCHeader(lib, output->os());
+    else
+      nnc::emitCGlue(lib, output->os());
+  } else if (emitKind == EmitKind::PTX) {
     options.gpu.format = "isa";
     if (failed(nnc::lowerToLLVMDialect(*module, options)))
       return nnc::kExitInputError;
