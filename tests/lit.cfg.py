@@ -25,6 +25,10 @@ tools = [
     ToolSubst("%python", config.python_executable, unresolved="fatal"),
     # Runs a command and prints its exit status, so tests can check that an
     # error exits with 1 and not with a crash.
+    # Runs every nn and nnc pass over a file; fails on a crash.
+    ToolSubst("%every-pass", config.python_executable + " " +
+              os.path.join(config.test_source_root, "lit-tools", "every-pass.py"),
+              unresolved="fatal"),
     # Checks that the loss in a training log falls.
     ToolSubst("%loss-falls", config.python_executable + " " +
               os.path.join(config.test_source_root, "lit-tools", "loss-falls.py"),

@@ -125,8 +125,8 @@ void GradientFlowAnalysis::propagateForward() {
       continue;
     // Calibration data first, then what the model file declares.
     auto it = options.inputMoments.find(arg.getArgNumber());
-    auto declared = model.getArgAttrOfType<DictionaryAttr>(arg.getArgNumber(),
-                                                           "nn.input_stats");
+    auto declared = model.getArgAttrOfType<DictionaryAttr>(
+        arg.getArgNumber(), nn::NNDialect::kInputStatsAttrName);
     if (it != options.inputMoments.end()) {
       moments[arg] = it->second;
     } else if (declared) {
@@ -298,7 +298,8 @@ void GradientFlowAnalysis::checkDepth() {
   // Clipping the gradient norm is the fix for explosions: once configured,
   // the remaining imbalance is not worth a warning.
   if (exploding) {
-    auto train = model->getAttrOfType<DictionaryAttr>("nn.train");
+    auto train =
+        model->getAttrOfType<DictionaryAttr>(nn::NNDialect::kTrainAttrName);
     if (train && train.get("clip_grad_norm"))
       return;
   }

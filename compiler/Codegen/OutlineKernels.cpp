@@ -10,6 +10,7 @@
 
 #include "compiler/Codegen/Passes.h"
 #include "compiler/Codegen/Utils.h"
+#include "dialects/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -87,7 +88,7 @@ struct OutlineKernelsPass
     unsigned count = 0;
     SmallVector<func::FuncOp> steps;
     for (auto func : module.getOps<func::FuncOp>())
-      if (func->hasAttr("nn.step") && !func.isExternal())
+      if (func->hasAttr(nn::NNDialect::kStepAttrName) && !func.isExternal())
         steps.push_back(func);
     for (func::FuncOp step : steps) {
       SmallVector<Operation *> candidates;

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Passes.h"
+#include "dialects/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -65,7 +66,7 @@ struct StaticWorkspacePass
     : nnc::impl::StaticWorkspacePassBase<StaticWorkspacePass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (!func->hasAttr("nn.step") || func.isExternal())
+    if (!func->hasAttr(nn::NNDialect::kStepAttrName) || func.isExternal())
       return;
     Block &entry = func.getBody().front();
     llvm::DenseMap<Operation *, unsigned> positions;
@@ -128,11 +129,11 @@ struct StaticWorkspacePass
     auto workspaceType = MemRefType::get({std::max<int64_t>(total, kAlignment)},
                                          builder.getI8Type());
     unsigned index = func.getNumArguments();
-    if (failed(
-            func.insertArgument(index, workspaceType,
-                                builder.getDictionaryAttr(builder.getNamedAttr(
-                                    "nn.workspace", builder.getUnitAttr())),
-                                func.getLoc())))
+    if (failed(func.insertArgument(
+            index, workspaceType,
+            builder.getDictionaryAttr(builder.getNamedAttr(
+                nn::NNDialect::kWorkspaceAttrName, builder.getUnitAttr())),
+            func.getLoc())))
       return signalPassFailure();
     Value workspace = func.getArgument(index);
     for (Buffer &b : buffers) {
@@ -147,7 +148,8 @@ struct StaticWorkspacePass
     }
     for (Operation *dealloc : deallocs)
       dealloc->erase();
-    func->setAttr("nn.workspace_size", builder.getI64IntegerAttr(total));
+    func->setAttr(nn::NNDialect::kWorkspaceSizeAttrName,
+                  builder.getI64IntegerAttr(total));
   }
 };
 

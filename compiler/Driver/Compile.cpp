@@ -5,6 +5,7 @@
 
 #include "compiler/Codegen/Passes.h"
 #include "compiler/Target/Template.h"
+#include "dialects/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Verifier.h"
@@ -104,7 +105,8 @@ LogicalResult nnc::lowerToLLVMDialect(ModuleOp module,
   if (lib) {
     lib->workspaceBytes = 0;
     module.walk([&](LLVM::LLVMFuncOp func) {
-      if (auto size = func->getAttrOfType<IntegerAttr>("nn.workspace_size"))
+      if (auto size = func->getAttrOfType<IntegerAttr>(
+              nn::NNDialect::kWorkspaceSizeAttrName))
         lib->workspaceBytes = std::max(lib->workspaceBytes, size.getInt());
     });
     if (auto kernels = module->getAttrOfType<ArrayAttr>("nnc.gpu.kernels"))

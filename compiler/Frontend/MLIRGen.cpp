@@ -1259,7 +1259,7 @@ LogicalResult Generator::runModel(const ModelDef &model,
     if (arg.second)
       func.setArgAttr(i, nn::NNDialect::kLabelAttrName, builder.getUnitAttr());
     if (DictionaryAttr stats = inputStats.lookup(i))
-      func.setArgAttr(i, "nn.input_stats", stats);
+      func.setArgAttr(i, nn::NNDialect::kInputStatsAttrName, stats);
   }
   for (auto [i, name] : llvm::enumerate(resultNames))
     func.setResultAttr(i, nn::NNDialect::kResultNameAttrName,

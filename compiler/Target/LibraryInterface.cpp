@@ -41,11 +41,13 @@ static FailureOr<TensorInfo> describe(Location loc, Type type,
                              "tensors, got "
                           << type;
   if (attrs) {
-    for (StringRef key : {"nn.param", "nn.buffer", "nn.state", "nn.name"})
+    for (StringRef key :
+         {nn::NNDialect::kParamAttrName, nn::NNDialect::kBufferAttrName,
+          nn::NNDialect::kStateAttrName, nn::NNDialect::kArgNameAttrName})
       if (auto name = attrs.getAs<StringAttr>(key))
         info.name = name.str();
-    info.init = attrs.getAs<nn::InitAttr>("nn.init");
-    info.isLabel = static_cast<bool>(attrs.get("nn.label"));
+    info.init = attrs.getAs<nn::InitAttr>(nn::NNDialect::kInitAttrName);
+    info.isLabel = static_cast<bool>(attrs.get(nn::NNDialect::kLabelAttrName));
   }
   return info;
 }
@@ -53,7 +55,7 @@ static FailureOr<TensorInfo> describe(Location loc, Type type,
 FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
   func::FuncOp train, eval;
   for (auto func : module.getOps<func::FuncOp>()) {
-    auto step = func->getAttrOfType<StringAttr>("nn.step");
+    auto step = func->getAttrOfType<StringAttr>(nn::NNDialect::kStepAttrName);
     if (step && step.getValue() == "train")
       train = func;
     else if (step && step.getValue() == "eval")
@@ -63,8 +65,10 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
     return emitError(module.getLoc())
            << "expects a training and an evaluation step (run nnc-train-step)";
   LibraryInterface lib;
-  lib.model = train->getAttrOfType<StringAttr>("nn.model_name").str();
-  if (auto cfg = train->getAttrOfType<DictionaryAttr>("nn.train")) {
+  lib.model =
+      train->getAttrOfType<StringAttr>(nn::NNDialect::kModelNameAttrName).str();
+  if (auto cfg =
+          train->getAttrOfType<DictionaryAttr>(nn::NNDialect::kTrainAttrName)) {
     if (auto opt = cfg.getAs<StringAttr>("optimizer"))
       lib.optimizer = opt.str();
     if (auto lr = cfg.getAs<FloatAttr>("lr"))
@@ -77,15 +81,17 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
       return failure();
     // Buffers (running statistics) are stored, initialized, listed and
     // checkpointed like parameters; they follow them in both steps.
-    if (attrs && (attrs.get("nn.param") || attrs.get("nn.buffer")))
+    if (attrs && (attrs.get(nn::NNDialect::kParamAttrName) ||
+                  attrs.get(nn::NNDialect::kBufferAttrName)))
       lib.params.push_back(*info);
-    else if (attrs && attrs.get("nn.state"))
+    else if (attrs && attrs.get(nn::NNDialect::kStateAttrName))
       lib.state.push_back(*info);
     else if (info->name != "lr" && info->name != "step")
       lib.inputs.push_back(*info);
   }
   for (unsigned i = 0, e = train.getNumResults(); i < e; ++i)
-    if (auto name = train.getResultAttrOfType<StringAttr>(i, "nn.name"))
+    if (auto name = train.getResultAttrOfType<StringAttr>(
+            i, nn::NNDialect::kResultNameAttrName))
       lib.gradStats |= name.getValue() == "grad_rms";
   FailureOr<TensorInfo> loss =
       describe(eval.getLoc(), eval.getResultTypes()[0], {});

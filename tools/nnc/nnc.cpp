@@ -13,6 +13,7 @@
 #include "compiler/Driver/Train.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
+#include "dialects/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -513,7 +514,8 @@ int runCompile() {
     // Show only the step asked for.
     StringRef keep = emitKind == EmitKind::Train ? "train" : "eval";
     for (auto func : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
-      if (auto step = func->getAttrOfType<StringAttr>("nn.step");
+      if (auto step =
+              func->getAttrOfType<StringAttr>(nn::NNDialect::kStepAttrName);
           step && step.getValue() != keep)
         func.erase();
   }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/Passes.h"
+#include "dialects/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -34,10 +35,11 @@ MemRefType memrefFor(Type type) {
 unsigned numInPlaceResults(func::FuncOp step) {
   unsigned n = 0;
   for (unsigned i = 0, e = step.getNumArguments(); i < e; ++i)
-    if (step.getArgAttr(i, "nn.param") || step.getArgAttr(i, "nn.buffer") ||
-        step.getArgAttr(i, "nn.state"))
+    if (step.getArgAttr(i, nn::NNDialect::kParamAttrName) ||
+        step.getArgAttr(i, nn::NNDialect::kBufferAttrName) ||
+        step.getArgAttr(i, nn::NNDialect::kStateAttrName))
       ++n;
-  auto kind = step->getAttrOfType<StringAttr>("nn.step");
+  auto kind = step->getAttrOfType<StringAttr>(nn::NNDialect::kStepAttrName);
   return kind && kind.getValue() == "train" ? n : 0;
 }
 
@@ -64,7 +66,8 @@ LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
     SmallVector<NamedAttribute> named;
     if (attrs)
       named.append(attrs.begin(), attrs.end());
-    named.push_back(b.getNamedAttr("nn.result", b.getUnitAttr()));
+    named.push_back(
+        b.getNamedAttr(nn::NNDialect::kResultAttrName, b.getUnitAttr()));
     argAttrs.push_back(b.getDictionaryAttr(named));
   }
   auto func =
@@ -106,7 +109,7 @@ struct StepBufferABIPass : nnc::impl::StepBufferABIPassBase<StepBufferABIPass> {
   void runOnOperation() override {
     SmallVector<func::FuncOp> steps;
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func->hasAttr("nn.step"))
+      if (func->hasAttr(nn::NNDialect::kStepAttrName))
         steps.push_back(func);
     for (func::FuncOp step : steps)
       if (failed(rewriteStep(step, prefix)))

@@ -32,17 +32,51 @@ def NN_Dialect : Dialect {
                            "::mlir::tensor::TensorDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
-    /// Name of the unit attribute that marks a `func.func` as a model.
+    // The attributes of nnc's IR contract, all verified by the dialect
+    // (NNContract.cpp): what the frontend, the step builder and code
+    // generation write and read on functions and their arguments.
+
+    /// `func.func` is a model: unit attribute (one block ending in
+    /// `func.return`, a scalar float loss first).
     static constexpr ::llvm::StringLiteral kModelAttrName = "nn.model";
-    /// Name of the dictionary attribute holding the `train` section.
+    /// The model's `train` section: a dictionary.
     static constexpr ::llvm::StringLiteral kTrainAttrName = "nn.train";
-    /// Name of the argument attribute giving an input's or label's name.
+    /// An argument's or result's name: a string.
     static constexpr ::llvm::StringLiteral kArgNameAttrName = "nn.name";
-    /// Name of the argument attribute marking an argument as a label.
-    static constexpr ::llvm::StringLiteral kLabelAttrName = "nn.label";
-    /// Name of the result attribute giving an output's name.
     static constexpr ::llvm::StringLiteral kResultNameAttrName = "nn.name";
+    /// The argument is a label: unit attribute.
+    static constexpr ::llvm::StringLiteral kLabelAttrName = "nn.label";
+    /// An input's calibrated statistics (`--calibrate`): a dictionary.
+    static constexpr ::llvm::StringLiteral kInputStatsAttrName =
+        "nn.input_stats";
+    /// A gradient function's model: a symbol reference.
+    static constexpr ::llvm::StringLiteral kGradientOfAttrName =
+        "nn.gradient_of";
+    /// A gradient function's result: the parameter it is the gradient of.
+    static constexpr ::llvm::StringLiteral kGradOfAttrName = "nn.grad_of";
+    /// A step function: "train" or "eval".
+    static constexpr ::llvm::StringLiteral kStepAttrName = "nn.step";
+    /// A step function's model: a string.
+    static constexpr ::llvm::StringLiteral kModelNameAttrName =
+        "nn.model_name";
+    /// A step argument holding a parameter, buffer or optimizer state
+    /// tensor: its name, a string.
+    static constexpr ::llvm::StringLiteral kParamAttrName = "nn.param";
+    static constexpr ::llvm::StringLiteral kBufferAttrName = "nn.buffer";
+    static constexpr ::llvm::StringLiteral kStateAttrName = "nn.state";
+    /// A parameter's or buffer's initializer: `#nn.init<...>`.
+    static constexpr ::llvm::StringLiteral kInitAttrName = "nn.init";
+    /// A step argument the step writes its result into: unit attribute.
+    static constexpr ::llvm::StringLiteral kResultAttrName = "nn.result";
+    /// The step argument that is its workspace: unit attribute.
+    static constexpr ::llvm::StringLiteral kWorkspaceAttrName = "nn.workspace";
+    /// A step's workspace in bytes: a non-negative integer.
+    static constexpr ::llvm::StringLiteral kWorkspaceSizeAttrName =
+        "nn.workspace_size";
   }];
 }
 

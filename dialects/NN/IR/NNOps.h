@@ -27,6 +27,12 @@ namespace mlir::nn {
 /// Returns true if `func` is an `nn` model (carries the `nn.model` attribute).
 bool isModel(func::FuncOp func);
 
+/// Checks the shape of a model that passes rely on: a body of one block
+/// ending in `func.return`, whose first result is the loss, a 0-d float
+/// tensor. Emits the error on `func`. The dialect's verifier runs it on
+/// every `nn.model` function.
+LogicalResult verifyModel(func::FuncOp func);
+
 } // namespace mlir::nn
 
 #endif // NNC_DIALECTS_NN_IR_NNOPS_H

@@ -120,7 +120,8 @@ LogicalResult differentiate(func::FuncOp grad) {
   grad.setType(FunctionType::get(grad.getContext(), grad.getArgumentTypes(),
                                  ValueRange(results).getTypes()));
   for (auto [i, param] : llvm::enumerate(params))
-    grad.setResultAttr(numForward + i, "nn.grad_of", param.getNameAttr());
+    grad.setResultAttr(numForward + i, NNDialect::kGradOfAttrName,
+                       param.getNameAttr());
   return success();
 }
 
@@ -136,16 +137,15 @@ struct NNAutodiffPass : nn::impl::NNAutodiffPassBase<NNAutodiffPass> {
       std::string name = (model.getName() + "_grad").str();
       if (symbols.lookup(name))
         continue;
-      if (model.getNumResults() == 0 || model.isExternal()) {
-        model.emitError() << "expects a model with a body whose first result "
-                             "is the loss";
+      // The verifier holds models to this; IR built without verifying may
+      // not be.
+      if (failed(verifyModel(model)))
         return signalPassFailure();
-      }
       auto grad = cast<func::FuncOp>(model->clone());
       grad.setName(name);
       grad->removeAttr(NNDialect::kModelAttrName);
       grad->removeAttr(NNDialect::kTrainAttrName);
-      grad->setAttr("nn.gradient_of",
+      grad->setAttr(NNDialect::kGradientOfAttrName,
                     FlatSymbolRefAttr::get(model.getNameAttr()));
       symbols.insert(grad, std::next(Block::iterator(model)));
       if (failed(differentiate(grad)))

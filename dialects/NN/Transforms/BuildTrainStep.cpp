@@ -116,14 +116,16 @@ private:
   /// Adds the parameter arguments, then the buffer arguments.
   void addParams(StepSignature &sig) {
     for (ParamOp p : params)
-      sig.add(p.getType(), b.getDictionaryAttr(
-                               {b.getNamedAttr("nn.param", p.getNameAttr()),
-                                b.getNamedAttr("nn.init", p.getInitAttr())}));
+      sig.add(p.getType(),
+              b.getDictionaryAttr(
+                  {b.getNamedAttr(NNDialect::kParamAttrName, p.getNameAttr()),
+                   b.getNamedAttr(NNDialect::kInitAttrName, p.getInitAttr())}));
     for (BufferOp buf : buffers)
       sig.add(
           buf.getType(),
-          b.getDictionaryAttr({b.getNamedAttr("nn.buffer", buf.getNameAttr()),
-                               b.getNamedAttr("nn.init", buf.getInitAttr())}));
+          b.getDictionaryAttr(
+              {b.getNamedAttr(NNDialect::kBufferAttrName, buf.getNameAttr()),
+               b.getNamedAttr(NNDialect::kInitAttrName, buf.getInitAttr())}));
   }
   void addInputs(StepSignature &sig) {
     for (auto [i, type] : llvm::enumerate(model.getArgumentTypes())) {
@@ -137,7 +139,7 @@ private:
                                      (model.getName() + suffix).str(),
                                      b.getFunctionType(sig.types, results));
     func.setAllArgAttrs(sig.attrs);
-    func->setAttr("nn.model_name", model.getNameAttr());
+    func->setAttr(NNDialect::kModelNameAttrName, model.getNameAttr());
     Block *entry = func.addEntryBlock();
     b.setInsertionPointToStart(entry);
     return func;
@@ -216,16 +218,16 @@ LogicalResult StepBuilder::buildTrainStep() {
   addParams(sig);
   for (ParamOp p : params)
     for (StringRef slot : slots)
-      sig.add(p.getType(),
-              b.getDictionaryAttr(b.getNamedAttr(
-                  "nn.state", b.getStringAttr(p.getName() + "." + slot))));
+      sig.add(p.getType(), b.getDictionaryAttr(b.getNamedAttr(
+                               NNDialect::kStateAttrName,
+                               b.getStringAttr(p.getName() + "." + slot))));
   addInputs(sig);
   // f64 so that f64 models see the learning rate exactly as written.
   auto scalar = RankedTensorType::get({}, b.getF64Type());
-  sig.add(scalar, b.getDictionaryAttr(
-                      b.getNamedAttr("nn.name", b.getStringAttr("lr"))));
-  sig.add(scalar, b.getDictionaryAttr(
-                      b.getNamedAttr("nn.name", b.getStringAttr("step"))));
+  sig.add(scalar, b.getDictionaryAttr(b.getNamedAttr(
+                      NNDialect::kArgNameAttrName, b.getStringAttr("lr"))));
+  sig.add(scalar, b.getDictionaryAttr(b.getNamedAttr(
+                      NNDialect::kArgNameAttrName, b.getStringAttr("step"))));
 
   SmallVector<Type> results;
   for (ParamOp p : params)
@@ -243,7 +245,7 @@ LogicalResult StepBuilder::buildTrainStep() {
 
   func::FuncOp func = makeFunc("_train_step", sig, results);
   if (withStats)
-    func.setResultAttr(results.size() - 1, "nn.name",
+    func.setResultAttr(results.size() - 1, NNDialect::kResultNameAttrName,
                        b.getStringAttr("grad_rms"));
   func->setAttr(NNDialect::kTrainAttrName, config.attrs);
   size_t numParams = params.size(), numState = numParams * slots.size();
@@ -295,7 +297,7 @@ LogicalResult StepBuilder::buildTrainStep() {
   if (gradRms)
     returned.push_back(gradRms);
   func::ReturnOp::create(b, model.getLoc(), returned);
-  func->setAttr("nn.step", b.getStringAttr("train"));
+  func->setAttr(NNDialect::kStepAttrName, b.getStringAttr("train"));
   return success();
 }
 
@@ -348,7 +350,7 @@ void StepBuilder::buildEvalStep() {
       op->removeAttr("training");
   });
   func::ReturnOp::create(b, model.getLoc(), results);
-  func->setAttr("nn.step", b.getStringAttr("eval"));
+  func->setAttr(NNDialect::kStepAttrName, b.getStringAttr("eval"));
 }
 
 struct NNBuildTrainStepPass

@@ -5,9 +5,9 @@
 // Round trip of every nn op and of the #nn.init attribute.
 
 // CHECK-LABEL: func.func @param
-// CHECK-SAME: nn.inits = [#nn.init<normal(0.000000e+00, 5.000000e-02)>, #nn.init<uniform(-2.500000e-01, 2.500000e-01)>, #nn.init<truncated_normal(1.000000e+00, 2.000000e-02)>, #nn.init<constant(-1.500000e+00)>]
+// CHECK-SAME: test.inits = [#nn.init<normal(0.000000e+00, 5.000000e-02)>, #nn.init<uniform(-2.500000e-01, 2.500000e-01)>, #nn.init<truncated_normal(1.000000e+00, 2.000000e-02)>, #nn.init<constant(-1.500000e+00)>]
 func.func @param() -> (tensor<4x3xf32>, tensor<3xf32>, tensor<2x2xf16>, tensor<5xf64>)
-    attributes {nn.inits = [#nn.init<normal(0.0, 0.05)>,
+    attributes {test.inits = [#nn.init<normal(0.0, 0.05)>,
                             #nn.init<uniform(-0.25, 0.25)>,
                             #nn.init<truncated_normal(1.0, 0.02)>,
                             #nn.init<constant(-1.5)>]} {

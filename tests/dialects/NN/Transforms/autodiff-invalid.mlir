@@ -44,15 +44,3 @@ func.func @negative_no_rule_deep(%x: tensor<4xf32>) -> tensor<f32> attributes {n
   %l = nn.mean %c dims [] : tensor<4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
-
-// -----
-
-// expected-error @below {{expects a model with a body whose first result is the loss}}
-func.func @negative_no_results(%x: tensor<4xf32>) attributes {nn.model} {
-  return
-}
-
-// -----
-
-// expected-error @below {{expects a model with a body whose first result is the loss}}
-func.func private @negative_external(%x: tensor<4xf32>) -> tensor<f32> attributes {nn.model}
