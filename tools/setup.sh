@@ -8,6 +8,8 @@ packages=(
   cmake ninja-build g++ git pkg-config
   # LLVM/MLIR 22 (shared libMLIR.so / libLLVM.so, lit, FileCheck).
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libomp-22-dev
+  # clang's sanitizer and libFuzzer runtimes (tests/fuzz).
+  libclang-rt-22-dev
   # Libraries.
   libfmt-dev libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev
   # Reference implementation and data set.
