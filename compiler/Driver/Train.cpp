@@ -2,6 +2,7 @@
 
 #include "compiler/Driver/Train.h"
 #include "compiler/Driver/Driver.h"
+#include "compiler/Target/CSyntax.h"
 
 #include "nnc_runtime.h"
 
@@ -335,10 +336,15 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     nnc_dataset_free(&train);
     nnc_dataset_free(&test);
   });
-  if (train.features != features || test.features != features)
-    return fail("the data set has " + std::to_string(train.features) +
-                " features per example, the model's input has " +
-                std::to_string(features));
+  // Name the file whose examples do not fit the model's input.
+  for (auto [set, path] : {std::pair{&train, &files->trainInputs},
+                           std::pair{&test, &files->testInputs}})
+    if (set->features != features)
+      return fail("inputs file '" + *path + "' has " +
+                  std::to_string(set->features) +
+                  " features per example, but the model's input '" +
+                  lib.inputs[0].name + "' (" + shapeText(lib.inputs[0]) +
+                  ") has " + std::to_string(features));
   if (train.count < batch)
     return fail("the training set has fewer examples than one batch");
 
