@@ -16,7 +16,9 @@
 #include "llvm/Support/xxhash.h"
 
 #include <cmath>
+#include <csignal>
 #include <dlfcn.h>
+#include <signal.h>
 #include <vector>
 
 using namespace mlir;
@@ -40,7 +42,11 @@ struct ModelLibrary {
   void (*setLearningRate)(void *, float) = nullptr;
   int (*save)(const void *, const char *) = nullptr;
   int (*load)(void *, const char *) = nullptr;
+  /// CPU builds only.
+  int (*saveTraining)(const void *, const char *) = nullptr;
+  int (*loadTraining)(void *, const char *) = nullptr;
   const char *(*lastError)(const void *) = nullptr;
+  int64_t (*stepCount)(const void *) = nullptr;
   /// Instrumented libraries only.
   const double *(*gradRms)(const void *) = nullptr;
 
@@ -62,11 +68,34 @@ struct ModelLibrary {
     if (!sym("try_create", create) || !sym("destroy", destroy) ||
         !sym("train_step", trainStep) || !sym("eval_step", evalStep) ||
         !sym("set_learning_rate", setLearningRate) || !sym("save", save) ||
-        !sym("load", load) || !sym("last_error", lastError))
+        !sym("load", load) || !sym("last_error", lastError) ||
+        !sym("step_count", stepCount))
       return "'" + path + "' lacks the C API of model '" + model + "'";
     sym("grad_rms", gradRms);
+    sym("save_training", saveTraining);
+    sym("load_training", loadTraining);
     return "";
   }
+};
+
+/// Set by SIGINT; the training loop stops after the current step.
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void onInterrupt(int) { interrupted = 1; }
+
+/// Handles SIGINT for its lifetime: the first stops training cleanly, a
+/// second (the default again) kills the process.
+struct InterruptScope {
+  struct sigaction previous;
+  InterruptScope() {
+    interrupted = 0;
+    struct sigaction action = {};
+    action.sa_handler = onInterrupt;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous);
+  }
+  ~InterruptScope() { sigaction(SIGINT, &previous, nullptr); }
 };
 
 std::string cacheRoot(const TrainOptions &options) {
@@ -244,6 +273,13 @@ struct GradientMonitor {
 
 } // namespace
 
+std::string nnc::trainingCheckpointPath(llvm::StringRef path) {
+  if (path.ends_with(".train.safetensors"))
+    return path.str();
+  path.consume_back(".safetensors");
+  return (path + ".train.safetensors").str();
+}
+
 int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                      const TrainOptions &options) {
   // The cache key covers everything that changes the generated library.
@@ -360,22 +396,48 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (!options.loadPath.empty() &&
       model.load(state, options.loadPath.c_str()) != 0)
     return fail(model.lastError(state));
-  if (options.learningRate)
-    model.setLearningRate(state, *options.learningRate);
-
+  if (!options.resumePath.empty() && !model.loadTraining)
+    return fail("--resume needs a CPU build (--target=cpu): GPU builds "
+                "have no training checkpoints yet");
   size_t steps = train.count / batch;
   if (options.maxSteps > 0)
     steps = std::min<size_t>(steps, options.maxSteps);
+  // Where training starts: step 0, or where the checkpoint stopped.
+  int64_t done = 0;
+  if (!options.resumePath.empty()) {
+    std::string from = trainingCheckpointPath(options.resumePath);
+    if (model.loadTraining(state, from.c_str()) != 0)
+      return fail(model.lastError(state));
+    done = model.stepCount(state);
+    if (done < 0 || done >= static_cast<int64_t>(steps) * options.epochs)
+      return fail("'" + from + "' stopped after step " + std::to_string(done) +
+                  ", and --epochs " + std::to_string(options.epochs) + " of " +
+                  std::to_string(steps) + " steps leaves nothing to resume");
+    llvm::outs() << "resumed " << from << " after step " << done << "\n";
+  }
+  if (options.learningRate)
+    model.setLearningRate(state, *options.learningRate);
+  // Saves the parameters and, for CPU builds, the training checkpoint.
+  auto saveAll = [&]() -> bool {
+    if (model.save(state, options.savePath.c_str()) != 0)
+      return false;
+    return !model.saveTraining ||
+           model.saveTraining(
+               state, trainingCheckpointPath(options.savePath).c_str()) == 0;
+  };
+  InterruptScope interrupts;
   std::vector<uint32_t> order(train.count);
   std::vector<float> inputs(batch * features);
   std::vector<int32_t> labels(batch);
   double accuracy = 0;
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+  for (int epoch = done / steps; epoch < options.epochs; ++epoch) {
     nnc_shuffle(order.data(), train.count, options.seed, epoch);
     nnc_progress progress;
     nnc_progress_begin(&progress, stderr, epoch + 1, options.epochs, steps,
                        batch, nnc_now());
-    for (size_t step = 0; step < steps; ++step) {
+    size_t first =
+        epoch == done / static_cast<int64_t>(steps) ? done % steps : 0;
+    for (size_t step = first; step < steps; ++step) {
       nnc_gather_batch(&train, order.data(), step * batch, batch, inputs.data(),
                        labels.data());
       float loss = model.trainStep(state, inputs.data(), labels.data());
@@ -391,6 +453,20 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                     "; try a smaller --lr or clip_grad_norm");
       }
       nnc_progress_step(&progress, loss, nnc_now());
+      int64_t taken = static_cast<int64_t>(epoch) * steps + step + 1;
+      if (options.saveEvery > 0 && taken % options.saveEvery == 0 && !saveAll())
+        return fail(model.lastError(state));
+      if (interrupted) {
+        nnc_progress_end(&progress, nnc_now());
+        llvm::outs() << "interrupted after step " << taken << " (epoch "
+                     << epoch + 1 << ", step " << step + 1 << ")\n";
+        if (!options.savePath.empty()) {
+          if (!saveAll())
+            return fail(model.lastError(state));
+          llvm::outs() << "saved " << options.savePath << "\n";
+        }
+        return kExitInterrupted;
+      }
     }
     nnc_progress_end(&progress, nnc_now());
     if (monitor && failed(monitor->report()))
@@ -415,7 +491,7 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     llvm::outs() << "wrote " << options.gradReportPath << "\n";
   }
   if (!options.savePath.empty()) {
-    if (model.save(state, options.savePath.c_str()) != 0)
+    if (!saveAll())
       return fail(model.lastError(state));
     llvm::outs() << "saved " << options.savePath << "\n";
   }

@@ -26,6 +26,13 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::optional<float> learningRate; ///< Overrides the model's train section.
   std::string savePath, loadPath;
+  /// With `savePath`: also save every this many steps (0: only at the end).
+  /// Each save writes the parameters to `savePath` and a training
+  /// checkpoint (with the optimizer state and the step count) beside it,
+  /// `trainingCheckpointPath(savePath)`.
+  int64_t saveEvery = 0;
+  /// A checkpoint to continue from (its training checkpoint is read).
+  std::string resumePath;
   std::string cacheDir; ///< Empty: $XDG_CACHE_HOME/nnc or ~/.cache/nnc.
   /// Stop each epoch after this many steps (0: the whole data set); for
   /// quick runs and tests.
@@ -38,6 +45,14 @@ struct TrainOptions {
   /// `compile.steps.gradStats`); empty: none.
   std::string gradReportPath;
 };
+
+/// The training checkpoint written beside the parameters file `path`:
+/// `ckpt.safetensors` -> `ckpt.train.safetensors` (a path already ending in
+/// `.train.safetensors` is its own).
+std::string trainingCheckpointPath(llvm::StringRef path);
+
+/// The exit status of `nnc train` stopped by SIGINT (after saving, if asked).
+constexpr int kExitInterrupted = 130;
 
 /// Runs `nnc train`; returns the process exit status. Errors about the
 /// model go through the diagnostic engine of `context`; others are printed

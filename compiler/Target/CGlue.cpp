@@ -280,7 +280,7 @@ static const size_t tensor_bytes[] = {{{tensor_bytes}}};
   return loss;
 }}
 
-{state_accessors}int {m}_save(const {m}_state *s, const char *path) {{
+{state_accessors}{training}int {m}_save(const {m}_state *s, const char *path) {{
   /* The error buffer is scratch space, not logical state. */
   char *error = (({m}_state *)s)->error;
   error[0] = 0;
@@ -293,6 +293,92 @@ int {m}_load({m}_state *s, const char *path) {{
 }}
 
 {diagnostic_accessors})";
+
+/// Training checkpoints: every parameter, the optimizer state, the step
+/// count and the learning rate in one safetensors file, for resuming.
+static constexpr StringLiteral trainingTemplate = R"({state_shapes}
+/* Each optimizer state tensor: name, type, rank, shape, elements. */
+static const struct {{
+  const char *name;
+  nnc_dtype dtype;
+  int32_t rank;
+  const int64_t *shape;
+  size_t numel;
+}} state_info[{state_len}] = {{
+{state_rows}}};
+
+/* The tensors of a training checkpoint, in `t` (room for {count}). */
+static size_t training_tensors({m}_state *s, nnc_param *t, int64_t *step,
+                               double *lr) {{
+  size_t i, n = 0;
+  for (i = 0; i < {np}; ++i)
+    t[n++] = s->params[i];
+{state_loop}  t[n++] = (nnc_param){{"nnc.step", NNC_I64, 0, NULL, step, 1}};
+  t[n++] = (nnc_param){{"nnc.learning_rate", NNC_F64, 0, NULL, lr, 1}};
+  return n;
+}}
+
+int {m}_save_training(const {m}_state *cs, const char *path) {{
+  /* The error buffer is scratch space, not logical state. */
+  {m}_state *s = ({m}_state *)cs;
+  nnc_param t[{count}];
+  int64_t step = s->steps;
+  double lr = s->lr;
+  size_t n = training_tensors(s, t, &step, &lr);
+  s->error[0] = 0;
+  return nnc_save_safetensors(path, t, n, s->error, sizeof(s->error));
+}}
+
+int {m}_load_training({m}_state *s, const char *path) {{
+  nnc_param t[{count}];
+  int64_t step = 0;
+  double lr = 0;
+  size_t n = training_tensors(s, t, &step, &lr);
+  s->error[0] = 0;
+  /* The whole file is checked before anything is written. */
+  if (nnc_load_safetensors(path, t, n, s->error, sizeof(s->error)))
+    return -1;
+  s->steps = step;
+  s->lr = lr;
+  return 0;
+}}
+
+)";
+
+/// The state tensors' table and the training checkpoint functions.
+static std::string training(const LibraryInterface &lib) {
+  std::string shapes, rows;
+  for (auto [i, t] : llvm::enumerate(lib.state)) {
+    std::string dims = t.shape.empty() ? "1" : "";
+    llvm::interleave(
+        t.shape, [&](int64_t d) { dims += std::to_string(d); },
+        [&] { dims += ", "; });
+    shapes += render("static const int64_t state_shape_{i}[] = {{{dims}}};\n",
+                     field("i", i), field("dims", dims));
+    rows += render(R"(  {{"{name}", {dtype}, {rank}, state_shape_{i}, {numel}}},
+)",
+                   field("name", t.name), field("dtype", dtypeEnum(t.cType)),
+                   field("rank", t.shape.size()), field("i", i),
+                   field("numel", t.numElements()));
+  }
+  if (lib.state.empty())
+    rows = "  {0}\n";
+  // No loop over no state: C compilers warn about `i < 0`.
+  std::string stateLoop;
+  if (!lib.state.empty())
+    stateLoop = render(R"(  for (i = 0; i < {ns}; ++i)
+    t[n++] = (nnc_param){{state_info[i].name, state_info[i].dtype,
+                         state_info[i].rank, state_info[i].shape,
+                         s->state[i], state_info[i].numel}};
+)",
+                       field("ns", lib.state.size()));
+  return render(trainingTemplate, field("state_shapes", shapes),
+                field("state_loop", stateLoop),
+                field("state_len", std::max<size_t>(lib.state.size(), 1)),
+                field("state_rows", rows), field("m", lib.model),
+                field("np", lib.params.size()),
+                field("count", lib.params.size() + lib.state.size() + 2));
+}
 
 /// A loop in create() that points `member` (state or scratch) into the
 /// allocation, from tensor `first` on.
@@ -355,6 +441,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
            field("outputs", outputParams(lib)), field("train_args", args(true)),
            field("grad_rms_arg", lib.gradStats ? ", s->grad_rms" : ""),
            field("eval_args", args(false)), field("eval_outputs", evalOutputs),
-           field("state_accessors", glue::stateAccessors(lib)), field("np", np),
+           field("state_accessors", glue::stateAccessors(lib)),
+           field("training", training(lib)), field("np", np),
            field("diagnostic_accessors", glue::diagnosticAccessors(lib)));
 }

@@ -80,7 +80,7 @@ int {m}_save(const {m}_state *state, const char *path);
  * parameters are unchanged and {m}_last_error says why. */
 int {m}_load({m}_state *state, const char *path);
 
-{grad_stats_api}/** The message of the last failed call on this state ("" if none). */
+{training_api}{grad_stats_api}/** The message of the last failed call on this state ("" if none). */
 const char *{m}_last_error(const {m}_state *state);
 
 #ifdef __cplusplus
@@ -115,6 +115,23 @@ int {m}_sync_to_host({m}_state *state);
 /** Copies the host copy of the parameters to the device, for the next steps.
  * Returns 0 on success; on failure see {m}_last_error. */
 int {m}_sync_to_device({m}_state *state);
+
+)";
+
+/// Training checkpoints (CPU builds).
+static constexpr llvm::StringLiteral trainingAPI =
+    R"(/** Writes a training checkpoint to `path`, atomically: the parameters (by
+ * the names of {m}_params), the optimizer state (`<parameter>.<slot>`), the
+ * step count (`nnc.step`) and the learning rate (`nnc.learning_rate`), all
+ * in one safetensors file. Returns 0 on success; on failure see
+ * {m}_last_error. */
+int {m}_save_training(const {m}_state *state, const char *path);
+
+/** Reads a checkpoint written by {m}_save_training, so that the next steps
+ * continue where it stopped, as if training had not been interrupted.
+ * Returns 0 on success; on failure the state is unchanged and
+ * {m}_last_error says why. */
+int {m}_load_training({m}_state *state, const char *path);
 
 )";
 
@@ -171,5 +188,6 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
            field("outputs", outputParams(lib)),
            field("gpu_api", lib.cuda ? common(gpuAPI) : ""),
            field("lr", cNumber(lib.learningRate)),
+           field("training_api", lib.cuda ? "" : common(trainingAPI)),
            field("grad_stats_api", lib.gradStats ? common(gradStatsAPI) : ""));
 }

@@ -220,6 +220,19 @@ cl::opt<std::string> savePath("save",
                                        "(safetensors)"),
                               cl::value_desc("file"), cl::sub(trainCommand),
                               cl::cat(nncCategory));
+cl::opt<int64_t> saveEvery(
+    "save-every",
+    cl::desc("With --save: also save every N steps; each save also writes "
+             "a training checkpoint (optimizer state, step count) beside it, "
+             "for --resume"),
+    cl::value_desc("N"), cl::init(0), cl::sub(trainCommand),
+    cl::cat(nncCategory));
+cl::opt<std::string> resumePath(
+    "resume",
+    cl::desc("Continue an interrupted run from its checkpoint (the training "
+             "checkpoint --save writes beside it)"),
+    cl::value_desc("ckpt.safetensors"), cl::sub(trainCommand),
+    cl::cat(nncCategory));
 cl::opt<std::string> loadPath("load", cl::desc("Start from saved parameters"),
                               cl::value_desc("file"), cl::sub(trainCommand),
                               cl::cat(nncCategory));
@@ -573,6 +586,16 @@ int runTrain() {
                     "--lr positive and --max-steps non-negative\n";
     return nnc::kExitUsageError;
   }
+  if (saveEvery < 0 || (saveEvery > 0 && savePath.empty())) {
+    llvm::errs() << "nnc: error: --save-every needs --save FILE and a "
+                    "positive number of steps\n";
+    return nnc::kExitUsageError;
+  }
+  if (!resumePath.empty() && !loadPath.empty()) {
+    llvm::errs() << "nnc: error: --resume and --load exclude each other: "
+                    "--resume restores the parameters too\n";
+    return nnc::kExitUsageError;
+  }
   if (!inputExists(/*allowStdin=*/false))
     return nnc::kExitUsageError;
   Session session;
@@ -587,6 +610,8 @@ int runTrain() {
     options.learningRate = learningRate;
   options.savePath = savePath;
   options.loadPath = loadPath;
+  options.saveEvery = saveEvery;
+  options.resumePath = resumePath;
   options.cacheDir = cacheDir;
   options.maxSteps = maxSteps;
   if (!setTarget(options.compile))
