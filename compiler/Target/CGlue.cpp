@@ -140,7 +140,7 @@ static void set_error(char *error, size_t size, const char *text) {
 }
 
 static constexpr StringLiteral paramSetupTemplate = R"(  s->lr = {lr};
-  for (i = 0; i < {np}; ++i) {{
+  for (i = 0; i != {np}; ++i) {{
     s->params[i] = (nnc_param){{param_info[i].name, param_info[i].dtype,
                                param_info[i].rank, param_info[i].shape,
                                {data},
@@ -243,7 +243,7 @@ static const size_t tensor_bytes[] = {{{tensor_bytes}}};
   size_t offsets[{offsets_len}];
   size_t total = align64({workspace_bytes});
   size_t i;
-  for (i = 0; i < {num_tensors}; ++i) {{
+  for (i = 0; i != {num_tensors}; ++i) {{
     offsets[i] = total;
     total += align64(tensor_bytes[i]);
   }}
@@ -311,7 +311,7 @@ static const struct {{
 static size_t training_tensors({m}_state *s, nnc_param *t, int64_t *step,
                                double *lr) {{
   size_t i, n = 0;
-  for (i = 0; i < {np}; ++i)
+  for (i = 0; i != {np}; ++i)
     t[n++] = s->params[i];
 {state_loop}  t[n++] = (nnc_param){{"nnc.step", NNC_I64, 0, NULL, step, 1}};
   t[n++] = (nnc_param){{"nnc.learning_rate", NNC_F64, 0, NULL, lr, 1}};

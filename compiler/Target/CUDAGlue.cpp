@@ -97,7 +97,7 @@ void {m}_destroy({m}_state *s) {{
   size_t i, total = align64({workspace_bytes});
   {m}_state *s = ({m}_state *)calloc(1, sizeof(*s));
   if (!s) {{ set_error(error, error_size, "nnc: out of memory"); return NULL; }}
-  for (i = 0; i < {nt}; ++i) {{
+  for (i = 0; i != {nt}; ++i) {{
     s->offsets[i] = total;
     total += align64(tensor_bytes[i]);
   }}
