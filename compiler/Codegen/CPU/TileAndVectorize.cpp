@@ -934,6 +934,8 @@ struct CPUTileAndVectorizePass
     SmallVector<int64_t> bounds = op.getStaticLoopRanges();
     if (bounds.empty())
       return op;
+    // Read `op` before the thread split, which replaces it.
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
     Operation *current = splitForThreads(rewriter, op);
     if (!current)
       return nullptr;
@@ -950,7 +952,6 @@ struct CPUTileAndVectorizePass
       // rows of the next parallel dimension per step, up to `chunk`
       // elements, so that loop overhead is paid less often.
       int64_t rank = bounds.size();
-      SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
       if (rank >= 2 && iters[rank - 2] == utils::IteratorType::parallel &&
           2 * bounds.back() <= chunk) {
         SmallVector<int64_t> rows;
