@@ -353,6 +353,60 @@ void StepBuilder::buildEvalStep() {
   func->setAttr(NNDialect::kStepAttrName, b.getStringAttr("eval"));
 }
 
+/// Checks that `grad` is a gradient function of `model` as nn-autodiff
+/// makes them, which the step builder relies on: one block ending in a
+/// return; `model`'s arguments; the same parameters and buffers (by name
+/// and type); and `model`'s results followed by one gradient per parameter,
+/// of its type.
+LogicalResult verifyGradientOf(func::FuncOp model, func::FuncOp grad) {
+  auto fail = [&]() {
+    InFlightDiagnostic diag = grad.emitError()
+                              << "expects @" << grad.getName()
+                              << " to be the gradient of @" << model.getName()
+                              << " (as nn-autodiff builds it), but ";
+    diag.attachNote(model.getLoc()) << "the model is here";
+    return diag;
+  };
+  if (grad.isExternal() || !grad.getBody().hasOneBlock() ||
+      grad.getBody().front().empty() ||
+      !isa<func::ReturnOp>(grad.getBody().front().back()))
+    return fail() << "it is not one block ending in 'func.return'";
+  if (grad.getArgumentTypes() != model.getArgumentTypes())
+    return fail() << "its arguments differ from the model's";
+  // The same parameters and buffers, by name and type.
+  auto collect = [](func::FuncOp f) {
+    llvm::StringMap<Type> named;
+    for (Operation &op : f.getBody().front()) {
+      if (auto p = dyn_cast<ParamOp>(op))
+        named[p.getName()] = p.getType();
+      else if (auto buf = dyn_cast<BufferOp>(op))
+        named[buf.getName()] = buf.getType();
+    }
+    return named;
+  };
+  llvm::StringMap<Type> ours = collect(model), theirs = collect(grad);
+  for (const auto &entry : ours) {
+    auto it = theirs.find(entry.getKey());
+    if (it == theirs.end())
+      return fail() << "it lacks the model's parameter '" << entry.getKey()
+                    << "'";
+    if (it->second != entry.getValue())
+      return fail() << "its parameter '" << entry.getKey() << "' has type "
+                    << it->second << ", the model's " << entry.getValue();
+  }
+  for (const auto &entry : theirs)
+    if (!ours.count(entry.getKey()))
+      return fail() << "it has a parameter '" << entry.getKey()
+                    << "' that the model lacks";
+  SmallVector<Type> expected(model.getResultTypes());
+  for (ParamOp p : grad.getBody().getOps<ParamOp>())
+    expected.push_back(p.getType());
+  if (grad.getResultTypes() != ArrayRef<Type>(expected))
+    return fail() << "its results are not the model's followed by one "
+                     "gradient per parameter";
+  return success();
+}
+
 struct NNBuildTrainStepPass
     : nn::impl::NNBuildTrainStepPassBase<NNBuildTrainStepPass> {
   using Base::Base;
@@ -371,6 +425,8 @@ struct NNBuildTrainStepPass
                          << "_grad; run nn-autodiff first";
         return signalPassFailure();
       }
+      if (failed(verifyGradientOf(func, grad)))
+        return signalPassFailure();
       work.emplace_back(func, grad);
     }
     for (auto [model, grad] : work) {
