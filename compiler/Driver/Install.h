@@ -24,10 +24,10 @@ namespace nnc {
 
 /// The files of nnc's runtime that a library build needs.
 struct RuntimeFiles {
-  std::string includeDir; ///< <root>/include/nnc
+  std::string includeDir;  ///< <root>/include/nnc
   std::string typesHeader; ///< <root>/include/nnc/nnc_types.h
-  std::string libraryDir; ///< <root>/lib/nnc
-  std::string library;    ///< <root>/lib/nnc/libnnc_runtime.a
+  std::string libraryDir;  ///< <root>/lib/nnc
+  std::string library;     ///< <root>/lib/nnc/libnnc_runtime.a
 };
 
 /// Finds the runtime next to the running executable. On failure, returns

@@ -92,15 +92,25 @@ static_assert(static_cast<int>(mlir::nn::InitKind::Normal) == NNC_INIT_NORMAL &&
                       NNC_INIT_CONSTANT,
               "nn::InitKind and the runtime's NNC_INIT_* disagree");
 
-std::string glue::paramInfo(const LibraryInterface &lib) {
-  std::string shapes, rows;
-  for (auto [i, p] : llvm::enumerate(lib.params)) {
-    std::string dims = p.shape.empty() ? "1" : "";
+/// `static const int64_t <prefix>_shape_<i>[] = {...};` for each tensor (a
+/// scalar's shape is {1}, as C has no empty arrays).
+static std::string shapeArrays(StringRef prefix,
+                               const std::vector<TensorInfo> &tensors) {
+  std::string text;
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    std::string dims = t.shape.empty() ? "1" : "";
     llvm::interleave(
-        p.shape, [&](int64_t d) { dims += std::to_string(d); },
+        t.shape, [&](int64_t d) { dims += std::to_string(d); },
         [&] { dims += ", "; });
-    shapes += render("static const int64_t param_shape_{i}[] = {{{dims}}};\n",
-                     field("i", i), field("dims", dims));
+    text += render("static const int64_t {prefix}_shape_{i}[] = {{{dims}}};\n",
+                   field("prefix", prefix), field("i", i), field("dims", dims));
+  }
+  return text;
+}
+
+std::string glue::paramInfo(const LibraryInterface &lib) {
+  std::string rows;
+  for (auto [i, p] : llvm::enumerate(lib.params)) {
     std::string init = "0, 0, 0, 0";
     if (p.init)
       init = render("1, {kind}, {a}, {b}",
@@ -116,7 +126,8 @@ std::string glue::paramInfo(const LibraryInterface &lib) {
   }
   if (lib.params.empty())
     rows = "  {0}\n";
-  return render(paramInfoTemplate, field("shapes", shapes),
+  return render(paramInfoTemplate,
+                field("shapes", shapeArrays("param", lib.params)),
                 field("count", std::max<size_t>(lib.params.size(), 1)),
                 field("rows", rows));
 }
@@ -347,14 +358,8 @@ int {m}_load_training({m}_state *s, const char *path) {{
 
 /// The state tensors' table and the training checkpoint functions.
 static std::string training(const LibraryInterface &lib) {
-  std::string shapes, rows;
+  std::string rows;
   for (auto [i, t] : llvm::enumerate(lib.state)) {
-    std::string dims = t.shape.empty() ? "1" : "";
-    llvm::interleave(
-        t.shape, [&](int64_t d) { dims += std::to_string(d); },
-        [&] { dims += ", "; });
-    shapes += render("static const int64_t state_shape_{i}[] = {{{dims}}};\n",
-                     field("i", i), field("dims", dims));
     rows += render(R"(  {{"{name}", {dtype}, {rank}, state_shape_{i}, {numel}}},
 )",
                    field("name", t.name), field("dtype", dtypeEnum(t.cType)),
@@ -372,7 +377,8 @@ static std::string training(const LibraryInterface &lib) {
                          s->state[i], state_info[i].numel}};
 )",
                        field("ns", lib.state.size()));
-  return render(trainingTemplate, field("state_shapes", shapes),
+  return render(trainingTemplate,
+                field("state_shapes", shapeArrays("state", lib.state)),
                 field("state_loop", stateLoop),
                 field("state_len", std::max<size_t>(lib.state.size(), 1)),
                 field("state_rows", rows), field("m", lib.model),

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   nnc_dataset ds;
   char err[256];
   err[0] = 0;
-  int status = nnc_dataset_load(&ds, inputs.path, labels.path, err, sizeof(err));
+  int status =
+      nnc_dataset_load(&ds, inputs.path, labels.path, err, sizeof(err));
   fuzz_file_close(&inputs);
   fuzz_file_close(&labels);
   if (status != 0) {
