@@ -384,6 +384,9 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (train.count < batch)
     return fail("the training set has fewer examples than one batch");
 
+  if (!options.resumePath.empty() && !model.loadTraining)
+    return fail("--resume needs a CPU build (--target=cpu): GPU builds "
+                "have no training checkpoints yet");
   char createError[512] = "";
   void *state = model.create(options.seed, createError, sizeof(createError));
   if (!state) {
@@ -396,9 +399,6 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (!options.loadPath.empty() &&
       model.load(state, options.loadPath.c_str()) != 0)
     return fail(model.lastError(state));
-  if (!options.resumePath.empty() && !model.loadTraining)
-    return fail("--resume needs a CPU build (--target=cpu): GPU builds "
-                "have no training checkpoints yet");
   size_t steps = train.count / batch;
   if (options.maxSteps > 0)
     steps = std::min<size_t>(steps, options.maxSteps);
