@@ -519,6 +519,21 @@ ARCH_CASES = [
              """,
              _residual_net, lambda P, x, S, t, s: _residual_net(P, x, S, t, s, momentum=0.2),
              "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
+    # The same block with rows of 12 positions and 8 channels: a register
+    # tile of 12 positions fits one row on AVX2 and AVX-512 alike, so the
+    # convolutions and their input gradients run over the valid output
+    # positions only (loops (n, y, x, ...), no gap positions computed), and
+    # the weight gradients in K blocks of whole rows.
+    ArchCase("residual_block_valid_positions", (8, 3, 12, 12), 3,
+             """
+             h = relu(batch_norm(conv2d(x, 8, kernel = 3, padding = same, bias = false)))
+             r = relu(batch_norm(conv2d(h, 8, kernel = 3, padding = same, bias = false)))
+             r = batch_norm(conv2d(r, 8, kernel = 3, padding = same, bias = false))
+             h = relu(h + r)
+             out = dense(flatten(h), 3)
+             """,
+             _residual_net, lambda P, x, S, t, s: _residual_net(P, x, S, t, s, momentum=0.2),
+             "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
     # A ResNet stage change: a stride-2 convolution (space-to-depth, then a
     # direct convolution) with batch norm, then a residual block, all kept
     # channels-last between the convolutions (nnc-propagate-channels-last).

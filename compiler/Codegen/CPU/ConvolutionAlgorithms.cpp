@@ -14,6 +14,8 @@
 using namespace mlir;
 using namespace nnc::nn_to_linalg;
 using nnc::cpu::ConvAlgorithm;
+using nnc::cpu::VectorShape;
+using nnc::cpu::windowOverValidPositions;
 
 namespace {
 
@@ -149,11 +151,40 @@ Value windowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
       .getResult(0);
 }
 
+/// `out[n, y, x, o] = init[n, y, x, o] + sum over (i, j, c) of wT[i, j, c,
+/// o] * flat[n * hs * ws + y * ws + x + base + i * d0 * ws + j * d1, c]`,
+/// loops `(n, y, x, o, i, j, c)`: the window contraction over the valid
+/// output positions only, `[n, oh, ow, out]`.
+Value validWindowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
+                             Value init, const FlatGrid &grid,
+                             ArrayRef<int64_t> dilation) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n = getAffineDimExpr(0, ctx), y = getAffineDimExpr(1, ctx),
+             x = getAffineDimExpr(2, ctx), o = getAffineDimExpr(3, ctx),
+             i = getAffineDimExpr(4, ctx), j = getAffineDimExpr(5, ctx),
+             c = getAffineDimExpr(6, ctx);
+  AffineExpr row = n * grid.block() + y * grid.ws + x +
+                   i * (dilation[0] * grid.ws) + j * dilation[1] + grid.base;
+  SmallVector<AffineMap> maps = {AffineMap::get(7, 0, {i, j, c, o}, ctx),
+                                 AffineMap::get(7, 0, {row, c}, ctx),
+                                 AffineMap::get(7, 0, {n, y, x, o}, ctx)};
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  iters.append(3, IteratorType::reduction);
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{wT, flat}, ValueRange{init}, maps,
+                                   iters, yieldMulAdd)
+      .getResult(0);
+}
+
 /// A stride-1, ungrouped convolution of `x` (`[n, c, h, w]`) with `wT`
 /// (`[kh, kw, c, out]`) plus `bias` (or none), as one window contraction;
-/// the result is `resultType` (`[n, out, oh, ow]`).
+/// the result is `resultType` (`[n, out, oh, ow]`). Over the valid output
+/// positions where the target's register tiles fill within a row
+/// (windowOverValidPositions), else over the whole flat grid, cut to the
+/// valid positions afterwards.
 Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
-                 const Window &w, RankedTensorType resultType) {
+                 const Window &w, RankedTensorType resultType,
+                 const VectorShape &vector) {
   RankedTensorType xType = tensorType(x);
   Type et = xType.getElementType();
   int64_t out = resultType.getDimSize(1);
@@ -161,13 +192,24 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
   FlatGrid grid(xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
                 oh, ow, w.kernel, w.padding, w.dilation);
   Value flat = flatImages(b, loc, x, grid);
+  auto initOf = [&](RankedTensorType type) -> Value {
+    if (!bias)
+      return filled(b, loc, type, 0.0);
+    SmallVector<int64_t> dims;
+    for (int64_t d = 0; d + 1 < type.getRank(); ++d)
+      dims.push_back(d);
+    return linalg::BroadcastOp::create(b, loc, bias, empty(b, loc, type), dims)
+        .getResult()[0];
+  };
+  if (windowOverValidPositions(out, ow, vector)) {
+    auto outType = RankedTensorType::get({grid.batch, oh, ow, out}, et);
+    Value product = validWindowContraction(b, loc, wT, flat, initOf(outType),
+                                           grid, w.dilation);
+    return transpose(b, loc, product, {0, 3, 1, 2});
+  }
   auto outType = RankedTensorType::get({grid.positions, out}, et);
-  Value init =
-      bias ? linalg::BroadcastOp::create(b, loc, bias, empty(b, loc, outType),
-                                         ArrayRef<int64_t>{0})
-                 .getResult()[0]
-           : filled(b, loc, outType, 0.0);
-  Value product = windowContraction(b, loc, wT, flat, init, grid, w.dilation);
+  Value product =
+      windowContraction(b, loc, wT, flat, initOf(outType), grid, w.dilation);
   // The valid positions, [n, oh, ow, out] of the [n, hs, ws, out] grid, read
   // in place and transposed to [n, out, oh, ow].
   int64_t used = grid.batch * grid.block();
@@ -197,10 +239,11 @@ Window transposedWindow(const Window &w) {
 
 /// `dW[o, c, i, j] = sum over (n, y, x) of dy[n, o, y, x] * x[n, c, y + i *
 /// d0 - p0, x + j * d1 - p1]` for a stride-1, ungrouped convolution: the
-/// window contraction `dWT[i, j, c, o] += flat[q + shift(i, j), c] * dyF[q,
-/// o]` over the flat input of the forward convolution and the output
-/// gradient laid out on the same grid (zeros at the dropped positions),
-/// then `[kh, kw, c, out]` to `[out, c, kh, kw]`.
+/// window contraction `dWT[i, j, c, o] += flat[n * hs * ws + y * ws + x +
+/// shift(i, j), c] * dy[n, y, x, o]` over the flat input of the forward
+/// convolution and the output gradient channels-last, loops `(i, j, c, o,
+/// n, y, x)`: the valid output positions only. Then `[kh, kw, c, out]` to
+/// `[out, c, kh, kw]`.
 Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
                            const Window &w, RankedTensorType resultType) {
   MLIRContext *ctx = b.getContext();
@@ -211,50 +254,24 @@ Value directConvGradWeight(OpBuilder &b, Location loc, Value x, Value dy,
                 dyType.getDimSize(2), dyType.getDimSize(3), w.kernel, w.padding,
                 w.dilation);
   Value flat = flatImages(b, loc, x, grid);
-  // dy on the same grid, zeros where the output has none. Where the input
-  // gradient's transposed convolution lays dy out on the same grid (as for
-  // `same` padding), build that same flat layout, which CSE then shares.
-  FlatGrid dyGrid(grid.batch, dyType.getDimSize(2), dyType.getDimSize(3),
-                  grid.rows, grid.cols, w.kernel, transposedWindow(w).padding,
-                  w.dilation);
-  Value dyFlat;
-  if (dyGrid.hs == grid.hs && dyGrid.ws == grid.ws &&
-      dyGrid.positions == grid.positions) {
-    dyFlat = sliceMatrix(b, loc, flatImages(b, loc, dy, dyGrid), 0,
-                         dyGrid.block(), grid.positions);
-  } else {
-    int64_t dyBlocks = llvm::divideCeil(grid.positions, grid.block());
-    Value dyBlocksTensor = filled(
-        b, loc, RankedTensorType::get({dyBlocks, grid.hs, grid.ws, out}, et),
-        0.0);
-    SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
-        ones(4, b.getIndexAttr(1)), sizes;
-    for (int64_t d :
-         {grid.batch, dyType.getDimSize(2), dyType.getDimSize(3), out})
-      sizes.push_back(b.getIndexAttr(d));
-    dyBlocksTensor = tensor::InsertSliceOp::create(
-        b, loc, channelsLast(b, loc, dy), dyBlocksTensor, zeros, sizes, ones);
-    dyFlat = sliceMatrix(
-        b, loc,
-        reshape(b, loc, dyBlocksTensor,
-                RankedTensorType::get({dyBlocks * grid.block(), out}, et)),
-        0, 0, grid.positions);
-  }
-  // Loops (i, j, c, o, q).
+  Value dyLast = channelsLast(b, loc, dy);
+  // Loops (i, j, c, o, n, y, x).
   AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx),
              ch = getAffineDimExpr(2, ctx), o = getAffineDimExpr(3, ctx),
-             q = getAffineDimExpr(4, ctx);
-  AffineExpr row =
-      q + i * (w.dilation[0] * grid.ws) + j * w.dilation[1] + grid.base;
-  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {row, ch}, ctx),
-                                 AffineMap::get(5, 0, {q, o}, ctx),
-                                 AffineMap::get(5, 0, {i, j, ch, o}, ctx)};
+             n = getAffineDimExpr(4, ctx), y = getAffineDimExpr(5, ctx),
+             xs = getAffineDimExpr(6, ctx);
+  AffineExpr row = n * grid.block() + y * grid.ws + xs +
+                   i * (w.dilation[0] * grid.ws) + j * w.dilation[1] +
+                   grid.base;
+  SmallVector<AffineMap> maps = {AffineMap::get(7, 0, {row, ch}, ctx),
+                                 AffineMap::get(7, 0, {n, y, xs, o}, ctx),
+                                 AffineMap::get(7, 0, {i, j, ch, o}, ctx)};
   SmallVector<IteratorType> iters(4, IteratorType::parallel);
-  iters.push_back(IteratorType::reduction);
+  iters.append(3, IteratorType::reduction);
   auto dWTType = RankedTensorType::get({w.kernel[0], w.kernel[1], c, out}, et);
   Value dWT =
       linalg::GenericOp::create(
-          b, loc, TypeRange{dWTType}, ValueRange{flat, dyFlat},
+          b, loc, TypeRange{dWTType}, ValueRange{flat, dyLast},
           ValueRange{filled(b, loc, dWTType, 0.0)}, maps, iters, yieldMulAdd)
           .getResult(0);
   return transpose(b, loc, dWT, {3, 2, 0, 1});
@@ -270,10 +287,11 @@ Value windowWeight(OpBuilder &b, Location loc, Value w) {
 /// exchanged (`[kh, kw, out, c]`), padded by what the forward padding left
 /// of the kernel's reach.
 Value directConvGradInput(OpBuilder &b, Location loc, Value dy, Value w,
-                          const Window &window, RankedTensorType resultType) {
+                          const Window &window, RankedTensorType resultType,
+                          const VectorShape &vector) {
   Value wT = transpose(b, loc, flipKernel(b, loc, w), {2, 3, 0, 1});
   return directConv(b, loc, dy, wT, Value(), transposedWindow(window),
-                    resultType);
+                    resultType, vector);
 }
 
 /// A strided convolution rewritten as a stride-1 one on the space-to-depth
@@ -492,15 +510,18 @@ bool nnc::cpu::supportsConvAlgorithm(ConvAlgorithm algorithm, const Window &w,
 
 Value nnc::cpu::buildConv2d(OpBuilder &b, Location loc, ConvAlgorithm algorithm,
                             Value x, Value weight, Value bias, const Window &w,
-                            int64_t groups, RankedTensorType type) {
+                            int64_t groups, RankedTensorType type,
+                            const VectorShape &vector) {
   RankedTensorType wType = tensorType(weight);
   if (algorithm == ConvAlgorithm::Direct)
-    return directConv(b, loc, x, windowWeight(b, loc, weight), bias, w, type);
+    return directConv(b, loc, x, windowWeight(b, loc, weight), bias, w, type,
+                      vector);
   if (algorithm == ConvAlgorithm::SpaceToDepth) {
     SpaceToDepth sd(w, type.getDimSize(2), type.getDimSize(3));
     Value sdWeight = spaceToDepthWeight(b, loc, weight, sd);
     return directConv(b, loc, spaceToDepthInput(b, loc, x, sd),
-                      windowWeight(b, loc, sdWeight), bias, sd.window(), type);
+                      windowWeight(b, loc, sdWeight), bias, sd.window(), type,
+                      vector);
   }
   // im2col, then one matrix product per group of the weight rows with the
   // group's im2col rows: [out, c / g * kh * kw] x [c * kh * kw, n * oh * ow].
@@ -587,16 +608,17 @@ Value nnc::cpu::buildConv2dGradWeight(OpBuilder &b, Location loc,
 Value nnc::cpu::buildConv2dGradInput(OpBuilder &b, Location loc,
                                      ConvAlgorithm algorithm, Value resultGrad,
                                      Value weight, const Window &w,
-                                     int64_t groups, RankedTensorType type) {
+                                     int64_t groups, RankedTensorType type,
+                                     const VectorShape &vector) {
   RankedTensorType wType = tensorType(weight);
   RankedTensorType dyType = tensorType(resultGrad);
   if (algorithm == ConvAlgorithm::Direct)
-    return directConvGradInput(b, loc, resultGrad, weight, w, type);
+    return directConvGradInput(b, loc, resultGrad, weight, w, type, vector);
   if (algorithm == ConvAlgorithm::SpaceToDepth) {
     SpaceToDepth sd(w, dyType.getDimSize(2), dyType.getDimSize(3));
-    Value grad = directConvGradInput(b, loc, resultGrad,
-                                     spaceToDepthWeight(b, loc, weight, sd),
-                                     sd.window(), spaceToDepthType(type, sd));
+    Value grad = directConvGradInput(
+        b, loc, resultGrad, spaceToDepthWeight(b, loc, weight, sd), sd.window(),
+        spaceToDepthType(type, sd), vector);
     return fitImage(b, loc,
                     depthToSpace(b, loc, grad, sd.stride[0], sd.stride[1]),
                     type.getDimSize(2), type.getDimSize(3));

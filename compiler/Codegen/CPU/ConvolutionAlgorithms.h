@@ -9,6 +9,7 @@
 #ifndef NNC_COMPILER_CODEGEN_CPU_CONVOLUTIONALGORITHMS_H
 #define NNC_COMPILER_CODEGEN_CPU_CONVOLUTIONALGORITHMS_H
 
+#include "compiler/Codegen/CPU/TilePlan.h"
 #include "compiler/Conversion/NNToLinalg/Windows.h"
 
 #include <optional>
@@ -52,19 +53,21 @@ bool supportsConvAlgorithm(ConvAlgorithm algorithm,
                            const nn_to_linalg::Window &window, int64_t groups);
 
 /// `conv(x, weight) + bias` (`bias` may be null) of result type `type`, by
-/// `algorithm`, which must support the geometry.
+/// `algorithm`, which must support the geometry. `vector` (the target's
+/// registers) decides between the direct forms (windowOverValidPositions).
 mlir::Value buildConv2d(mlir::OpBuilder &b, mlir::Location loc,
                         ConvAlgorithm algorithm, mlir::Value x,
                         mlir::Value weight, mlir::Value bias,
                         const nn_to_linalg::Window &window, int64_t groups,
-                        mlir::RankedTensorType type);
+                        mlir::RankedTensorType type, const VectorShape &vector);
 
 /// The input gradient (`type`: the input's) of a convolution with `weight`.
 mlir::Value buildConv2dGradInput(mlir::OpBuilder &b, mlir::Location loc,
                                  ConvAlgorithm algorithm,
                                  mlir::Value resultGrad, mlir::Value weight,
                                  const nn_to_linalg::Window &window,
-                                 int64_t groups, mlir::RankedTensorType type);
+                                 int64_t groups, mlir::RankedTensorType type,
+                                 const VectorShape &vector);
 
 /// The weight gradient (`type`: the weight's) of a convolution of `x`.
 mlir::Value buildConv2dGradWeight(mlir::OpBuilder &b, mlir::Location loc,

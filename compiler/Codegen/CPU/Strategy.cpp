@@ -391,8 +391,9 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
     Value result;
     switch (plan.form) {
     case ConvForm::Forward:
-      result = buildConv2d(b, loc, algorithm, plan.lhs, plan.rhs, plan.bias,
-                           plan.window, 1, plan.type);
+      result =
+          buildConv2d(b, loc, algorithm, plan.lhs, plan.rhs, plan.bias,
+                      plan.window, 1, plan.type, {vectorBits, vectorRegisters});
       if (plan.addend)
         result = elementwise(
             b, loc, plan.type, {result, plan.addend},
@@ -402,7 +403,8 @@ struct CPUStrategyPass : nnc::impl::CPUStrategyPassBase<CPUStrategyPass> {
       break;
     case ConvForm::GradInput:
       result = buildConv2dGradInput(b, loc, algorithm, plan.lhs, plan.rhs,
-                                    plan.window, 1, plan.type);
+                                    plan.window, 1, plan.type,
+                                    {vectorBits, vectorRegisters});
       break;
     case ConvForm::GradWeight:
       result = buildConv2dGradWeight(b, loc, algorithm, plan.lhs, plan.rhs,

@@ -677,16 +677,17 @@ struct CPUTileAndVectorizePass
   }
 
   /// The window contraction of a direct convolution (see the pass
-  /// description): `out[q, o] += wT[i, j, c, o] * flat[q + a * i + b * j +
-  /// s, c]` with loops `(q, o, i, j, c)`. Builds the loop nest by hand,
-  /// since the shifted map is no projected permutation: `q` tiles, `o`
-  /// tiles, then `i`, `j`, `c`, around an `[mr, nr]` matrix-product tile:
-  /// `mr` positions (broadcast from `flat`'s rows at the shifted row, a few
-  /// cache lines apart) times `nr` output channels (vectors of `wT`). A
-  /// fill or bias broadcast that only initializes the accumulator is moved
-  /// into the tile (and erased, returned in `init`), so that the
-  /// accumulator starts in registers instead of making a pass over memory.
-  /// The sizes and the thread split are `tiles`'.
+  /// description): `out[p..., o] += wT[i, j, c, o] * flat[row(p) + a * i +
+  /// b * j + s, c]` with loops `(p..., o, i, j, c)`. Builds the loop nest
+  /// by hand, since the shifted map is no projected permutation: the
+  /// position loops (the innermost in tiles of `mr`), `o` tiles, then `i`,
+  /// `j`, `c`, around an `[mr, nr]` matrix-product tile: `mr` positions
+  /// (broadcast from `flat`'s rows at the shifted row, a few cache lines
+  /// apart) times `nr` output channels (vectors of `wT`). A fill or bias
+  /// broadcast that only initializes the accumulator is moved into the tile
+  /// (and erased, returned in `init`), so that the accumulator starts in
+  /// registers instead of making a pass over memory. The sizes and the
+  /// thread split (of the outermost position loop) are `tiles'`.
   void tileWindowContraction(RewriterBase &rewriter, linalg::GenericOp op,
                              const ProductShape &shape,
                              const ProductTiles &tiles, Operation *&init) {
@@ -694,25 +695,39 @@ struct CPUTileAndVectorizePass
           out = op.getDpsInits()[0];
     auto wType = cast<MemRefType>(w.getType());
     int64_t kh = wType.getDimSize(0), kw = wType.getDimSize(1),
-            channels = shape.k, outs = shape.n, positions = shape.m;
+            channels = shape.k, outs = shape.n;
     int64_t mr = tiles.mr, nr = tiles.nr;
+    size_t numPositions = shape.positions.size();
     linalg::LinalgOp producer = initProducer(op, out);
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
     NestBuilder nest{rewriter, loc};
-    auto [qBegin, qEnd] =
-        tiles.split == ThreadSplit::M
-            ? nest.threadSlice(tiles.threads, positions)
-            : std::pair<Value, Value>{nest.index(0), nest.index(positions)};
-    Value q0 = nest.loop(qBegin, qEnd, mr);
+    SmallVector<OpFoldResult> tileOffsets, tileSizes;
+    Value row;
+    for (size_t p = 0; p < numPositions; ++p) {
+      int64_t extent = shape.positions[p];
+      auto [begin, end] =
+          p == 0 && tiles.split == ThreadSplit::M
+              ? nest.threadSlice(tiles.threads, extent)
+              : std::pair<Value, Value>{nest.index(0), nest.index(extent)};
+      bool inner = p + 1 == numPositions;
+      Value position = nest.loop(begin, end, inner ? mr : 1);
+      tileOffsets.push_back(position);
+      tileSizes.push_back(rewriter.getIndexAttr(inner ? mr : 1));
+      Value term =
+          inner ? position
+                : arith::MulIOp::create(rewriter, loc, position,
+                                        nest.index(shape.row.strides[p]));
+      row = row ? arith::AddIOp::create(rewriter, loc, row, term) : term;
+    }
     Value o0 = nest.loop(nest.index(0), nest.index(outs), nr);
+    tileOffsets.push_back(o0);
+    tileSizes.push_back(rewriter.getIndexAttr(nr));
     if (producer) {
       FailureOr<TilingResult> tiled =
           cast<TilingInterface>(producer.getOperation())
-              .getTiledImplementation(
-                  rewriter, {q0, o0},
-                  {rewriter.getIndexAttr(mr), rewriter.getIndexAttr(nr)});
+              .getTiledImplementation(rewriter, tileOffsets, tileSizes);
       if (failed(tiled)) {
         producer = nullptr;
       } else {
@@ -723,13 +738,15 @@ struct CPUTileAndVectorizePass
     Value i = nest.loop(nest.index(0), nest.index(kh), 1);
     Value j = nest.loop(nest.index(0), nest.index(kw), 1);
     Value ch = nest.loop(nest.index(0), nest.index(channels), 1);
-    // flat[q0 + a * i + b * j + s, c].
+    // flat[row(p) + a * i + b * j + s, c].
     Value shifted =
-        arith::AddIOp::create(rewriter, loc, q0, nest.shift(shape.row, i, j));
+        arith::AddIOp::create(rewriter, loc, row, nest.shift(shape.row, i, j));
     // [mr, 1] of flat (m, k), [1, nr] of wT (k, n), [mr, nr] of out.
+    SmallVector<int64_t> accSizes(numPositions - 1, 1);
+    accSizes.append({mr, nr});
     Value lhs = view(rewriter, loc, flat, {shifted, ch}, {mr, 1}, {mr, 1});
     Value rhs = view(rewriter, loc, w, {i, j, ch, o0}, {1, 1, 1, nr}, {1, nr});
-    Value acc = view(rewriter, loc, out, {q0, o0}, {mr, nr}, {mr, nr});
+    Value acc = view(rewriter, loc, out, tileOffsets, accSizes, {mr, nr});
     linalg::GenericOp tileOp =
         productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/false);
     pendingVectorize.push_back(tileOp);
@@ -768,13 +785,14 @@ struct CPUTileAndVectorizePass
   }
 
   /// The weight gradient of a direct convolution, as nnc-cpu-strategy
-  /// writes it: `dW[i, j, c, o] += flat[q + a * i + b * j + s, c] * dy[q,
-  /// o]` with loops `(i, j, c, o, q)`. A matrix product per kernel offset
-  /// whose left operand is the input at that offset's shift, tiled by hand
-  /// like one product over all offsets: `q` blocked so that the `[kc, nr]`
-  /// panel of `dy` stays in L1, then `o` tiles, the offsets and `c` tiles
-  /// (as `tiles` splits them across threads), around a `[mr, nr]`
-  /// register tile with `q` innermost.
+  /// writes it: `dW[i, j, c, o] += flat[row(p) + a * i + b * j + s, c] *
+  /// dy[p..., o]` with loops `(i, j, c, o, p...)`. A matrix product per
+  /// kernel offset whose left operand is the input at that offset's shift,
+  /// tiled by hand like one product over all offsets: the positions
+  /// blocked (the one position loop, or the line loops of several; see
+  /// lineBlocks) so that the `[kc, nr]` panel of `dy` stays in L1, then `o`
+  /// tiles, the offsets and `c` tiles (as `tiles` splits them across threads),
+  /// around a `[mr, nr]` register tile with the positions innermost.
   void tileWindowWeightGradient(RewriterBase &rewriter, linalg::GenericOp op,
                                 const ProductShape &shape,
                                 const ProductTiles &tiles) {
@@ -782,8 +800,9 @@ struct CPUTileAndVectorizePass
           out = op.getDpsInits()[0];
     auto outType = cast<MemRefType>(out.getType());
     int64_t kh = outType.getDimSize(0), kw = outType.getDimSize(1),
-            channels = shape.m, outs = shape.n, positions = shape.k;
-    int64_t mr = tiles.mr, nr = tiles.nr, kc = tiles.kc ? tiles.kc : positions;
+            channels = shape.m, outs = shape.n;
+    int64_t mr = tiles.mr, nr = tiles.nr, kc = tiles.kc ? tiles.kc : shape.k;
+    size_t numPositions = shape.positions.size();
 
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
@@ -795,7 +814,17 @@ struct CPUTileAndVectorizePass
       oRange = nest.threadSlice(tiles.threads, outs);
     else if (tiles.split == ThreadSplit::M)
       cRange = nest.threadSlice(tiles.threads, channels);
-    Value kb = nest.loop(nest.index(0), nest.index(positions), kc);
+    // The K blocks: of the one position loop, or of the line loops (all
+    // position loops but the innermost), each block whole inner loops and
+    // a part of one.
+    SmallVector<int64_t, 3> blocks = {kc};
+    if (numPositions > 1)
+      blocks = *lineBlocks(shape.positions, kc);
+    SmallVector<Value> blockStarts;
+    for (auto [extent, block] : llvm::zip(shape.positions, blocks))
+      blockStarts.push_back(
+          block < extent ? nest.loop(nest.index(0), nest.index(extent), block)
+                         : Value());
     Value o0 = nest.loop(oRange.first, oRange.second, nr);
     Value i = nest.loop(nest.index(0), nest.index(kh), 1);
     Value j = nest.loop(nest.index(0), nest.index(kw), 1);
@@ -803,12 +832,35 @@ struct CPUTileAndVectorizePass
     Value acc =
         view(rewriter, loc, out, {i, j, c0, o0}, {1, 1, mr, nr}, {mr, nr});
     Value shift = nest.shift(shape.row, i, j);
-    Value k = nest.loop(
-        kb, arith::AddIOp::create(rewriter, loc, kb, nest.index(kc)), 1);
-    Value shifted = arith::AddIOp::create(rewriter, loc, k, shift);
+    SmallVector<OpFoldResult> dyOffsets;
+    Value shifted = shift;
+    for (size_t p = 0; p < numPositions; ++p) {
+      int64_t extent = shape.positions[p];
+      Value position;
+      if (p >= blocks.size() || !blockStarts[p])
+        position = nest.loop(nest.index(0), nest.index(extent), 1);
+      else if (blocks[p] == 1)
+        position = blockStarts[p];
+      else
+        position =
+            nest.loop(blockStarts[p],
+                      arith::AddIOp::create(rewriter, loc, blockStarts[p],
+                                            nest.index(blocks[p])),
+                      1);
+      dyOffsets.push_back(position);
+      Value term =
+          p + 1 == numPositions
+              ? position
+              : arith::MulIOp::create(rewriter, loc, position,
+                                      nest.index(shape.row.strides[p]));
+      shifted = arith::AddIOp::create(rewriter, loc, shifted, term);
+    }
+    dyOffsets.push_back(o0);
     // [1, mr] of flat (k, m), [1, nr] of dy (k, n), [mr, nr] of dW.
+    SmallVector<int64_t> dySizes(numPositions, 1);
+    dySizes.push_back(nr);
     Value lhs = view(rewriter, loc, flat, {shifted, c0}, {1, mr}, {1, mr});
-    Value rhs = view(rewriter, loc, dy, {k, o0}, {1, nr}, {1, nr});
+    Value rhs = view(rewriter, loc, dy, dyOffsets, dySizes, {1, nr});
     pendingVectorize.push_back(
         productTile(rewriter, loc, lhs, rhs, acc, /*transposeLhs=*/true));
     rewriter.eraseOp(op);

@@ -37,18 +37,21 @@ int64_t pickTile(int64_t size, ArrayRef<int64_t> candidates) {
   return 1;
 }
 
-/// `expr` as `d_q + a * d_i + b * d_j + s` (no other dimension), or none.
-std::optional<ShiftedIndex> shiftedIndex(AffineExpr expr, unsigned q,
+/// `expr` as `sum of strides[k] * d_positions[k] + a * d_i + b * d_j + s`
+/// (no other dimension), the innermost position's stride 1, or none.
+std::optional<ShiftedIndex> shiftedIndex(AffineExpr expr,
+                                         ArrayRef<unsigned> positions,
                                          unsigned i, unsigned j) {
   if (!expr.isPureAffine())
     return std::nullopt;
   MLIRContext *ctx = expr.getContext();
-  unsigned rank = 0;
+  unsigned rank = std::max(i, j) + 1;
+  for (unsigned p : positions)
+    rank = std::max(rank, p + 1);
   expr.walk([&](AffineExpr e) {
     if (auto dim = dyn_cast<AffineDimExpr>(e))
       rank = std::max(rank, dim.getPosition() + 1);
   });
-  rank = std::max({rank, q + 1, i + 1, j + 1});
   // The affine expression at a point with one dimension set.
   auto at = [&](int64_t dim) -> std::optional<int64_t> {
     SmallVector<AffineExpr> point(rank, getAffineConstantExpr(0, ctx));
@@ -63,19 +66,26 @@ std::optional<ShiftedIndex> shiftedIndex(AffineExpr expr, unsigned q,
   std::optional<int64_t> s = at(-1);
   if (!s)
     return std::nullopt;
-  ShiftedIndex index{0, 0, *s};
+  ShiftedIndex index{0, 0, *s, {}};
+  index.strides.assign(positions.size(), 0);
   for (unsigned d = 0; d < rank; ++d) {
     std::optional<int64_t> v = at(d);
     if (!v)
       return std::nullopt;
     int64_t coefficient = *v - *s;
-    if (d == q ? coefficient != 1 : d != i && d != j && coefficient != 0)
-      return std::nullopt;
-    if (d == i)
+    const unsigned *position = llvm::find(positions, d);
+    if (position != positions.end())
+      index.strides[position - positions.begin()] = coefficient;
+    else if (d == i)
       index.a = coefficient;
     else if (d == j)
       index.b = coefficient;
+    else if (coefficient != 0)
+      return std::nullopt;
   }
+  if (index.strides.back() != 1 ||
+      llvm::any_of(index.strides, [](int64_t v) { return v < 0; }))
+    return std::nullopt;
   return index;
 }
 
@@ -132,46 +142,73 @@ int64_t rowStride(Value v) {
 }
 
 /// The window forms: a generic with two inputs and one output, all static,
-/// five loops and a multiply-add body, whose maps are those of the form.
+/// four loops and one or more position loops, a multiply-add body, and the
+/// maps of the form.
 std::optional<ProductShape> matchWindow(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != 5 || !isMulAddBody(generic.getRegion().front()) ||
+      op.getNumLoops() < 5 || !isMulAddBody(generic.getRegion().front()) ||
       !llvm::all_of(op->getOperandTypes(), [](Type type) {
         auto shaped = dyn_cast<ShapedType>(type);
         return shaped && shaped.hasStaticShape();
       }))
     return std::nullopt;
   MLIRContext *ctx = op.getContext();
+  unsigned loops = op.getNumLoops(), numPositions = loops - 4;
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto map = [&](ArrayRef<AffineExpr> results) {
+    return AffineMap::get(loops, 0, results, ctx);
+  };
   auto shape = [&](unsigned operand) {
     return cast<ShapedType>(op->getOperand(operand).getType()).getShape();
   };
+  // The position loops `first, first + 1, ...` and, after them, `last`.
+  auto positionsAnd = [&](unsigned first, std::optional<unsigned> last) {
+    SmallVector<AffineExpr> results;
+    for (unsigned p = 0; p < numPositions; ++p)
+      results.push_back(d(first + p));
+    if (last)
+      results.push_back(d(*last));
+    return results;
+  };
+  SmallVector<unsigned> positionLoops;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  // out[q, o] += wT[i, j, c, o] * flat[row, c], loops (q, o, i, j, c).
-  if (maps[0] == AffineMap::get(5, 0, {d(2), d(3), d(4), d(1)}, ctx) &&
-      maps[2] == AffineMap::get(5, 0, {d(0), d(1)}, ctx) &&
-      maps[1].getNumResults() == 2 && maps[1].getResult(1) == d(4)) {
+  SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+  // out[p..., o] += wT[i, j, c, o] * flat[row, c], loops (p..., o, i, j, c).
+  unsigned o = numPositions, i = o + 1, j = o + 2, c = o + 3;
+  if (maps[0] == map({d(i), d(j), d(c), d(o)}) &&
+      maps[2] == map(positionsAnd(0, o)) && maps[1].getNumResults() == 2 &&
+      maps[1].getResult(1) == d(c)) {
+    for (unsigned p = 0; p < numPositions; ++p)
+      positionLoops.push_back(p);
     std::optional<ShiftedIndex> row =
-        shiftedIndex(maps[1].getResult(0), /*q=*/0, /*i=*/2, /*j=*/3);
+        shiftedIndex(maps[1].getResult(0), positionLoops, i, j);
     if (!row)
       return std::nullopt;
-    ProductShape product{ProductForm::Window, shape(2)[0], shape(0)[3],
-                         shape(0)[2]};
+    ProductShape product{ProductForm::Window, bounds[numPositions - 1],
+                         shape(0)[3], shape(0)[2]};
     product.row = *row;
+    product.positions.assign(bounds.begin(), bounds.begin() + numPositions);
     return product;
   }
-  // dW[i, j, c, o] += flat[row, c] * dy[q, o], loops (i, j, c, o, q).
-  if (maps[1] == AffineMap::get(5, 0, {d(4), d(3)}, ctx) &&
-      maps[2] == AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx) &&
+  // dW[i, j, c, o] += flat[row, c] * dy[p..., o], loops (i, j, c, o, p...).
+  if (maps[1] == map(positionsAnd(4, 3)) &&
+      maps[2] == map({d(0), d(1), d(2), d(3)}) &&
       maps[0].getNumResults() == 2 && maps[0].getResult(1) == d(2)) {
+    for (unsigned p = 0; p < numPositions; ++p)
+      positionLoops.push_back(4 + p);
     std::optional<ShiftedIndex> row =
-        shiftedIndex(maps[0].getResult(0), /*q=*/4, /*i=*/0, /*j=*/1);
+        shiftedIndex(maps[0].getResult(0), positionLoops, /*i=*/0, /*j=*/1);
     if (!row)
       return std::nullopt;
+    int64_t k = bounds[4];
+    if (numPositions > 1)
+      for (unsigned p = 5; p + 1 < loops; ++p)
+        k *= bounds[p];
     ProductShape product{ProductForm::WindowWeightGradient, shape(2)[2],
-                         shape(2)[3], shape(1)[0]};
+                         shape(2)[3], k};
     product.row = *row;
+    product.positions.assign(bounds.begin() + 4, bounds.end());
     return product;
   }
   return std::nullopt;
@@ -204,17 +241,32 @@ SmallVector<int64_t> columnTiles(const VectorShape &vector) {
 /// accumulators, with an 8-row tail tile for a batch of 128 or 256) ran
 /// the mlp_sgd step in 3.0-3.1 ms and the wide one in 148-183 ms, against
 /// 2.96 and 138-146 ms with 8 x 32.
-SmallVector<int64_t> rowTiles(const VectorShape &vector, int64_t nr,
-                              bool withThree = true) {
+/// The most rows a register tile of `nr` columns may have: as many as three
+/// quarters of the registers, and at most 16 of them, hold accumulators
+/// for (`mr * ceil(nr / lanes)` of them).
+int64_t mostRows(const VectorShape &vector, int64_t nr) {
   int64_t lanes = lanesOf(vector);
   int64_t vectors = std::max<int64_t>((nr + lanes - 1) / lanes, 1);
-  int64_t most = std::max<int64_t>(
+  return std::max<int64_t>(
       std::min<int64_t>(vector.registers * 3 / 4, 16) / vectors, 1);
+}
+
+SmallVector<int64_t> rowTiles(const VectorShape &vector, int64_t nr,
+                              bool withThree = true) {
+  int64_t most = mostRows(vector, nr);
   SmallVector<int64_t> tiles;
   for (int64_t r : {12, 8, 6, 4, 3, 2, 1})
     if (r <= most && (withThree || r != 3))
       tiles.push_back(r);
   return tiles;
+}
+
+/// The largest divisor of `extent` that is at most `most`.
+int64_t largestDivisor(int64_t extent, int64_t most) {
+  for (int64_t d = std::min(extent, most); d > 1; --d)
+    if (extent % d == 0)
+      return d;
+  return 1;
 }
 
 } // namespace
@@ -334,14 +386,35 @@ ProductTiles nnc::cpu::planProduct(const ProductShape &shape, int64_t threads,
     // Positions are broadcast from the flat input (a few cache lines
     // apart); output channels are vectors of the weight.
     tiles.nr = pickTile(shape.n, columnTiles(vector));
+    if (shape.positions.size() > 1) {
+      // Over the valid positions only, a tile stays within an output row:
+      // as many positions as fit that divide the row (7 of a 28-, 14- or
+      // 7-pixel row). The threads split the images.
+      tiles.mr = largestDivisor(shape.m, mostRows(vector, tiles.nr));
+      if (threads > 1 && shape.positions.front() % threads == 0)
+        tiles.split = ThreadSplit::M;
+      return tiles;
+    }
     tiles.mr = pickTile(shape.m, rowTiles(vector, tiles.nr, false));
     if (threads > 1 && shape.m % (threads * tiles.mr) == 0)
       tiles.split = ThreadSplit::M;
     return tiles;
-  case ProductForm::WindowWeightGradient:
+  case ProductForm::WindowWeightGradient: {
     tiles.nr = pickTile(shape.n, columnTiles(vector));
     tiles.mr = pickTile(shape.m, rowTiles(vector, tiles.nr));
-    tiles.kc = pickTile(shape.k, {256, 196, 128, 112, 64});
+    // K blocks of about 256 positions, so that their `[kc, nr]` panel of
+    // `dy` stays in L1: over the whole grid, 256 of them; over the valid
+    // positions, as many lines (7 rows of a 28-pixel image, one 14-pixel
+    // image, four 7-pixel ones) as hold at most 256 (at least one line).
+    if (shape.positions.size() > 1) {
+      int64_t lines = 256 / shape.positions.back();
+      while (lines > 1 && !lineBlocks(shape.positions, lines))
+        --lines;
+      lines = std::max<int64_t>(lines, 1);
+      tiles.kc = lines < shape.k ? lines : 0;
+    } else {
+      tiles.kc = pickTile(shape.k, {256, 196, 128, 112, 64});
+    }
     // Threads split the output channels, or else the input channels.
     if (threads > 1 && shape.n % (threads * tiles.nr) == 0)
       tiles.split = ThreadSplit::N;
@@ -349,7 +422,38 @@ ProductTiles nnc::cpu::planProduct(const ProductShape &shape, int64_t threads,
       tiles.split = ThreadSplit::M;
     return tiles;
   }
+  }
   llvm_unreachable("unknown product form");
+}
+
+bool nnc::cpu::windowOverValidPositions(int64_t outChannels, int64_t rowWidth,
+                                        const VectorShape &vector) {
+  int64_t nr = pickTile(outChannels, columnTiles(vector));
+  int64_t gridRows = rowTiles(vector, nr, false).front();
+  int64_t validRows = largestDivisor(rowWidth, mostRows(vector, nr));
+  return 4 * validRows >= 3 * gridRows;
+}
+
+std::optional<SmallVector<int64_t, 3>>
+nnc::cpu::lineBlocks(ArrayRef<int64_t> positions, int64_t lines) {
+  if (positions.size() < 2 || lines < 1)
+    return std::nullopt;
+  SmallVector<int64_t, 3> blocks(positions.size() - 1, 1);
+  int64_t rest = lines;
+  for (int64_t d = blocks.size() - 1; d >= 0 && rest > 1; --d) {
+    if (rest % positions[d] == 0) {
+      blocks[d] = positions[d];
+      rest /= positions[d];
+    } else if (positions[d] % rest == 0) {
+      blocks[d] = rest;
+      rest = 1;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (rest != 1)
+    return std::nullopt;
+  return blocks;
 }
 
 DictionaryAttr nnc::cpu::tilesAttr(MLIRContext *ctx,
@@ -391,9 +495,12 @@ nnc::cpu::recordedTiles(Operation *op, const ProductShape &shape) {
   if (Attribute kc = dict.get("k_block")) {
     auto value = dyn_cast<IntegerAttr>(kc);
     if (!value || value.getInt() < 1 || shape.form == ProductForm::Window ||
-        shape.k % value.getInt() != 0)
+        shape.k % value.getInt() != 0 ||
+        (shape.positions.size() > 1 &&
+         !lineBlocks(shape.positions, value.getInt())))
       return fail("'k_block' to be a positive divisor of K (" + Twine(shape.k) +
-                  "), and absent for direct convolutions");
+                  ") that blocks whole inner position loops, and absent for "
+                  "direct convolutions");
     tiles.kc = value.getInt();
   }
   if (Attribute pack = dict.get("pack_panels")) {
@@ -420,9 +527,16 @@ nnc::cpu::recordedTiles(Operation *op, const ProductShape &shape) {
                   "products only");
     tiles.tail = value.getInt();
   }
-  int64_t m = sliceOf(shape.m, tiles.split, ThreadSplit::M, tiles.threads),
+  // A window contraction over several position loops splits the outermost
+  // (the images) across threads, and tiles the innermost whole.
+  bool splitsImages =
+      shape.form == ProductForm::Window && shape.positions.size() > 1;
+  int64_t mSplit = splitsImages ? shape.positions.front() : shape.m;
+  int64_t m = splitsImages ? shape.m
+                           : sliceOf(shape.m, tiles.split, ThreadSplit::M,
+                                     tiles.threads),
           n = sliceOf(shape.n, tiles.split, ThreadSplit::N, tiles.threads);
-  if ((tiles.split == ThreadSplit::M && shape.m % tiles.threads) ||
+  if ((tiles.split == ThreadSplit::M && mSplit % tiles.threads) ||
       (tiles.split == ThreadSplit::N && shape.n % tiles.threads) ||
       m % tiles.mr != tiles.tail || n % tiles.nr)
     return fail("to divide the product (M = " + Twine(shape.m) +

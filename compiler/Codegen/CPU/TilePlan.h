@@ -26,31 +26,43 @@ enum class ProductForm {
   /// `out[m, n] += lhs[m, k] * rhs[k, n]`, operands in any order of their
   /// dimensions (a contraction with one M, N and K loop).
   MatrixProduct,
-  /// The direct convolution: `out[q, o] += wT[i, j, c, o] * flat[q + a * i
-  /// + b * j + s, c]`, loops `(q, o, i, j, c)`. M = q, N = o, K = (i, j, c).
+  /// The direct convolution: `out[p..., o] += wT[i, j, c, o] * flat[row(p)
+  /// + a * i + b * j + s, c]`, loops `(p..., o, i, j, c)`, over one or more
+  /// position loops `p` (one `q` over the whole flat grid, or `(n, y, x)`
+  /// over the valid output positions only). M = the innermost position
+  /// loop, N = o, K = (i, j, c).
   Window,
-  /// Its weight gradient: `dW[i, j, c, o] += flat[q + a * i + b * j + s, c]
-  /// * dy[q, o]`, loops `(i, j, c, o, q)`. M = c, N = o, K = q, once per
-  /// kernel offset.
+  /// Its weight gradient: `dW[i, j, c, o] += flat[row(p) + a * i + b * j +
+  /// s, c] * dy[p..., o]`, loops `(i, j, c, o, p...)`. M = c, N = o, K =
+  /// the positions, once per kernel offset.
   WindowWeightGradient,
 };
 
-/// The shifted row `q + a * i + b * j + s` of a window form's flat input.
+/// The shifted row `row(p) + a * i + b * j + s` of a window form's flat
+/// input, where `row(p)` is the sum of `strides[k] * p_k` over the position
+/// loops (the innermost's stride is 1: consecutive positions are
+/// consecutive rows).
 struct ShiftedIndex {
   int64_t a = 0, b = 0, s = 0;
+  llvm::SmallVector<int64_t, 3> strides;
 };
 
 /// A product as the plan sees it.
 struct ProductShape {
   ProductForm form;
-  /// Extents of M, N and K (for the window forms, K is the kernel-offset-
-  /// independent extent: channels for Window, positions for the weight
-  /// gradient).
+  /// Extents of M, N and K. For the window forms, K is the kernel-offset-
+  /// independent extent: channels for Window; for the weight gradient, the
+  /// positions over one loop, or else the lines of positions (the points of
+  /// all position loops but the innermost), which its K blocks divide. M of
+  /// Window is the innermost position loop, the one its register tile runs
+  /// along.
   int64_t m, n, k;
   /// Matrix products: the loop of each of M, N and K.
   unsigned mLoop = 0, nLoop = 0, kLoop = 0;
-  /// Window forms: the flat input's row.
-  ShiftedIndex row;
+  /// Window forms: the flat input's row, and the extents of the position
+  /// loops, outermost first.
+  ShiftedIndex row = {};
+  llvm::SmallVector<int64_t, 3> positions = {};
   /// Matrix products whose right operand is read `[k, n]`: the distance
   /// between two of its rows in memory, in bytes (0 when unknown, or when
   /// it is read `[n, k]`).
@@ -100,6 +112,22 @@ struct VectorShape {
   /// Vector registers the ISA has: 16 (SSE, AVX2), 32 (AVX-512, NEON).
   int64_t registers = 16;
 };
+
+/// Whether a direct convolution with `outChannels` output channels and
+/// output rows of `rowWidth` positions is computed over its valid output
+/// positions only (loops `(n, y, x, ...)`, register tiles within a row)
+/// rather than over the whole flat grid (gap positions computed and
+/// dropped): where a row tile that divides the row holds at least three
+/// quarters of the accumulators of the grid's tile.
+bool windowOverValidPositions(int64_t outChannels, int64_t rowWidth,
+                              const VectorShape &vector);
+
+/// How a K block of `lines` lines of positions divides the line loops (all
+/// position loops but the innermost) of `positions`: the block's extent in
+/// each, whole extents inside, a divisor of one, ones outside. None if
+/// `lines` does not divide them so.
+std::optional<llvm::SmallVector<int64_t, 3>>
+lineBlocks(llvm::ArrayRef<int64_t> positions, int64_t lines);
 
 /// The plan for `shape` on `threads` threads with `vector` registers.
 ProductTiles planProduct(const ProductShape &shape, int64_t threads,

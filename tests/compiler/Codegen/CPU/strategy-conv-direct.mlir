@@ -1,4 +1,5 @@
 // RUN: nnc-opt %s --split-input-file --convert-nn-to-linalg --nnc-cpu-strategy | FileCheck %s
+// RUN: nnc-opt %s --split-input-file --convert-nn-to-linalg "--nnc-cpu-strategy=vector-bits=512 vector-registers=32" | FileCheck %s --check-prefix=AVX512
 
 // Stride-1, ungrouped convolutions are window contractions over a flat,
 // gap-padded, position-major layout: no im2col. Here h = w = 4 and padding
@@ -56,22 +57,20 @@ func.func @conv2d_grad_input_direct(%dy: tensor<2x5x4x4xf32>, %w: tensor<5x3x3x3
 
 // -----
 
-// The weight gradient: the flat input as in the forward convolution, the
-// output gradient in the flat layout the input gradient builds too (same
-// grid: image n in block n + 1, zeros around), cut to the 192 positions from
-// block 1, then one window contraction over (i, j, c, o, q) into [kh, kw,
-// c, out], transposed to [out, c, kh, kw].
-// CHECK-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4 + d0 * 5 + d1 + 19, d2)>
-// CHECK-DAG: #[[$DY:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>
-// CHECK-DAG: #[[$DW:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// The weight gradient: the flat input as in the forward convolution and
+// the output gradient channels-last, over the valid output positions only:
+// one window contraction over (i, j, c, o, n, y, x) into [kh, kw, c, out],
+// in which position (n, y, x) at kernel offset (i, j) reads flat row 25 n +
+// 5 y + x + 5 i + j + 19; then transposed to [out, c, kh, kw].
+// CHECK-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4 * 25 + d5 * 5 + d6 + d0 * 5 + d1 + 19, d2)>
+// CHECK-DAG: #[[$DY:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+// CHECK-DAG: #[[$DW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @conv2d_grad_weight_direct
 // CHECK-SAME: (%[[DY:.*]]: tensor<2x5x4x4xf32>, %[[X:.*]]: tensor<2x4x4x4xf32>)
 // CHECK: %[[FLAT:.*]] = tensor.expand_shape %{{.*}} output_shape [225, 4]
-// CHECK: %[[DYS:.*]] = linalg.transpose ins(%[[DY]] : tensor<2x5x4x4xf32>)
-// CHECK: tensor.insert_slice %[[DYS]] into %{{.*}}[1, 0, 0, 0] [2, 4, 4, 5] [1, 1, 1, 1] : tensor<2x4x4x5xf32> into tensor<9x5x5x5xf32>
-// CHECK: %[[CUT:.*]] = tensor.extract_slice %{{.*}}[25, 0] [192, 5] [1, 1] : tensor<225x5xf32> to tensor<192x5xf32>
+// CHECK: %[[DYS:.*]] = linalg.transpose ins(%[[DY]] : tensor<2x5x4x4xf32>) outs(%{{.*}} : tensor<2x4x4x5xf32>) permutation = [0, 2, 3, 1]
 // CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<3x3x4x5xf32>
-// CHECK: %[[DWT:.*]] = linalg.generic {indexing_maps = [#[[$SHIFTED]], #[[$DY]], #[[$DW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[FLAT]], %[[CUT]] : tensor<225x4xf32>, tensor<192x5xf32>) outs(%[[ZERO]] : tensor<3x3x4x5xf32>)
+// CHECK: %[[DWT:.*]] = linalg.generic {indexing_maps = [#[[$SHIFTED]], #[[$DY]], #[[$DW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[FLAT]], %[[DYS]] : tensor<225x4xf32>, tensor<2x4x4x5xf32>) outs(%[[ZERO]] : tensor<3x3x4x5xf32>)
 // CHECK: linalg.transpose ins(%[[DWT]] : tensor<3x3x4x5xf32>) outs(%{{.*}} : tensor<5x4x3x3xf32>) permutation = [3, 2, 0, 1]
 func.func @conv2d_grad_weight_direct(%dy: tensor<2x5x4x4xf32>, %x: tensor<2x4x4x4xf32>) -> tensor<5x4x3x3xf32> {
   %0 = nn.conv2d_grad_weight %dy, %x stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x5x4x4xf32>, tensor<2x4x4x4xf32> -> tensor<5x4x3x3xf32>
@@ -114,4 +113,40 @@ func.func @conv2d_direct_dilated(%x: tensor<1x1x6x5xf32>, %w: tensor<1x1x3x2xf32
 func.func @negative_conv2d_wide_padding(%x: tensor<1x1x3x3xf32>, %w: tensor<1x1x2x2xf32>) -> tensor<1x1x6x6xf32> {
   %0 = nn.conv2d %x, %w stride [1, 1] padding [2, 2] dilation [1, 1] groups 1 : tensor<1x1x3x3xf32>, tensor<1x1x2x2xf32> -> tensor<1x1x6x6xf32>
   return %0 : tensor<1x1x6x6xf32>
+}
+
+// -----
+
+// Where a register tile within an output row fills the registers, the
+// window contraction runs over the valid output positions only, loops (n,
+// y, x, o, i, j, c), into [n, oh, ow, out]: with AVX-512, 7 positions of a
+// 7-wide row times 32 output channels hold 14 of the 16 accumulators the
+// grid's 8 x 32 tile holds. Position (n, y, x) at kernel offset (i, j)
+// reads flat row 64 n + 8 y + x + 8 i + j + 55 (blocks of 8 x 8, 55 = 64 -
+// 8 - 1); the gap positions are not computed. With fewer registers (the
+// default on this host may be AVX2) the grid form stays.
+// AVX512-LABEL: func.func @negative_conv2d_wide_padding
+// AVX512-DAG: #[[$W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+// AVX512-DAG: #[[$SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0 * 64 + d1 * 8 + d2 + d4 * 8 + d5 + 55, d6)>
+// AVX512-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+// AVX512-LABEL: func.func @conv2d_direct_valid_positions
+// AVX512-SAME: (%[[X:.*]]: tensor<2x32x7x7xf32>, %[[W:.*]]: tensor<32x32x3x3xf32>, %[[B:.*]]: tensor<32xf32>)
+// AVX512: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<32xf32>) outs(%{{.*}} : tensor<2x7x7x32xf32>) dimensions = [0, 1, 2]
+// AVX512: %[[PROD:.*]] = linalg.generic {indexing_maps = [#[[$W]], #[[$SHIFTED]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x3x32x32xf32>, tensor<{{[0-9]+}}x32xf32>) outs(%[[INIT]] : tensor<2x7x7x32xf32>) attrs = {nnc.cpu.tiles = {register = array<i64: 7, 32>, threads = 1 : i64}}
+// AVX512-NOT: tensor.extract_slice
+// AVX512: linalg.transpose ins(%[[PROD]] : tensor<2x7x7x32xf32>) outs(%{{.*}} : tensor<2x32x7x7xf32>) permutation = [0, 3, 1, 2]
+func.func @conv2d_direct_valid_positions(%x: tensor<2x32x7x7xf32>, %w: tensor<32x32x3x3xf32>, %b: tensor<32xf32>) -> tensor<2x32x7x7xf32> {
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x32x7x7xf32>, tensor<32x32x3x3xf32>, tensor<32xf32> -> tensor<2x32x7x7xf32>
+  return %0 : tensor<2x32x7x7xf32>
+}
+
+// -----
+
+// A row of 5 positions holds no tile of 6 or more (5 x 32 is 10 of the 16
+// accumulators): the grid form, 8 positions x 32 channels.
+// AVX512-LABEL: func.func @negative_conv2d_valid_positions_short_row
+// AVX512: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]{{.*}}register = array<i64: 8, 32>
+func.func @negative_conv2d_valid_positions_short_row(%x: tensor<2x32x5x5xf32>, %w: tensor<32x32x3x3xf32>) -> tensor<2x32x5x5xf32> {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1 : tensor<2x32x5x5xf32>, tensor<32x32x3x3xf32> -> tensor<2x32x5x5xf32>
+  return %0 : tensor<2x32x5x5xf32>
 }

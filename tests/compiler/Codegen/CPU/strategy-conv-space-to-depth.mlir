@@ -45,7 +45,7 @@ func.func @conv2d_grad_input_space_to_depth(%dy: tensor<2x5x3x3xf32>, %w: tensor
 // The weight gradient: the space-to-depth form's, then the inverse of the
 // weight rearrangement, without the zero row and column in front.
 // CHECK-LABEL: func.func @conv2d_grad_weight_space_to_depth
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<208x12xf32>, tensor<192x5xf32>) outs(%{{.*}} : tensor<2x2x12x5xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<208x12xf32>, tensor<2x3x3x5xf32>) outs(%{{.*}} : tensor<2x2x12x5xf32>)
 // CHECK: linalg.transpose ins(%{{.*}} : tensor<5x3x2x2x2x2xf32>) outs(%{{.*}} : tensor<5x3x2x2x2x2xf32>) permutation = [0, 1, 4, 2, 5, 3]
 // CHECK: %[[DW:.*]] = tensor.extract_slice %{{.*}}[0, 0, 1, 1] [5, 3, 3, 3] [1, 1, 1, 1] : tensor<5x3x4x4xf32> to tensor<5x3x3x3xf32>
 // CHECK: return %[[DW]]

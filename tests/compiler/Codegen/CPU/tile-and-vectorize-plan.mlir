@@ -153,3 +153,70 @@ func.func @negative_wrong_tail(%a: memref<14x8xf32>, %b: memref<8x32xf32>, %c: m
   }
   return
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+
+// @negative_k_block_indivisible: a K block must divide K.
+func.func @negative_k_block_indivisible(%a: memref<12x8xf32>, %b: memref<8x32xf32>, %c: memref<12x32xf32>) {
+  // expected-error @+1 {{expects 'nnc.cpu.tiles' 'k_block' to be a positive divisor of K (8) that blocks whole inner position loops, and absent for direct convolutions}}
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<12x8xf32>, memref<8x32xf32>) outs(%c : memref<12x32xf32>)
+      attrs = {nnc.cpu.tiles = {register = array<i64: 6, 16>, k_block = 3 : i64, threads = 2 : i64}} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// @negative_k_block_lines: the weight gradient over valid positions (2
+// images of 6 rows of 4) has 12 lines; a block of 4 divides them, but not
+// into whole rows of an image or whole images.
+#flat = affine_map<(i, j, c, o, n, y, x) -> (n * 42 + y * 6 + x + i * 6 + j + 35, c)>
+#dy = affine_map<(i, j, c, o, n, y, x) -> (n, y, x, o)>
+#dw = affine_map<(i, j, c, o, n, y, x) -> (i, j, c, o)>
+func.func @negative_k_block_lines(%flat: memref<168x8xf32>, %dy: memref<2x6x4x16xf32>, %dw: memref<3x3x8x16xf32>) {
+  // expected-error @+1 {{expects 'nnc.cpu.tiles' 'k_block' to be a positive divisor of K (12) that blocks whole inner position loops}}
+  linalg.generic {indexing_maps = [#flat, #dy, #dw], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%flat, %dy : memref<168x8xf32>, memref<2x6x4x16xf32>) outs(%dw : memref<3x3x8x16xf32>)
+      attrs = {nnc.cpu.tiles = {register = array<i64: 4, 16>, k_block = 4 : i64, threads = 2 : i64}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// @window_valid_positions_threads: over valid positions, the threads split
+// the images (split = "m"): each takes one of the 2, whole rows in tiles
+// of 4 positions.
+#w = affine_map<(n, y, x, o, i, j, c) -> (i, j, c, o)>
+#x = affine_map<(n, y, x, o, i, j, c) -> (n * 36 + y * 6 + x + i * 6 + j + 29, c)>
+#out = affine_map<(n, y, x, o, i, j, c) -> (n, y, x, o)>
+// CHECK-LABEL: func.func @window_valid_positions_threads
+// CHECK: scf.forall (%[[T:.*]]) in (2) {
+// CHECK: %[[N0:.*]] = arith.muli %[[T]], %{{.*}} : index
+// CHECK: scf.for %[[N:.*]] = %[[N0]] to %{{.*}} step %{{.*}} {
+// CHECK: scf.for {{.*}} {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C4:.*]] {
+func.func @window_valid_positions_threads(%w: memref<3x3x2x16xf32>, %flat: memref<144x2xf32>, %out: memref<2x4x4x16xf32>) {
+  linalg.generic {indexing_maps = [#w, #x, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%w, %flat : memref<3x3x2x16xf32>, memref<144x2xf32>) outs(%out : memref<2x4x4x16xf32>)
+      attrs = {nnc.cpu.tiles = {register = array<i64: 4, 16>, split = "m", threads = 2 : i64}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
