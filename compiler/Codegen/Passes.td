@@ -39,10 +39,16 @@ def CPUTileAndVectorizePass
       `j` and `c` as one long K loop that reads `flat` at the shifted row.
       The accumulator tile stays in registers for the whole window, and a
       fill or bias broadcast that only initializes it moves into the tile.
-      The weight-gradient form (`dW[i, j, c, o] += flat[q + shift, c] *
-      dy[q, o]`, loops `(i, j, c, o, q)`) is tiled like one product over
-      all kernel offsets: `q` blocked, then `o` tiles, the offsets and `c`
-      tiles (threads split `o`, or else `c`), `q` innermost.
+      Over the valid output positions only (loops `(n, y, x, o, i, j, c)`,
+      output `[n, oh, ow, out]`, `flat` read at `A * n + B * y + x +
+      shift`), the position loops are `n`, `y` and `x` tiles of `mr`, a
+      divisor of the row (threads split `n`), so no tile covers a gap.
+      The weight-gradient form (`dW[i, j, c, o] += flat[row + shift, c] *
+      dy[p..., o]`, loops `(i, j, c, o, p...)` over `q` or `(n, y, x)`) is
+      tiled like one product over all kernel offsets: the positions
+      blocked (`q`, or whole lines of `(n, y)`), then `o` tiles, the
+      offsets and `c` tiles (threads split `o`, or else `c`), the
+      positions innermost.
     - Transposes that move the innermost dimension are tiled to
       one square block of the two dimensions that trade places (the others
       one at a time), a vector transpose each.
