@@ -30,3 +30,34 @@ func.func @matmul_thread_slice(%a: memref<14x448xf32>, %b: memref<448x48xf32>, %
   }
   return
 }
+
+// A sum over the batch (outermost loop a reduction: a bias gradient) splits
+// its innermost, parallel dimension across the threads instead, in whole
+// 64-wide chunks: each thread sums all 128 rows of its 128 columns.
+// CHECK-LABEL: func.func @column_sum_thread_slice
+// CHECK: scf.forall (%[[T:.*]]) = (0) to (256) step (128) {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[C128:.*]] step %{{.*}} {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[C128]] step %[[C64:.*]] {
+// CHECK: vector.load {{.*}} vector<64xf32>
+func.func @column_sum_thread_slice(%a: memref<128x256xf32>, %b: memref<256xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]} ins(%a : memref<128x256xf32>) outs(%b : memref<256xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// Rows of one 64-wide chunk are tiled whole, so they are not split: the
+// sum stays on one thread.
+// CHECK-LABEL: func.func @negative_column_sum_partial_chunk
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @negative_column_sum_partial_chunk(%a: memref<512x64xf32>, %b: memref<64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]} ins(%a : memref<512x64xf32>) outs(%b : memref<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
