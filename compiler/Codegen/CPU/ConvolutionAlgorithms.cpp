@@ -126,49 +126,33 @@ Value flatImages(OpBuilder &b, Location loc, Value x, const FlatGrid &grid) {
                  RankedTensorType::get({grid.blocks * grid.block(), c}, et));
 }
 
-/// `out[q, o] = init[q, o] + sum over (i, j, c) of wT[i, j, c, o] * flat[q
-/// + base + i * d0 * ws + j * d1, c]`, loops `(q, o, i, j, c)`: the window
-/// contraction that the CPU backend register-tiles (see
-/// nnc-cpu-tile-and-vectorize).
+/// The window contraction that the CPU backend register-tiles (see
+/// nnc-cpu-tile-and-vectorize): `out[p..., o] = init[p..., o] + sum over
+/// (i, j, c) of wT[i, j, c, o] * flat[row(p) + base + i * d0 * ws + j * d1,
+/// c]`, loops `(p..., o, i, j, c)`. Over the whole grid, one position loop
+/// `q` (`row = q`, `out` is `[positions, out]`); over the valid output
+/// positions only, `(n, y, x)` (`row = n * hs * ws + y * ws + x`, `out` is
+/// `[n, oh, ow, out]`).
 Value windowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
                         Value init, const FlatGrid &grid,
-                        ArrayRef<int64_t> dilation) {
+                        ArrayRef<int64_t> dilation, bool validPositions) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr q = getAffineDimExpr(0, ctx), o = getAffineDimExpr(1, ctx),
-             i = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx),
-             c = getAffineDimExpr(4, ctx);
-  AffineExpr row =
-      q + i * (dilation[0] * grid.ws) + j * dilation[1] + grid.base;
-  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {i, j, c, o}, ctx),
-                                 AffineMap::get(5, 0, {row, c}, ctx),
-                                 AffineMap::get(5, 0, {q, o}, ctx)};
-  SmallVector<IteratorType> iters = {
-      IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
-      IteratorType::reduction, IteratorType::reduction};
-  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()},
-                                   ValueRange{wT, flat}, ValueRange{init}, maps,
-                                   iters, yieldMulAdd)
-      .getResult(0);
-}
-
-/// `out[n, y, x, o] = init[n, y, x, o] + sum over (i, j, c) of wT[i, j, c,
-/// o] * flat[n * hs * ws + y * ws + x + base + i * d0 * ws + j * d1, c]`,
-/// loops `(n, y, x, o, i, j, c)`: the window contraction over the valid
-/// output positions only, `[n, oh, ow, out]`.
-Value validWindowContraction(OpBuilder &b, Location loc, Value wT, Value flat,
-                             Value init, const FlatGrid &grid,
-                             ArrayRef<int64_t> dilation) {
-  MLIRContext *ctx = b.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), y = getAffineDimExpr(1, ctx),
-             x = getAffineDimExpr(2, ctx), o = getAffineDimExpr(3, ctx),
-             i = getAffineDimExpr(4, ctx), j = getAffineDimExpr(5, ctx),
-             c = getAffineDimExpr(6, ctx);
-  AffineExpr row = n * grid.block() + y * grid.ws + x +
-                   i * (dilation[0] * grid.ws) + j * dilation[1] + grid.base;
-  SmallVector<AffineMap> maps = {AffineMap::get(7, 0, {i, j, c, o}, ctx),
-                                 AffineMap::get(7, 0, {row, c}, ctx),
-                                 AffineMap::get(7, 0, {n, y, x, o}, ctx)};
-  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  unsigned numPositions = validPositions ? 3 : 1, loops = numPositions + 4;
+  SmallVector<AffineExpr> out;
+  for (unsigned p = 0; p <= numPositions; ++p)
+    out.push_back(getAffineDimExpr(p, ctx));
+  AffineExpr i = getAffineDimExpr(numPositions + 1, ctx),
+             j = getAffineDimExpr(numPositions + 2, ctx),
+             c = getAffineDimExpr(numPositions + 3, ctx);
+  AffineExpr row = validPositions
+                       ? out[0] * grid.block() + out[1] * grid.ws + out[2]
+                       : out[0];
+  row = row + i * (dilation[0] * grid.ws) + j * dilation[1] + grid.base;
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(loops, 0, {i, j, c, out.back()}, ctx),
+      AffineMap::get(loops, 0, {row, c}, ctx),
+      AffineMap::get(loops, 0, out, ctx)};
+  SmallVector<IteratorType> iters(numPositions + 1, IteratorType::parallel);
   iters.append(3, IteratorType::reduction);
   return linalg::GenericOp::create(b, loc, TypeRange{init.getType()},
                                    ValueRange{wT, flat}, ValueRange{init}, maps,
@@ -203,13 +187,13 @@ Value directConv(OpBuilder &b, Location loc, Value x, Value wT, Value bias,
   };
   if (windowOverValidPositions(out, ow, vector)) {
     auto outType = RankedTensorType::get({grid.batch, oh, ow, out}, et);
-    Value product = validWindowContraction(b, loc, wT, flat, initOf(outType),
-                                           grid, w.dilation);
+    Value product = windowContraction(b, loc, wT, flat, initOf(outType), grid,
+                                      w.dilation, /*validPositions=*/true);
     return transpose(b, loc, product, {0, 3, 1, 2});
   }
   auto outType = RankedTensorType::get({grid.positions, out}, et);
-  Value product =
-      windowContraction(b, loc, wT, flat, initOf(outType), grid, w.dilation);
+  Value product = windowContraction(b, loc, wT, flat, initOf(outType), grid,
+                                    w.dilation, /*validPositions=*/false);
   // The valid positions, [n, oh, ow, out] of the [n, hs, ws, out] grid, read
   // in place and transposed to [n, out, oh, ow].
   int64_t used = grid.batch * grid.block();
