@@ -41,8 +41,10 @@ namespace {
 /// `n` in block `n + 1` (block 0 and the trailing blocks are zeros, so every
 /// shifted read stays inside), and output position `q = n * hs * ws + y *
 /// ws + x` for `q < positions`, a multiple of 192 (register tiles of 4, 6
-/// or 16 positions, times up to four threads). Positions outside the output
-/// (the gap columns and rows, the rounding tail) are computed and dropped.
+/// or 16 positions, times up to four threads). A contraction over the whole
+/// grid computes the positions outside the output (the gap columns and
+/// rows, the rounding tail) and drops them; one over the valid positions
+/// `(n, y, x)` computes none of them.
 struct FlatGrid {
   int64_t batch, rows, cols, hs, ws, positions, blocks;
   /// Flat input column of output position 0 at kernel offset (0, 0).

@@ -986,7 +986,7 @@ struct CPUTileAndVectorizePass
       // two-thread step.
       dim = bounds.size() - 1;
       if (!innerTile || iters[dim] != utils::IteratorType::parallel ||
-          bounds[dim] % threads != 0 || (bounds[dim] / threads) % innerTile)
+          (bounds[dim] / threads) % innerTile)
         return op;
     }
     if (bounds[dim] % threads != 0)

@@ -91,7 +91,9 @@ struct ProductTiles {
   /// whole `mr` tile, computed by one tile of that many rows (0: `mr`
   /// divides M).
   int64_t tail = 0;
-  /// The K block that keeps a `[kc, nr]` panel in L1 (0: K not blocked).
+  /// The K block that keeps a `[kc, nr]` panel in L1 (0: K not blocked),
+  /// in units of K (for a weight gradient over several position loops:
+  /// lines of positions, see lineBlocks).
   int64_t kc = 0;
   /// Matrix products: copy each `[kc, nr]` panel of the right operand into
   /// a contiguous buffer before the M loop sweeps it (BLIS's packed B), so
