@@ -28,14 +28,17 @@ def StepBufferABIPass : Pass<"nnc-step-buffer-abi", "::mlir::ModuleOp"> {
   let summary = "Gives step functions the in-place buffer signature of the "
                 "generated library";
   let description = [{
-    Rewrites each step function (`nn.step = "train"` or `"eval"`), which
-    takes and returns tensors, into `<prefix><name>` taking one memref per
-    argument and one per result, returning nothing. State arguments
-    (`nn.param`, `nn.state`) whose updated value the step returns are
-    written back in place through `bufferization.materialize_in_destination`,
-    so that one-shot bufferization can update parameters and optimizer
-    state without copies; other results are written into their own output
-    memrefs. The original tensor function is erased.
+    Rewrites each step function (`nn.step = "train"`, `"eval"`, `"grad"`
+    or `"update"`), which takes and returns tensors, into `<prefix><name>`
+    taking one memref per argument and one per result, returning nothing.
+    The arguments a step updates come first among its results, in argument
+    order, and are written back in place through
+    `bufferization.materialize_in_destination`, so that one-shot
+    bufferization can update them without copies: a train step's
+    `nn.param`, `nn.buffer` and `nn.state` arguments, a grad step's
+    `nn.buffer`s, an update step's `nn.param`s and `nn.state`s. Other
+    results are written into their own output memrefs. The original tensor
+    function is erased.
 
     Input: step functions on tensors (after `convert-nn-to-linalg`).
     Output: the same computation with memref arguments and tensor bodies,

@@ -33,6 +33,7 @@ void nnc::buildTrainStepPipeline(OpPassManager &pm,
   pm.addPass(nn::createNNAutodiffPass());
   nn::NNBuildTrainStepPassOptions step;
   step.gradStats = options.gradStats;
+  step.gradientAPI = options.gradientAPI;
   pm.addPass(nn::createNNBuildTrainStepPass(step));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

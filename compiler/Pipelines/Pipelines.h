@@ -25,6 +25,11 @@ struct TrainStepOptions : mlir::PassPipelineOptions<TrainStepOptions> {
       *this, "grad-stats",
       llvm::cl::desc("Instrument the training step with each gradient's RMS"),
       llvm::cl::init(false)};
+  Option<bool> gradientAPI{
+      *this, "gradient-api",
+      llvm::cl::desc("Also build the gradient and update steps, the training "
+                     "step's halves (data-parallel training)"),
+      llvm::cl::init(false)};
 };
 
 /// Model -> `@m_train_step` and `@m_eval_step` on `nn` ops: autodiff, step

@@ -59,9 +59,46 @@ std::string glue::stepPrototypes(const LibraryInterface &lib, StringRef extra) {
     add("void *"); // the workspace
     return s;
   };
-  return render(stepPrototypesTemplate, field("m", lib.model),
-                field("train", pointers(true)), field("eval", pointers(false)),
-                field("extra", extra));
+  std::string text =
+      render(stepPrototypesTemplate, field("m", lib.model),
+             field("train", pointers(true)), field("eval", pointers(false)),
+             field("extra", extra));
+  if (!lib.gradientAPI)
+    return text;
+  // The halves: (params, buffers, inputs, step, loss, gradients) and
+  // (params, state, gradients, lr, step[, grad_rms]).
+  std::string grad, update;
+  auto add = [](std::string &s, const std::string &decl) {
+    s += s.empty() ? decl : ", " + decl;
+  };
+  for (const TensorInfo &p : lib.params)
+    add(grad, p.cType + " *");
+  for (const TensorInfo &in : lib.inputs)
+    add(grad, "const " + in.cType + " *");
+  add(grad, "const double *");
+  add(grad, lib.lossType + " *");
+  for (const TensorInfo &p : lib.params)
+    if (!p.isBuffer) {
+      add(grad, p.cType + " *");
+      add(update, p.cType + " *");
+    }
+  for (const TensorInfo &t : lib.state)
+    add(update, t.cType + " *");
+  for (const TensorInfo &p : lib.params)
+    if (!p.isBuffer)
+      add(update, "const " + p.cType + " *");
+  add(update, "const double *");
+  add(update, "const double *");
+  if (lib.gradStats)
+    add(update, "double *");
+  add(grad, "void *");
+  add(update, "void *");
+  return text + render(R"(void _nnc_{m}_grad_step({grad}{extra});
+void _nnc_{m}_update_step({update}{extra});
+
+)",
+                       field("m", lib.model), field("grad", grad),
+                       field("update", update), field("extra", extra));
 }
 
 static constexpr StringLiteral paramInfoTemplate = R"({shapes}
@@ -242,7 +279,7 @@ struct {m}_state {{
   void *memory;
   /* Scratch for every temporary of a step, planned at compile time. */
   void *workspace;
-  double lr;
+{grads_field}  double lr;
   int64_t steps;
 {grad_rms_field}  char error[512];
 }};
@@ -267,7 +304,7 @@ static const size_t tensor_bytes[] = {{{tensor_bytes}}};
     return NULL;
   }}
   memset(s->memory, 0, total);
-{param_setup}{state_setup}{scratch_setup}  s->workspace = s->memory;
+{param_setup}{state_setup}{scratch_setup}{grads_setup}  s->workspace = s->memory;
   return s;
 }}
 
@@ -291,7 +328,7 @@ static const size_t tensor_bytes[] = {{{tensor_bytes}}};
   return loss;
 }}
 
-{state_accessors}{training}int {m}_save(const {m}_state *s, const char *path) {{
+{state_accessors}{training}{gradient_api}int {m}_save(const {m}_state *s, const char *path) {{
   /* The error buffer is scratch space, not logical state. */
   char *error = (({m}_state *)s)->error;
   error[0] = 0;
@@ -386,6 +423,70 @@ static std::string training(const LibraryInterface &lib) {
                 field("count", lib.params.size() + lib.state.size() + 2));
 }
 
+/// The training step's halves (`--gradient-api`).
+static constexpr StringLiteral gradientAPITemplate =
+    R"({loss} {m}_compute_gradients({m}_state *s{inputs}) {{
+  {loss} loss = 0;
+  double step = (double)(s->steps + 1);
+  _nnc_{m}_grad_step({grad_args});
+  return loss;
+}}
+
+{grad_type} *{m}_gradients({m}_state *s, size_t *count) {{
+  if (count) *count = {count};
+  return s->grads;
+}}
+
+void {m}_apply_update({m}_state *s) {{
+  double step = (double)(s->steps + 1);
+  _nnc_{m}_update_step({update_args});
+  s->steps++;
+}}
+
+)";
+
+static std::string gradientAPI(const LibraryInterface &lib) {
+  if (!lib.gradientAPI)
+    return "";
+  std::string gradArgs, gradOutputs, updateArgs, gradPointers;
+  auto add = [](std::string &s, const std::string &a) {
+    s += s.empty() ? a : ", " + a;
+  };
+  int64_t offset = 0;
+  for (auto [i, p] : llvm::enumerate(lib.params)) {
+    std::string param = render("({type} *)s->params[{i}].data",
+                               field("type", p.cType), field("i", i));
+    add(gradArgs, param);
+    if (p.isBuffer)
+      continue;
+    add(updateArgs, param);
+    add(gradPointers, render("s->grads + {offset}", field("offset", offset)));
+    offset += p.numElements();
+  }
+  for (const TensorInfo &in : lib.inputs)
+    add(gradArgs, in.cName);
+  for (auto [i, t] : llvm::enumerate(lib.state))
+    add(updateArgs, render("({type} *)s->state[{i}]", field("type", t.cType),
+                           field("i", i)));
+  add(gradArgs, "&step");
+  add(gradArgs, "&loss");
+  if (!gradPointers.empty()) {
+    add(gradArgs, gradPointers);
+    add(updateArgs, gradPointers);
+  }
+  add(gradArgs, "s->workspace");
+  add(updateArgs, "&s->lr");
+  add(updateArgs, "&step");
+  if (lib.gradStats)
+    add(updateArgs, "s->grad_rms");
+  add(updateArgs, "s->workspace");
+  return render(gradientAPITemplate, field("m", lib.model),
+                field("loss", lib.lossType), field("inputs", inputParams(lib)),
+                field("grad_args", gradArgs), field("grad_type", lib.gradType),
+                field("count", lib.gradElements),
+                field("update_args", updateArgs));
+}
+
 /// A loop in create() that points `member` (state or scratch) into the
 /// allocation, from tensor `first` on.
 static std::string pointInto(StringRef member, size_t count, size_t first) {
@@ -405,6 +506,20 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
   std::vector<TensorInfo> all = lib.params;
   all.insert(all.end(), lib.state.begin(), lib.state.end());
   all.insert(all.end(), lib.outputs.begin(), lib.outputs.end());
+  // The gradient buffer, one tensor of every parameter's gradient.
+  std::string gradsField, gradsSetup;
+  if (lib.gradientAPI) {
+    TensorInfo grads;
+    grads.cType = lib.gradType;
+    grads.shape = {std::max<int64_t>(lib.gradElements, 1)};
+    all.push_back(grads);
+    gradsField = render("  /* Every parameter's gradient ({m}_gradients). */\n"
+                        "  {type} *grads;\n",
+                        field("m", lib.model), field("type", lib.gradType));
+    gradsSetup = render("  s->grads = ({type} *)((char *)s->memory + "
+                        "offsets[{i}]);\n",
+                        field("type", lib.gradType), field("i", np + ns + no));
+  }
   // The steps' arguments: parameters (and state) in the allocation, then
   // the inputs as given.
   auto args = [&](bool train) {
@@ -449,5 +564,7 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
            field("eval_args", args(false)), field("eval_outputs", evalOutputs),
            field("state_accessors", glue::stateAccessors(lib)),
            field("training", training(lib)), field("np", np),
+           field("grads_field", gradsField), field("grads_setup", gradsSetup),
+           field("gradient_api", gradientAPI(lib)),
            field("diagnostic_accessors", glue::diagnosticAccessors(lib)));
 }

@@ -80,7 +80,7 @@ int {m}_save(const {m}_state *state, const char *path);
  * parameters are unchanged and {m}_last_error says why. */
 int {m}_load({m}_state *state, const char *path);
 
-{training_api}{grad_stats_api}/** The message of the last failed call on this state ("" if none). */
+{training_api}{gradient_api}{grad_stats_api}/** The message of the last failed call on this state ("" if none). */
 const char *{m}_last_error(const {m}_state *state);
 
 #ifdef __cplusplus
@@ -135,6 +135,36 @@ int {m}_load_training({m}_state *state, const char *path);
 
 )";
 
+/// The training step's halves (`--gradient-api`), for data-parallel
+/// training: the caller combines the gradients between them.
+static constexpr llvm::StringLiteral gradientAPI =
+    R"(/* The training step in two halves (--gradient-api): {m}_train_step(s, ...)
+ * computes exactly what {m}_compute_gradients(s, ...) followed by
+ * {m}_apply_update(s) computes, bit for bit. In between, the caller may
+ * combine the gradients of several processes, for example with
+ * MPI_Allreduce and a division by their number (see examples/distributed).
+ */
+#define {M}_NUM_GRADIENTS {count}
+
+/** Forward and backward pass on a batch: writes every parameter's gradient
+ * into the state's gradient buffer ({m}_gradients) and updates batch-norm
+ * running statistics; the parameters, the optimizer state and the step
+ * count stay as they are. Returns the loss. */
+{loss} {m}_compute_gradients({m}_state *state{inputs});
+
+/** The gradient buffer: {M}_NUM_GRADIENTS contiguous elements, each
+ * parameter's gradient in the order of {m}_params (row-major, buffers such
+ * as running statistics skipped); `*count` receives the number. The caller
+ * may read and overwrite it between {m}_compute_gradients and
+ * {m}_apply_update. It belongs to the state. */
+{grad_type} *{m}_gradients({m}_state *state, size_t *count);
+
+/** The update with the gradient buffer's contents: gradient clipping, if
+ * the model clips, then the optimizer; counts one step. */
+void {m}_apply_update({m}_state *state);
+
+)";
+
 /// `--instrument=grad-stats`'s accessors.
 static constexpr llvm::StringLiteral gradStatsAPI =
     R"(/** Instrumentation (--instrument=grad-stats): the RMS of each parameter's
@@ -176,18 +206,26 @@ void nnc::emitCHeader(const LibraryInterface &lib, llvm::raw_ostream &os) {
     return render(text, field("m", m), field("loss", lib.lossType),
                   field("inputs", inputs));
   };
-  renderTo(os, headerTemplate, field("m", m),
-           field("M", llvm::StringRef(m).upper()),
-           field("link_flags", std::string(lib.openmp ? " -lomp" : "") +
-                                   (lib.cuda ? " -ldl" : "")),
-           field("runtime_libs", lib.openmp ? " and libomp" : ""),
-           field("driver", lib.cuda ? ", and the NVIDIA driver" : ""),
-           field("gpu_paragraph", lib.cuda ? common(gpuParagraph) : ""),
-           field("size_macros", sizes), field("num_params", lib.params.size()),
-           field("loss", lib.lossType), field("inputs", inputs),
-           field("outputs", outputParams(lib)),
-           field("gpu_api", lib.cuda ? common(gpuAPI) : ""),
-           field("lr", cNumber(lib.learningRate)),
-           field("training_api", lib.cuda ? "" : common(trainingAPI)),
-           field("grad_stats_api", lib.gradStats ? common(gradStatsAPI) : ""));
+  renderTo(
+      os, headerTemplate, field("m", m), field("M", llvm::StringRef(m).upper()),
+      field("link_flags", std::string(lib.openmp ? " -lomp" : "") +
+                              (lib.cuda ? " -ldl" : "")),
+      field("runtime_libs", lib.openmp ? " and libomp" : ""),
+      field("driver", lib.cuda ? ", and the NVIDIA driver" : ""),
+      field("gpu_paragraph", lib.cuda ? common(gpuParagraph) : ""),
+      field("size_macros", sizes), field("num_params", lib.params.size()),
+      field("loss", lib.lossType), field("inputs", inputs),
+      field("outputs", outputParams(lib)),
+      field("gpu_api", lib.cuda ? common(gpuAPI) : ""),
+      field("lr", cNumber(lib.learningRate)),
+      field("training_api", lib.cuda ? "" : common(trainingAPI)),
+      field("gradient_api",
+            lib.gradientAPI
+                ? render(gradientAPI, field("m", m),
+                         field("M", llvm::StringRef(m).upper()),
+                         field("count", lib.gradElements),
+                         field("grad_type", lib.gradType),
+                         field("loss", lib.lossType), field("inputs", inputs))
+                : ""),
+      field("grad_stats_api", lib.gradStats ? common(gradStatsAPI) : ""));
 }

@@ -53,17 +53,25 @@ static FailureOr<TensorInfo> describe(Location loc, Type type,
 }
 
 FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
-  func::FuncOp train, eval;
+  func::FuncOp train, eval, gradStep, updateStep;
   for (auto func : module.getOps<func::FuncOp>()) {
     auto step = func->getAttrOfType<StringAttr>(nn::NNDialect::kStepAttrName);
     if (step && step.getValue() == "train")
       train = func;
     else if (step && step.getValue() == "eval")
       eval = func;
+    else if (step && step.getValue() == "grad")
+      gradStep = func;
+    else if (step && step.getValue() == "update")
+      updateStep = func;
   }
   if (!train || !eval)
     return emitError(module.getLoc())
            << "expects a training and an evaluation step (run nnc-train-step)";
+  if (!gradStep != !updateStep)
+    return emitError(module.getLoc())
+           << "expects both halves of the training step, a gradient and an "
+              "update step, or neither";
   LibraryInterface lib;
   lib.model =
       train->getAttrOfType<StringAttr>(nn::NNDialect::kModelNameAttrName).str();
@@ -82,9 +90,11 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
     // Buffers (running statistics) are stored, initialized, listed and
     // checkpointed like parameters; they follow them in both steps.
     if (attrs && (attrs.get(nn::NNDialect::kParamAttrName) ||
-                  attrs.get(nn::NNDialect::kBufferAttrName)))
+                  attrs.get(nn::NNDialect::kBufferAttrName))) {
+      info->isBuffer =
+          static_cast<bool>(attrs.get(nn::NNDialect::kBufferAttrName));
       lib.params.push_back(*info);
-    else if (attrs && attrs.get(nn::NNDialect::kStateAttrName))
+    } else if (attrs && attrs.get(nn::NNDialect::kStateAttrName))
       lib.state.push_back(*info);
     else if (info->name != "lr" && info->name != "step")
       lib.inputs.push_back(*info);
@@ -93,6 +103,24 @@ FailureOr<LibraryInterface> LibraryInterface::fromModule(ModuleOp module) {
     if (auto name = train.getResultAttrOfType<StringAttr>(
             i, nn::NNDialect::kResultNameAttrName))
       lib.gradStats |= name.getValue() == "grad_rms";
+  if (gradStep) {
+    lib.gradientAPI = true;
+    std::string type;
+    for (const TensorInfo &p : lib.params) {
+      if (p.isBuffer)
+        continue;
+      if (!type.empty() && p.cType != type)
+        return emitError(gradStep.getLoc())
+               << "the gradient API needs parameters of one element type, "
+                  "but '"
+               << p.name << "' is " << p.cType << " and an earlier one "
+               << type;
+      type = p.cType;
+      lib.gradElements += p.numElements();
+    }
+    if (!type.empty())
+      lib.gradType = type;
+  }
   FailureOr<TensorInfo> loss =
       describe(eval.getLoc(), eval.getResultTypes()[0], {});
   if (failed(loss))

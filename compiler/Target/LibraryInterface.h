@@ -26,6 +26,7 @@ struct TensorInfo {
   std::string cType;       ///< `float`, `double`, `int32_t`, `int64_t`.
   mlir::nn::InitAttr init; ///< Parameters only.
   bool isLabel = false;    ///< Inputs only.
+  bool isBuffer = false;   ///< A buffer among the parameters (no gradient).
   std::string cName;       ///< Its name as a C identifier in the API.
 
   int64_t numElements() const;
@@ -49,6 +50,14 @@ struct LibraryInterface {
   /// Whether the training step reports each gradient's RMS
   /// (`--instrument=grad-stats`): the API then has `<m>_grad_rms`.
   bool gradStats = false;
+  /// Whether the library has the training step's halves (`--gradient-api`):
+  /// `<m>_compute_gradients`, `<m>_gradients` and `<m>_apply_update`.
+  bool gradientAPI = false;
+  /// With the gradient API: the C type of the gradient buffer (that of every
+  /// parameter) and its elements, each parameter's gradient in `params`
+  /// order, buffers skipped.
+  std::string gradType = "float";
+  int64_t gradElements = 0;
   /// Whether the steps run on an NVIDIA GPU (`--target=cuda`): the state
   /// then lives in device memory, the API gains `<m>_train_step_device`
   /// and `<m>_sync_to_host`/`_to_device`, and the library loads the CUDA
@@ -60,7 +69,8 @@ struct LibraryInterface {
   int64_t gpuImageBytes = 0;
 
   /// Reads the interface off `@<m>_train_step` and `@<m>_eval_step` (the
-  /// output of nnc-train-step). Fails with a diagnostic if they are missing
+  /// output of nnc-train-step), and `@<m>_grad_step` and `@<m>_update_step`
+  /// if they are there. Fails with a diagnostic if they are missing
   /// or use a type the C API cannot express.
   static mlir::FailureOr<LibraryInterface> fromModule(mlir::ModuleOp module);
 };

@@ -135,6 +135,13 @@ cl::opt<Instrument> instrument(
                           "flag, through <model>_grad_rms()")),
     cl::sub(compileCommand), cl::sub(trainCommand), cl::cat(nncCategory));
 
+cl::opt<bool> gradientAPI(
+    "gradient-api",
+    cl::desc("Also export the training step in two halves, "
+             "<model>_compute_gradients and <model>_apply_update, with "
+             "<model>_gradients between them (data-parallel training)"),
+    cl::init(false), cl::sub(compileCommand), cl::cat(nncCategory));
+
 cl::opt<std::string> gradReportPath(
     "grad-report",
     cl::desc("Write an HTML page with the measured gradient per layer over "
@@ -476,6 +483,12 @@ int runCompile() {
     return nnc::kExitUsageError;
   options.cpu.threads = threads;
   options.steps.gradStats = instrument == Instrument::GradStats;
+  options.steps.gradientAPI = gradientAPI;
+  if (gradientAPI && options.target == nnc::Target::CUDA) {
+    llvm::errs() << "nnc: error: --gradient-api needs --target=cpu: GPU "
+                    "builds have no gradient API yet\n";
+    return nnc::kExitUsageError;
+  }
   if (timePasses)
     options.timing = &timing;
   if (emitKind == EmitKind::Lib) {

@@ -30,17 +30,23 @@ MemRefType memrefFor(Type type) {
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
 }
 
-/// For a train step, result i < #params + #buffers + #state updates
-/// argument i.
-unsigned numInPlaceResults(func::FuncOp step) {
-  unsigned n = 0;
-  for (unsigned i = 0, e = step.getNumArguments(); i < e; ++i)
-    if (step.getArgAttr(i, nn::NNDialect::kParamAttrName) ||
-        step.getArgAttr(i, nn::NNDialect::kBufferAttrName) ||
-        step.getArgAttr(i, nn::NNDialect::kStateAttrName))
-      ++n;
+/// The arguments a step updates in place, in order: result i updates the
+/// i-th of them. A train step updates its parameters, buffers and optimizer
+/// state; a gradient step its buffers (running statistics); an update step
+/// its parameters and state; an eval step nothing.
+SmallVector<unsigned> inPlaceArguments(func::FuncOp step) {
   auto kind = step->getAttrOfType<StringAttr>(nn::NNDialect::kStepAttrName);
-  return kind && kind.getValue() == "train" ? n : 0;
+  StringRef k = kind ? kind.getValue() : "";
+  bool params = k == "train" || k == "update";
+  bool buffers = k == "train" || k == "grad";
+  bool state = k == "train" || k == "update";
+  SmallVector<unsigned> written;
+  for (unsigned i = 0, e = step.getNumArguments(); i < e; ++i)
+    if ((params && step.getArgAttr(i, nn::NNDialect::kParamAttrName)) ||
+        (buffers && step.getArgAttr(i, nn::NNDialect::kBufferAttrName)) ||
+        (state && step.getArgAttr(i, nn::NNDialect::kStateAttrName)))
+      written.push_back(i);
+  return written;
 }
 
 LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
@@ -50,7 +56,12 @@ LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
     if (!isa<RankedTensorType>(type))
       return step.emitError() << "expects tensor results, got " << type;
   OpBuilder b(step);
-  unsigned inPlace = numInPlaceResults(step);
+  SmallVector<unsigned> written = inPlaceArguments(step);
+  unsigned inPlace = written.size();
+  if (step.getNumResults() < inPlace)
+    return step.emitError()
+           << "expects a result for each of the " << inPlace
+           << " arguments it updates, got " << step.getNumResults();
   SmallVector<Type> argTypes;
   SmallVector<DictionaryAttr> argAttrs;
   for (auto [i, type] : llvm::enumerate(step.getArgumentTypes())) {
@@ -81,7 +92,7 @@ LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
 
   IRMapping mapping;
   for (auto [i, arg] : llvm::enumerate(step.getArguments())) {
-    bool writable = i < inPlace;
+    bool writable = llvm::is_contained(written, i);
     Value t = bufferization::ToTensorOp::create(
         b, arg.getLoc(), arg.getType(), entry->getArgument(i),
         /*restrict=*/b.getUnitAttr(),
@@ -93,7 +104,7 @@ LogicalResult rewriteStep(func::FuncOp step, StringRef prefix) {
   auto ret = cast<func::ReturnOp>(step.getBody().front().getTerminator());
   unsigned numArgs = step.getNumArguments();
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-    Value dest = i < inPlace ? entry->getArgument(i)
+    Value dest = i < inPlace ? entry->getArgument(written[i])
                              : entry->getArgument(numArgs + i - inPlace);
     bufferization::MaterializeInDestinationOp::create(
         b, ret.getLoc(), TypeRange{}, mapping.lookup(v), dest,

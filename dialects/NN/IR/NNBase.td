@@ -56,9 +56,11 @@ def NN_Dialect : Dialect {
     /// A gradient function's model: a symbol reference.
     static constexpr ::llvm::StringLiteral kGradientOfAttrName =
         "nn.gradient_of";
-    /// A gradient function's result: the parameter it is the gradient of.
+    /// A gradient function's result, or a gradient or update step's
+    /// gradient result or argument: the parameter it is the gradient of.
     static constexpr ::llvm::StringLiteral kGradOfAttrName = "nn.grad_of";
-    /// A step function: "train" or "eval".
+    /// A step function: "train", "eval", or the training step's halves,
+    /// "grad" and "update".
     static constexpr ::llvm::StringLiteral kStepAttrName = "nn.step";
     /// A step function's model: a string.
     static constexpr ::llvm::StringLiteral kModelNameAttrName =

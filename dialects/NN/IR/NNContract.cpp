@@ -77,9 +77,11 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
         failed(onFunction()));
   if (name == kStepAttrName) {
     auto step = dyn_cast<StringAttr>(attr.getValue());
-    if (!step || (step.getValue() != "train" && step.getValue() != "eval"))
+    if (!step || !llvm::is_contained({"train", "eval", "grad", "update"},
+                                     step.getValue()))
       return op->emitOpError()
-             << "expects '" << name << "' to be \"train\" or \"eval\", got "
+             << "expects '" << name
+             << "' to be \"train\", \"eval\", \"grad\" or \"update\", got "
              << attr.getValue();
     return onFunction();
   }
@@ -108,7 +110,8 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op, unsigned,
   StringRef name = attr.getName().strref();
   std::string where = " on argument " + std::to_string(argIndex);
   if (name == kArgNameAttrName || name == kParamAttrName ||
-      name == kBufferAttrName || name == kStateAttrName)
+      name == kBufferAttrName || name == kStateAttrName ||
+      name == kGradOfAttrName)
     return expectKind<StringAttr>(op, attr, "a string", where);
   if (name == kLabelAttrName || name == kWorkspaceAttrName ||
       name == kResultAttrName)

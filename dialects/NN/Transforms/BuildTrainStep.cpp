@@ -85,8 +85,10 @@ SmallVector<Value> cloneBody(OpBuilder &b, func::FuncOp source,
 
 class StepBuilder {
 public:
-  StepBuilder(func::FuncOp model, func::FuncOp grad, bool gradStats)
-      : model(model), grad(grad), b(model.getContext()), gradStats(gradStats) {
+  StepBuilder(func::FuncOp model, func::FuncOp grad, bool gradStats,
+              bool gradientAPI)
+      : model(model), grad(grad), b(model.getContext()), gradStats(gradStats),
+        gradientAPI(gradientAPI) {
     for (ParamOp p : grad.getBody().getOps<ParamOp>())
       params.push_back(p);
     for (BufferOp buf : grad.getBody().getOps<BufferOp>())
@@ -109,17 +111,27 @@ public:
       return failure();
     b.setInsertionPoint(model);
     buildEvalStep();
+    if (gradientAPI) {
+      b.setInsertionPoint(model);
+      if (failed(buildGradStep()))
+        return failure();
+      b.setInsertionPoint(model);
+      buildUpdateStep();
+    }
     return success();
   }
 
 private:
-  /// Adds the parameter arguments, then the buffer arguments.
-  void addParams(StepSignature &sig) {
+  /// Adds the parameter arguments, then (unless `withBuffers` is false) the
+  /// buffer arguments.
+  void addParams(StepSignature &sig, bool withBuffers = true) {
     for (ParamOp p : params)
       sig.add(p.getType(),
               b.getDictionaryAttr(
                   {b.getNamedAttr(NNDialect::kParamAttrName, p.getNameAttr()),
                    b.getNamedAttr(NNDialect::kInitAttrName, p.getInitAttr())}));
+    if (!withBuffers)
+      return;
     for (BufferOp buf : buffers)
       sig.add(
           buf.getType(),
@@ -157,8 +169,55 @@ private:
   /// its update (the buffer itself if nothing updates it).
   FailureOr<SmallVector<Value>> bufferUpdates(func::FuncOp func);
 
+  /// Adds one optimizer state argument per parameter and slot.
+  void addState(StepSignature &sig) {
+    for (ParamOp p : params)
+      for (StringRef slot : config.slots())
+        sig.add(p.getType(), b.getDictionaryAttr(b.getNamedAttr(
+                                 NNDialect::kStateAttrName,
+                                 b.getStringAttr(p.getName() + "." + slot))));
+  }
+  /// Adds a `tensor<f64>` scalar argument named `name`. f64 so that f64
+  /// models see the learning rate exactly as written.
+  void addScalar(StepSignature &sig, StringRef name) {
+    sig.add(RankedTensorType::get({}, b.getF64Type()),
+            b.getDictionaryAttr(b.getNamedAttr(NNDialect::kArgNameAttrName,
+                                               b.getStringAttr(name))));
+  }
+  /// The forward and backward pass of `func`, whose arguments start with
+  /// the parameters and buffers and go on with `inputs`.
+  struct Backward {
+    Value loss;
+    SmallVector<Value> gradients, newBuffers;
+  };
+  FailureOr<Backward> buildBackward(func::FuncOp func, ValueRange inputs,
+                                    Value step);
+  /// The gradients' RMS (before clipping), clipping and the optimizer
+  /// update: appends the new parameters and state to `returned`, then the
+  /// RMS if the step reports it.
+  void buildUpdate(ValueRange paramValues, ValueRange state,
+                   SmallVector<Value> gradients, Value lr, Value step,
+                   Type statsType, SmallVector<Value> &returned);
+  /// The type of the gradients' RMS if the training step reports it.
+  Type statsType() {
+    if (!gradStats || params.empty())
+      return {};
+    return RankedTensorType::get({static_cast<int64_t>(params.size())},
+                                 b.getF64Type());
+  }
+  /// Names the last result of a step that reports the gradients' RMS.
+  void nameStatsResult(func::FuncOp func, Type stats) {
+    if (stats)
+      func.setResultAttr(func.getNumResults() - 1,
+                         NNDialect::kResultNameAttrName,
+                         b.getStringAttr("grad_rms"));
+  }
+
   LogicalResult buildTrainStep();
   void buildEvalStep();
+  /// The gradient API's halves of the training step (`gradient-api`).
+  LogicalResult buildGradStep();
+  void buildUpdateStep();
   /// Emits the update of one parameter; returns the new parameter followed
   /// by its new state.
   SmallVector<Value> update(ParamOp p, Value param, Value gradient,
@@ -168,6 +227,8 @@ private:
   OpBuilder b;
   /// Whether the training step also returns the gradients' RMS.
   bool gradStats;
+  /// Whether to build the gradient and update steps too.
+  bool gradientAPI;
   SmallVector<ParamOp> params;
   SmallVector<BufferOp> buffers;
   TrainConfig config;
@@ -211,67 +272,34 @@ FailureOr<SmallVector<Value>> StepBuilder::bufferUpdates(func::FuncOp func) {
   return updates;
 }
 
-LogicalResult StepBuilder::buildTrainStep() {
-  MLIRContext *ctx = b.getContext();
-  SmallVector<StringRef> slots = config.slots();
-  StepSignature sig;
-  addParams(sig);
-  for (ParamOp p : params)
-    for (StringRef slot : slots)
-      sig.add(p.getType(), b.getDictionaryAttr(b.getNamedAttr(
-                               NNDialect::kStateAttrName,
-                               b.getStringAttr(p.getName() + "." + slot))));
-  addInputs(sig);
-  // f64 so that f64 models see the learning rate exactly as written.
-  auto scalar = RankedTensorType::get({}, b.getF64Type());
-  sig.add(scalar, b.getDictionaryAttr(b.getNamedAttr(
-                      NNDialect::kArgNameAttrName, b.getStringAttr("lr"))));
-  sig.add(scalar, b.getDictionaryAttr(b.getNamedAttr(
-                      NNDialect::kArgNameAttrName, b.getStringAttr("step"))));
-
-  SmallVector<Type> results;
-  for (ParamOp p : params)
-    results.push_back(p.getType());
-  for (BufferOp buf : buffers)
-    results.push_back(buf.getType());
-  for (ParamOp p : params)
-    for (size_t s = 0; s < slots.size(); ++s)
-      results.push_back(p.getType());
-  results.push_back(grad.getResultTypes().front());
-  bool withStats = gradStats && !params.empty();
-  if (withStats)
-    results.push_back(RankedTensorType::get(
-        {static_cast<int64_t>(params.size())}, b.getF64Type()));
-
-  func::FuncOp func = makeFunc("_train_step", sig, results);
-  if (withStats)
-    func.setResultAttr(results.size() - 1, NNDialect::kResultNameAttrName,
-                       b.getStringAttr("grad_rms"));
-  func->setAttr(NNDialect::kTrainAttrName, config.attrs);
-  size_t numParams = params.size(), numState = numParams * slots.size();
-  size_t numBuffers = buffers.size();
-  size_t numInputs = model.getNumArguments();
-  ValueRange args = func.getArguments();
-  size_t stateStart = numParams + numBuffers;
-  ValueRange inputs = args.slice(stateStart + numState, numInputs);
-  Value lr = args[stateStart + numState + numInputs];
-  Value step = args[stateStart + numState + numInputs + 1];
-
+FailureOr<StepBuilder::Backward>
+StepBuilder::buildBackward(func::FuncOp func, ValueRange inputs, Value step) {
   SmallVector<Value> forward = cloneBody(b, grad, inputs, paramArgs(func));
   // Dropout masks depend on the step: forward and backward see the same.
   func.walk([&](DropoutOp op) { op.getStepMutable().assign(step); });
   FailureOr<SmallVector<Value>> newBuffers = bufferUpdates(func);
   if (failed(newBuffers))
     return failure();
-  Value loss = forward.front();
-  SmallVector<Value> gradients(ArrayRef<Value>(forward).take_back(numParams));
+  Backward result;
+  result.loss = forward.front();
+  result.gradients.assign(
+      ArrayRef<Value>(forward).take_back(params.size()).begin(),
+      ArrayRef<Value>(forward).take_back(params.size()).end());
+  result.newBuffers = std::move(*newBuffers);
+  return result;
+}
 
+void StepBuilder::buildUpdate(ValueRange paramValues, ValueRange state,
+                              SmallVector<Value> gradients, Value lr,
+                              Value step, Type stats,
+                              SmallVector<Value> &returned) {
+  MLIRContext *ctx = b.getContext();
   // Measured before clipping: what the model itself produces.
   Value gradRms;
-  if (withStats)
+  if (stats)
     gradRms = GradientRmsOp::create(
         b, FusedLoc::get(ctx, {model.getLoc()}, b.getStringAttr("grad_stats")),
-        results.back(), gradients);
+        stats, gradients);
 
   // Clip by global norm before any optimizer sees the gradients.
   if (double maxNorm = config.get("clip_grad_norm", 0);
@@ -282,23 +310,135 @@ LogicalResult StepBuilder::buildTrainStep() {
     gradients.assign(clip.getClipped().begin(), clip.getClipped().end());
   }
 
+  size_t numSlots = config.slots().size();
   SmallVector<Value> newParams, newState;
   for (auto [i, p] : llvm::enumerate(params)) {
-    ValueRange state = args.slice(stateStart + i * slots.size(), slots.size());
     SmallVector<Value> updated =
-        update(p, args[i], gradients[i], state, lr, step);
+        update(p, paramValues[i], gradients[i],
+               state.slice(i * numSlots, numSlots), lr, step);
     newParams.push_back(updated.front());
     newState.append(updated.begin() + 1, updated.end());
   }
-  SmallVector<Value> returned(newParams);
-  returned.append(*newBuffers);
+  returned.append(newParams);
   returned.append(newState);
-  returned.push_back(loss);
   if (gradRms)
     returned.push_back(gradRms);
+}
+
+LogicalResult StepBuilder::buildTrainStep() {
+  size_t numSlots = config.slots().size();
+  StepSignature sig;
+  addParams(sig);
+  addState(sig);
+  addInputs(sig);
+  addScalar(sig, "lr");
+  addScalar(sig, "step");
+
+  SmallVector<Type> results;
+  for (ParamOp p : params)
+    results.push_back(p.getType());
+  for (BufferOp buf : buffers)
+    results.push_back(buf.getType());
+  for (ParamOp p : params)
+    for (size_t s = 0; s < numSlots; ++s)
+      results.push_back(p.getType());
+  results.push_back(grad.getResultTypes().front());
+  Type stats = statsType();
+  if (stats)
+    results.push_back(stats);
+
+  func::FuncOp func = makeFunc("_train_step", sig, results);
+  nameStatsResult(func, stats);
+  func->setAttr(NNDialect::kTrainAttrName, config.attrs);
+  size_t numParams = params.size(), numState = numParams * numSlots;
+  size_t numBuffers = buffers.size();
+  size_t numInputs = model.getNumArguments();
+  ValueRange args = func.getArguments();
+  size_t stateStart = numParams + numBuffers;
+  ValueRange inputs = args.slice(stateStart + numState, numInputs);
+  Value lr = args[stateStart + numState + numInputs];
+  Value step = args[stateStart + numState + numInputs + 1];
+
+  FailureOr<Backward> backward = buildBackward(func, inputs, step);
+  if (failed(backward))
+    return failure();
+  SmallVector<Value> updated;
+  buildUpdate(args.take_front(numParams), args.slice(stateStart, numState),
+              backward->gradients, lr, step, stats, updated);
+  // Parameters, buffers, state, loss, RMS: the results' order.
+  SmallVector<Value> returned(ArrayRef<Value>(updated).take_front(numParams));
+  returned.append(backward->newBuffers);
+  returned.append(updated.begin() + numParams,
+                  updated.begin() + numParams + numState);
+  returned.push_back(backward->loss);
+  if (stats)
+    returned.push_back(updated.back());
   func::ReturnOp::create(b, model.getLoc(), returned);
   func->setAttr(NNDialect::kStepAttrName, b.getStringAttr("train"));
   return success();
+}
+
+LogicalResult StepBuilder::buildGradStep() {
+  StepSignature sig;
+  addParams(sig);
+  addInputs(sig);
+  addScalar(sig, "step");
+  SmallVector<Type> results;
+  for (BufferOp buf : buffers)
+    results.push_back(buf.getType());
+  results.push_back(grad.getResultTypes().front());
+  for (ParamOp p : params)
+    results.push_back(p.getType());
+  func::FuncOp func = makeFunc("_grad_step", sig, results);
+  for (auto [i, p] : llvm::enumerate(params))
+    func.setResultAttr(buffers.size() + 1 + i, NNDialect::kGradOfAttrName,
+                       p.getNameAttr());
+  func->setAttr(NNDialect::kTrainAttrName, config.attrs);
+  size_t first = params.size() + buffers.size();
+  ValueRange inputs = func.getArguments().slice(first, model.getNumArguments());
+  Value step = func.getArguments().back();
+  FailureOr<Backward> backward = buildBackward(func, inputs, step);
+  if (failed(backward))
+    return failure();
+  SmallVector<Value> returned(backward->newBuffers);
+  returned.push_back(backward->loss);
+  returned.append(backward->gradients);
+  func::ReturnOp::create(b, model.getLoc(), returned);
+  func->setAttr(NNDialect::kStepAttrName, b.getStringAttr("grad"));
+  return success();
+}
+
+void StepBuilder::buildUpdateStep() {
+  size_t numParams = params.size();
+  size_t numState = numParams * config.slots().size();
+  StepSignature sig;
+  addParams(sig, /*withBuffers=*/false);
+  addState(sig);
+  for (ParamOp p : params)
+    sig.add(p.getType(), b.getDictionaryAttr(b.getNamedAttr(
+                             NNDialect::kGradOfAttrName, p.getNameAttr())));
+  addScalar(sig, "lr");
+  addScalar(sig, "step");
+  SmallVector<Type> results;
+  for (ParamOp p : params)
+    results.push_back(p.getType());
+  for (size_t i = 0; i < numState; ++i)
+    results.push_back(sig.types[numParams + i]);
+  Type stats = statsType();
+  if (stats)
+    results.push_back(stats);
+  func::FuncOp func = makeFunc("_update_step", sig, results);
+  nameStatsResult(func, stats);
+  func->setAttr(NNDialect::kTrainAttrName, config.attrs);
+  ValueRange args = func.getArguments();
+  SmallVector<Value> gradients(args.slice(numParams + numState, numParams));
+  Value lr = args[2 * numParams + numState];
+  Value step = args[2 * numParams + numState + 1];
+  SmallVector<Value> returned;
+  buildUpdate(args.take_front(numParams), args.slice(numParams, numState),
+              gradients, lr, step, stats, returned);
+  func::ReturnOp::create(b, model.getLoc(), returned);
+  func->setAttr(NNDialect::kStepAttrName, b.getStringAttr("update"));
 }
 
 SmallVector<Value> StepBuilder::update(ParamOp p, Value param, Value gradient,
@@ -430,7 +570,7 @@ struct NNBuildTrainStepPass
       work.emplace_back(func, grad);
     }
     for (auto [model, grad] : work) {
-      if (failed(StepBuilder(model, grad, gradStats).build()))
+      if (failed(StepBuilder(model, grad, gradStats, gradientAPI).build()))
         return signalPassFailure();
       grad.erase();
       model.erase();

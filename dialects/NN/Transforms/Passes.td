@@ -54,6 +54,20 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     of each parameter's gradient before clipping (`nn.gradient_rms`);
     without it the steps are unchanged.
 
+    With `gradient-api`, it also builds the training step's two halves, for
+    callers that combine gradients between them (data-parallel training):
+
+    - `@m_grad_step(params..., buffers..., inputs..., step) -> (new
+      buffers..., loss, gradients...)` (`nn.step = "grad"`): the forward and
+      backward pass; each gradient result carries `nn.grad_of = "<param>"`.
+    - `@m_update_step(params..., optimizer state..., gradients..., lr,
+      step) -> (new params..., new optimizer state...)` (`nn.step =
+      "update"`): with `grad-stats`, the RMS of the given gradients, then
+      clipping and the optimizer update. Gradient arguments carry
+      `nn.grad_of`.
+
+    The two compute what the training step computes, with the same ops.
+
     Input: models with their `_grad` functions. Output: only the step
     functions, on value-semantic tensors.
   }];
@@ -61,7 +75,10 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
   let options = [
     Option<"gradStats", "grad-stats", "bool", /*default=*/"false",
-           "Also return each parameter's gradient RMS from the training step">
+           "Also return each parameter's gradient RMS from the training step">,
+    Option<"gradientAPI", "gradient-api", "bool", /*default=*/"false",
+           "Also build the gradient and update steps (the training step in "
+           "two halves)">
   ];
 }
 

@@ -70,7 +70,7 @@ func.func @negative_train_on_op(%x: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// expected-error @below {{'func.func' op expects 'nn.step' to be "train" or "eval", got "infer"}}
+// expected-error @below {{'func.func' op expects 'nn.step' to be "train", "eval", "grad" or "update", got "infer"}}
 func.func @negative_step(%x: tensor<f32>) -> tensor<f32> attributes {nn.step = "infer"} {
   return %x : tensor<f32>
 }
