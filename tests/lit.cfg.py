@@ -41,6 +41,18 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.substitutions.append(("%nnc_src_root", config.nnc_src_root))
 config.substitutions.append(("%nnc_obj_root", config.nnc_obj_root))
 
+import shutil
+
+# `mpi`: Open MPI's mpirun, for `nnc train --distributed` (tools/setup.sh
+# installs it). CI runs as root, which Open MPI refuses unless told.
+if shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    # Loopback only: no probing of other interfaces.
+    config.environment["OMPI_MCA_btl_tcp_if_include"] = "lo"
+    config.environment["OMPI_MCA_oob_tcp_if_include"] = "lo"
+
 # GPU features. `ptxas` (the CUDA toolkit's assembler) checks the PTX that
 # nnc emits; `cuda-driver` says whether this machine can load the NVIDIA
 # driver, which the tests of a GPU build's behaviour without one need absent.

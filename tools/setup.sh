@@ -12,6 +12,8 @@ packages=(
   libclang-rt-22-dev
   # Libraries.
   libfmt-dev libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev
+  # Open MPI, for nnc train --distributed and its tests.
+  openmpi-bin libopenmpi-dev
   # Reference implementation and data set.
   python3 python3-numpy python3-torch dataset-fashion-mnist
 )

@@ -1,6 +1,7 @@
 //===- Train.cpp - `nnc train`: compile, load and train -------------------===//
 
 #include "compiler/Driver/Train.h"
+#include "compiler/Driver/Distributed.h"
 #include "compiler/Driver/Driver.h"
 #include "compiler/Target/CSyntax.h"
 
@@ -19,6 +20,7 @@
 #include <csignal>
 #include <dlfcn.h>
 #include <signal.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace mlir;
@@ -49,6 +51,11 @@ struct ModelLibrary {
   int64_t (*stepCount)(const void *) = nullptr;
   /// Instrumented libraries only.
   const double *(*gradRms)(const void *) = nullptr;
+  const nnc_param *(*params)(void *, size_t *) = nullptr;
+  /// Libraries with the gradient API only (--gradient-api).
+  float (*computeGradients)(void *, const float *, const int32_t *) = nullptr;
+  float *(*gradients)(void *, size_t *) = nullptr;
+  void (*applyUpdate)(void *) = nullptr;
 
   ~ModelLibrary() {
     if (handle)
@@ -69,8 +76,11 @@ struct ModelLibrary {
         !sym("train_step", trainStep) || !sym("eval_step", evalStep) ||
         !sym("set_learning_rate", setLearningRate) || !sym("save", save) ||
         !sym("load", load) || !sym("last_error", lastError) ||
-        !sym("step_count", stepCount))
+        !sym("step_count", stepCount) || !sym("params", params))
       return "'" + path + "' lacks the C API of model '" + model + "'";
+    sym("compute_gradients", computeGradients);
+    sym("gradients", gradients);
+    sym("apply_update", applyUpdate);
     sym("grad_rms", gradRms);
     sym("save_training", saveTraining);
     sym("load_training", loadTraining);
@@ -113,16 +123,21 @@ std::string cacheRoot(const TrainOptions &options) {
 }
 
 /// Loss and accuracy over a whole data set, in batches; the last partial
-/// batch is padded with the first examples, which are not counted.
-std::pair<double, double> evaluate(const ModelLibrary &lib, void *state,
-                                   const nnc_dataset &ds, size_t batch,
-                                   size_t classes) {
+/// batch is padded with the first examples, which are not counted. Each
+/// process of a distributed run evaluates every size()-th batch, and the
+/// sums are combined; fails with the communicator's error.
+FailureOr<std::pair<double, double>>
+evaluate(const ModelLibrary &lib, void *state, const nnc_dataset &ds,
+         size_t batch, size_t classes, Communicator &comm) {
   std::vector<float> inputs(batch * ds.features), logits(batch * classes);
   std::vector<int32_t> labels(batch);
   std::vector<uint32_t> order(batch);
   double lossSum = 0;
   size_t correct = 0;
-  for (size_t first = 0; first < ds.count; first += batch) {
+  size_t index = 0;
+  for (size_t first = 0; first < ds.count; first += batch, ++index) {
+    if (index % comm.size() != static_cast<size_t>(comm.rank()))
+      continue;
     size_t valid = std::min(batch, ds.count - first);
     for (size_t i = 0; i < batch; ++i)
       order[i] = static_cast<uint32_t>(i < valid ? first + i : i - valid);
@@ -139,7 +154,36 @@ std::pair<double, double> evaluate(const ModelLibrary &lib, void *state,
       correct += static_cast<int32_t>(best) == labels[i];
     }
   }
-  return {lossSum / ds.count, double(correct) / ds.count};
+  double sums[2] = {lossSum, double(correct)};
+  if (std::string error = comm.allreduceSum(sums, 2); !error.empty()) {
+    llvm::errs() << "nnc: error: " << error << "\n";
+    return failure();
+  }
+  return std::pair{sums[0] / ds.count, sums[1] / ds.count};
+}
+
+/// Compiles into a new directory and renames it to `dir`, so that
+/// processes sharing the cache never see half a library: the first rename
+/// wins, and a process that loses uses the winner's.
+LogicalResult compileIntoCache(ModuleOp module, const CompileOptions &options,
+                               llvm::StringRef dir) {
+  std::string staging =
+      (dir + ".tmp." + llvm::Twine(static_cast<int64_t>(getpid()))).str();
+  (void)llvm::sys::fs::remove_directories(staging);
+  LibraryInterface written;
+  if (failed(writeLibrary(module, options, staging, written))) {
+    (void)llvm::sys::fs::remove_directories(staging);
+    return failure();
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(staging, dir)) {
+    (void)llvm::sys::fs::remove_directories(staging);
+    if (!llvm::sys::fs::exists(dir)) {
+      llvm::errs() << "nnc: error: cannot create '" << dir
+                   << "': " << ec.message() << "\n";
+      return failure();
+    }
+  }
+  return success();
 }
 
 /// Watches the gradient RMS an instrumented step reports: warns, at the
@@ -282,6 +326,30 @@ std::string nnc::trainingCheckpointPath(llvm::StringRef path) {
 
 int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                      const TrainOptions &options) {
+  // One process, or each process of an MPI job (--distributed).
+  std::unique_ptr<Communicator> comm;
+  if (options.distributed) {
+    std::string error;
+    comm = joinMPI(options.stepTimeout, error);
+    if (!comm)
+      return fail(error);
+  } else {
+    comm = std::make_unique<Communicator>();
+  }
+  const int rank = comm->rank(), ranks = comm->size();
+  const bool lead = rank == 0;
+  // A failure on one process of several ends them all: the others would
+  // wait for it forever.
+  auto failAll = [&](const llvm::Twine &message) {
+    llvm::errs() << "nnc: error: "
+                 << (ranks > 1 ? "rank " + llvm::Twine(rank) + ": " : "")
+                 << message << "\n";
+    if (ranks > 1)
+      comm->abort(kExitInputError);
+    return kExitInputError;
+  };
+  if (options.distributed && !options.compile.steps.gradientAPI)
+    return fail("--distributed needs the gradient API (an internal error)");
   // The cache key covers everything that changes the generated library.
   auto source = llvm::MemoryBuffer::getFile(options.modelPath);
   if (!source)
@@ -300,6 +368,7 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       options.compile.codegen.cpu + "\n" +
       std::to_string(options.compile.cpu.threads) + "\n" +
       (options.compile.steps.gradStats ? "grad-stats" : "") + "\n" +
+      (options.compile.steps.gradientAPI ? "gradient-api" : "") + "\n" +
       (options.compile.target == Target::CUDA
            ? "cuda:" + options.compile.gpu.arch.getValue() +
                  (options.compile.gpu.emulate ? ":emulated" : "")
@@ -308,9 +377,39 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   llvm::SmallString<256> dir(cacheRoot(options));
   llvm::sys::path::append(dir, key);
 
+  // Every process must run the same model with the same compiler.
+  if (ranks > 1) {
+    char first[32] = {};
+    key.copy(first, sizeof(first) - 1);
+    if (std::string error = comm->broadcast(first, sizeof(first));
+        !error.empty())
+      return failAll(error);
+    double differ = key != first;
+    if (std::string error = comm->allreduceSum(&differ, 1); !error.empty())
+      return failAll(error);
+    if (differ > 0) {
+      if (key != first)
+        return fail("rank " + llvm::Twine(rank) +
+                    ": the model file or nnc differs from rank 0's (hash " +
+                    key + " here, " + first + " on rank 0)");
+      return fail("rank " + llvm::Twine(rank) + ": " +
+                  llvm::Twine(static_cast<int>(differ)) +
+                  " rank(s) have a model file or nnc that differs from rank "
+                  "0's (hash " +
+                  key + ")");
+    }
+  }
+
   OwningOpRef<ModuleOp> module =
       loadModel(context, sourceMgr, options.modelPath);
-  if (!module || failed(checkGradientFlow(*module, options.flow)))
+  if (!module)
+    return kExitInputError;
+  // Rank 0 alone reports the analysis; every rank stops if it fails.
+  double flowFailed = lead && failed(checkGradientFlow(*module, options.flow));
+  if (std::string error = comm->broadcast(&flowFailed, sizeof(flowFailed));
+      !error.empty())
+    return failAll(error);
+  if (flowFailed)
     return kExitInputError;
   // The analysis refers to the model, which building the steps replaces.
   OwningOpRef<ModuleOp> original(cast<ModuleOp>((*module)->clone()));
@@ -327,25 +426,36 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     return fail("nnc train needs a classifier: one f32 input, one i32 label "
                 "of shape [batch] and one output of shape [batch, classes]; "
                 "use the generated library for other models");
+  if (options.distributed && lib.gradType != "float")
+    return fail("--distributed needs f32 parameters; '" + lib.model + "' has " +
+                lib.gradType + " ones");
   size_t batch = lib.inputs[1].shape[0];
   size_t features = lib.inputs[0].numElements() / batch;
   size_t classes = lib.outputs[0].shape[1];
 
+  // Rank 0 compiles; the others wait for it and load its library.
   llvm::SmallString<256> libPath(dir);
   llvm::sys::path::append(libPath, "lib" + lib.model + ".so");
-  if (!llvm::sys::fs::exists(libPath)) {
+  double built = 1;
+  if (lead && !llvm::sys::fs::exists(libPath)) {
     llvm::errs() << "nnc: compiling " << options.modelPath << " into " << dir
                  << "\n";
-    LibraryInterface written;
-    if (failed(writeLibrary(*module, options.compile, dir, written)))
-      return kExitInputError;
+    built = succeeded(compileIntoCache(*module, options.compile, dir));
   }
+  if (std::string error = comm->broadcast(&built, sizeof(built));
+      !error.empty())
+    return failAll(error);
+  if (!built)
+    return kExitInputError;
   ModelLibrary model;
   if (std::string error = model.open(std::string(libPath), lib.model);
       !error.empty())
-    return fail(error);
+    return failAll(error);
+  if (options.distributed &&
+      (!model.computeGradients || !model.gradients || !model.applyUpdate))
+    return failAll("'" + std::string(libPath) + "' lacks the gradient API");
   std::optional<GradientMonitor> monitor;
-  if (options.compile.steps.gradStats) {
+  if (options.compile.steps.gradStats && lead) {
     if (!model.gradRms)
       return fail("'" + std::string(libPath) + "' lacks " + lib.model +
                   "_grad_rms");
@@ -358,7 +468,7 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   std::string error;
   std::optional<DataFiles> files = findDataSet(options.data, error);
   if (!files)
-    return fail(error);
+    return failAll(error);
   char message[512];
   nnc_dataset train{}, test{};
   if (nnc_dataset_load(&train, files->trainInputs.c_str(),
@@ -366,7 +476,7 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       nnc_dataset_load(&test, files->testInputs.c_str(),
                        files->testLabels.c_str(), message, sizeof(message))) {
     nnc_dataset_free(&train);
-    return fail(message);
+    return failAll(message);
   }
   auto freeData = llvm::scope_exit([&] {
     nnc_dataset_free(&train);
@@ -376,13 +486,20 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   for (auto [set, path] : {std::pair{&train, &files->trainInputs},
                            std::pair{&test, &files->testInputs}})
     if (set->features != features)
-      return fail("inputs file '" + *path + "' has " +
-                  std::to_string(set->features) +
-                  " features per example, but the model's input '" +
-                  lib.inputs[0].name + "' (" + shapeText(lib.inputs[0]) +
-                  ") has " + std::to_string(features));
-  if (train.count < batch)
-    return fail("the training set has fewer examples than one batch");
+      return failAll("inputs file '" + *path + "' has " +
+                     std::to_string(set->features) +
+                     " features per example, but the model's input '" +
+                     lib.inputs[0].name + "' (" + shapeText(lib.inputs[0]) +
+                     ") has " + std::to_string(features));
+  // Each global batch is one batch per process.
+  size_t globalBatch = batch * ranks;
+  if (train.count < globalBatch)
+    return failAll(ranks > 1 ? "the training set has fewer examples than one "
+                               "global batch (" +
+                                   llvm::Twine(ranks) + " x " +
+                                   llvm::Twine(batch) + ")"
+                             : llvm::Twine("the training set has fewer "
+                                           "examples than one batch"));
 
   if (!options.resumePath.empty() && !model.loadTraining)
     return fail("--resume needs a CPU build (--target=cpu): GPU builds "
@@ -393,32 +510,60 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     // The runtime's messages start with "nnc: ", as fail()'s output does.
     StringRef why = StringRef(createError).trim();
     why.consume_front("nnc: ");
-    return fail("cannot create the model state: " + why);
+    return failAll("cannot create the model state: " + why);
   }
   auto destroy = llvm::scope_exit([&] { model.destroy(state); });
-  if (!options.loadPath.empty() &&
+  // Rank 0 loads; every rank starts from rank 0's parameters.
+  if (lead && !options.loadPath.empty() &&
       model.load(state, options.loadPath.c_str()) != 0)
-    return fail(model.lastError(state));
-  size_t steps = train.count / batch;
+    return failAll(model.lastError(state));
+  size_t numParams = 0;
+  const nnc_param *params = model.params(state, &numParams);
+  auto broadcastParams = [&](bool buffersOnly) -> std::string {
+    if (ranks == 1)
+      return "";
+    for (size_t i = 0; i < numParams; ++i) {
+      if (buffersOnly && !lib.params[i].isBuffer)
+        continue;
+      size_t bytes = params[i].numel * (params[i].dtype == NNC_F64   ? 8
+                                        : params[i].dtype == NNC_I64 ? 8
+                                                                     : 4);
+      if (std::string error = comm->broadcast(params[i].data, bytes);
+          !error.empty())
+        return error;
+    }
+    return "";
+  };
+  bool hasBuffers =
+      llvm::any_of(lib.params, [](const TensorInfo &p) { return p.isBuffer; });
+  if (std::string error = broadcastParams(/*buffersOnly=*/false);
+      !error.empty())
+    return failAll(error);
+  size_t steps = train.count / globalBatch;
   if (options.maxSteps > 0)
     steps = std::min<size_t>(steps, options.maxSteps);
   // Where training starts: step 0, or where the checkpoint stopped.
   int64_t done = 0;
   if (!options.resumePath.empty()) {
     std::string from = trainingCheckpointPath(options.resumePath);
+    // Every rank reads the checkpoint (a path all of them can read).
     if (model.loadTraining(state, from.c_str()) != 0)
-      return fail(model.lastError(state));
+      return failAll(model.lastError(state));
     done = model.stepCount(state);
     if (done < 0 || done >= static_cast<int64_t>(steps) * options.epochs)
       return fail("'" + from + "' stopped after step " + std::to_string(done) +
                   ", and --epochs " + std::to_string(options.epochs) + " of " +
                   std::to_string(steps) + " steps leaves nothing to resume");
-    llvm::outs() << "resumed " << from << " after step " << done << "\n";
+    if (lead)
+      llvm::outs() << "resumed " << from << " after step " << done << "\n";
   }
   if (options.learningRate)
     model.setLearningRate(state, *options.learningRate);
-  // Saves the parameters and, for CPU builds, the training checkpoint.
+  // Saves the parameters and, for CPU builds, the training checkpoint: rank
+  // 0 alone writes.
   auto saveAll = [&]() -> bool {
+    if (!lead)
+      return true;
     if (model.save(state, options.savePath.c_str()) != 0)
       return false;
     return !model.saveTraining ||
@@ -430,21 +575,58 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   std::vector<float> inputs(batch * features);
   std::vector<int32_t> labels(batch);
   double accuracy = 0;
+  // One step: this process's slice of the global batch, the gradients
+  // averaged over the processes, and the same update everywhere. Returns
+  // the mean loss over the processes, and whether any was interrupted.
+  auto trainStep = [&](size_t step, bool &stop) -> float {
+    nnc_gather_batch(&train, order.data(), (step * ranks + rank) * batch, batch,
+                     inputs.data(), labels.data());
+    if (ranks == 1) {
+      stop = interrupted;
+      return model.trainStep(state, inputs.data(), labels.data());
+    }
+    // As PyTorch's DDP: every step starts from rank 0's running statistics.
+    if (hasBuffers)
+      if (std::string error = broadcastParams(/*buffersOnly=*/true);
+          !error.empty())
+        failAll(error);
+    float loss = model.computeGradients(state, inputs.data(), labels.data());
+    size_t count = 0;
+    float *gradients = model.gradients(state, &count);
+    if (std::string error = comm->allreduceSum(gradients, count);
+        !error.empty())
+      failAll(error);
+    float scale = 1.0f / static_cast<float>(ranks);
+    for (size_t i = 0; i < count; ++i)
+      gradients[i] *= scale;
+    double shared[2] = {loss, interrupted ? 1.0 : 0.0};
+    if (std::string error = comm->allreduceSum(shared, 2); !error.empty())
+      failAll(error);
+    model.applyUpdate(state);
+    comm->heartbeat();
+    stop = shared[1] > 0;
+    return static_cast<float>(shared[0] / ranks);
+  };
+  comm->heartbeat();
   for (int epoch = done / steps; epoch < options.epochs; ++epoch) {
     nnc_shuffle(order.data(), train.count, options.seed, epoch);
     nnc_progress progress;
-    nnc_progress_begin(&progress, stderr, epoch + 1, options.epochs, steps,
-                       batch, nnc_now());
+    if (lead)
+      nnc_progress_begin(&progress, stderr, epoch + 1, options.epochs, steps,
+                         globalBatch, nnc_now());
+    auto endProgress = [&] {
+      if (lead)
+        nnc_progress_end(&progress, nnc_now());
+    };
     size_t first =
         epoch == done / static_cast<int64_t>(steps) ? done % steps : 0;
     for (size_t step = first; step < steps; ++step) {
-      nnc_gather_batch(&train, order.data(), step * batch, batch, inputs.data(),
-                       labels.data());
-      float loss = model.trainStep(state, inputs.data(), labels.data());
+      bool stop = false;
+      float loss = trainStep(step, stop);
       if (monitor)
         monitor->record(model.gradRms(state), epoch + 1, step + 1);
       if (!std::isfinite(loss)) {
-        nnc_progress_end(&progress, nnc_now());
+        endProgress();
         if (monitor)
           (void)monitor->report();
         return fail("the loss became " + std::to_string(loss) + " at epoch " +
@@ -452,33 +634,53 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                     std::to_string(step + 1) +
                     "; try a smaller --lr or clip_grad_norm");
       }
-      nnc_progress_step(&progress, loss, nnc_now());
+      if (lead)
+        nnc_progress_step(&progress, loss, nnc_now());
       int64_t taken = static_cast<int64_t>(epoch) * steps + step + 1;
       if (options.saveEvery > 0 && taken % options.saveEvery == 0 && !saveAll())
-        return fail(model.lastError(state));
-      if (interrupted) {
-        nnc_progress_end(&progress, nnc_now());
-        llvm::outs() << "interrupted after step " << taken << " (epoch "
-                     << epoch + 1 << ", step " << step + 1 << ")\n";
+        return failAll(model.lastError(state));
+      if (stop) {
+        endProgress();
+        if (lead)
+          llvm::outs() << "interrupted after step " << taken << " (epoch "
+                       << epoch + 1 << ", step " << step + 1 << ")\n";
         if (!options.savePath.empty()) {
           if (!saveAll())
-            return fail(model.lastError(state));
-          llvm::outs() << "saved " << options.savePath << "\n";
+            return failAll(model.lastError(state));
+          if (lead)
+            llvm::outs() << "saved " << options.savePath << "\n";
         }
         return kExitInterrupted;
       }
     }
-    nnc_progress_end(&progress, nnc_now());
-    if (monitor && failed(monitor->report()))
+    endProgress();
+    // Rank 0 alone watches the gradients; its verdict holds for all.
+    double reportFailed = monitor && failed(monitor->report());
+    if (std::string error =
+            comm->broadcast(&reportFailed, sizeof(reportFailed));
+        !error.empty())
+      return failAll(error);
+    if (reportFailed)
       return kExitInputError;
-    auto [testLoss, testAccuracy] =
-        evaluate(model, state, test, batch, classes);
+    // Evaluation, too, sees rank 0's running statistics.
+    if (hasBuffers)
+      if (std::string error = broadcastParams(/*buffersOnly=*/true);
+          !error.empty())
+        return failAll(error);
+    FailureOr<std::pair<double, double>> evaluated =
+        evaluate(model, state, test, batch, classes, *comm);
+    if (failed(evaluated))
+      return failAll("evaluation failed");
+    comm->heartbeat();
+    auto [testLoss, testAccuracy] = *evaluated;
     accuracy = testAccuracy;
-    llvm::outs() << llvm::format("epoch %d/%d: test loss %.4f, test "
-                                 "accuracy %.4f\n",
-                                 epoch + 1, options.epochs, testLoss,
-                                 testAccuracy);
-    llvm::outs().flush();
+    if (lead) {
+      llvm::outs() << llvm::format("epoch %d/%d: test loss %.4f, test "
+                                   "accuracy %.4f\n",
+                                   epoch + 1, options.epochs, testLoss,
+                                   testAccuracy);
+      llvm::outs().flush();
+    }
   }
   if (monitor && !options.gradReportPath.empty()) {
     std::error_code ec;
@@ -492,9 +694,11 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   }
   if (!options.savePath.empty()) {
     if (!saveAll())
-      return fail(model.lastError(state));
-    llvm::outs() << "saved " << options.savePath << "\n";
+      return failAll(model.lastError(state));
+    if (lead)
+      llvm::outs() << "saved " << options.savePath << "\n";
   }
-  llvm::outs() << llvm::format("test accuracy: %.4f\n", accuracy);
+  if (lead)
+    llvm::outs() << llvm::format("test accuracy: %.4f\n", accuracy);
   return kExitSuccess;
 }

@@ -37,6 +37,14 @@ struct TrainOptions {
   /// Stop each epoch after this many steps (0: the whole data set); for
   /// quick runs and tests.
   int64_t maxSteps = 0;
+  /// Train in every process of an MPI job (`mpirun ... nnc train
+  /// --distributed`): each takes its slice of every global batch (the
+  /// model's batch per process) and the gradients are averaged. Needs
+  /// `compile.steps.gradientAPI`.
+  bool distributed = false;
+  /// Distributed only: end the run when no step finishes for this many
+  /// seconds (0: never).
+  double stepTimeout = 300;
   CompileOptions compile;
   /// The gradient-flow warnings, checked before training and, with
   /// `compile.steps.gradStats`, against the measured gradients during it.

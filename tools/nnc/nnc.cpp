@@ -252,6 +252,20 @@ cl::opt<int64_t> maxSteps("max-steps",
                           cl::init(0), cl::sub(trainCommand),
                           cl::cat(nncCategory));
 
+cl::opt<bool> distributed(
+    "distributed",
+    cl::desc("Train in every process of an MPI job (mpirun -np N nnc train "
+             "--distributed ...): each process takes the model's batch from "
+             "every global batch of N, and the gradients are averaged"),
+    cl::init(false), cl::sub(trainCommand), cl::cat(nncCategory));
+
+cl::opt<double> stepTimeout(
+    "step-timeout",
+    cl::desc("With --distributed: end the run when no step finishes for this "
+             "many seconds, as when another process died or hangs (default "
+             "300; 0: never)"),
+    cl::init(300), cl::sub(trainCommand), cl::cat(nncCategory));
+
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Lib),
     cl::values(
@@ -633,6 +647,18 @@ int runTrain() {
   options.compile.steps.gradStats =
       instrument == Instrument::GradStats || !gradReportPath.empty();
   options.gradReportPath = gradReportPath;
+  options.distributed = distributed;
+  options.stepTimeout = stepTimeout;
+  options.compile.steps.gradientAPI = distributed;
+  if (distributed && options.compile.target == nnc::Target::CUDA) {
+    llvm::errs() << "nnc: error: --distributed needs --target=cpu: GPU "
+                    "builds have no gradient API yet\n";
+    return nnc::kExitUsageError;
+  }
+  if (stepTimeout < 0) {
+    llvm::errs() << "nnc: error: --step-timeout must not be negative\n";
+    return nnc::kExitUsageError;
+  }
   if (!getFlowOptions(options.flow))
     return nnc::kExitUsageError;
   return nnc::runTraining(context, sourceMgr, options);
