@@ -609,7 +609,11 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   };
   comm->heartbeat();
   for (int epoch = done / steps; epoch < options.epochs; ++epoch) {
-    nnc_shuffle(order.data(), train.count, options.seed, epoch);
+    if (options.shuffle)
+      nnc_shuffle(order.data(), train.count, options.seed, epoch);
+    else
+      for (size_t i = 0; i < order.size(); ++i)
+        order[i] = static_cast<uint32_t>(i);
     nnc_progress progress;
     if (lead)
       nnc_progress_begin(&progress, stderr, epoch + 1, options.epochs, steps,

@@ -24,6 +24,9 @@ struct TrainOptions {
   std::string data = "fashion-mnist"; ///< A known name or a directory.
   int epochs = 1;
   uint64_t seed = 0;
+  /// Shuffle the training set anew each epoch (from `seed`); false: the
+  /// data set's order.
+  bool shuffle = true;
   std::optional<float> learningRate; ///< Overrides the model's train section.
   std::string savePath, loadPath;
   /// With `savePath`: also save every this many steps (0: only at the end).

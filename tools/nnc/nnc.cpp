@@ -218,6 +218,11 @@ cl::opt<int> epochs("epochs", cl::desc("Passes over the training set"),
 cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialization and shuffling"),
                        cl::init(0), cl::sub(trainCommand),
                        cl::cat(nncCategory));
+cl::opt<bool> noShuffle(
+    "no-shuffle",
+    cl::desc("Train on the examples in the data set's order, every epoch "
+             "(default: a new shuffle per epoch, from --seed)"),
+    cl::init(false), cl::sub(trainCommand), cl::cat(nncCategory));
 cl::opt<float> learningRate("lr",
                             cl::desc("Learning rate (default: the model's "
                                      "train section)"),
@@ -648,6 +653,7 @@ int runTrain() {
       instrument == Instrument::GradStats || !gradReportPath.empty();
   options.gradReportPath = gradReportPath;
   options.distributed = distributed;
+  options.shuffle = !noShuffle;
   options.stepTimeout = stepTimeout;
   options.compile.steps.gradientAPI = distributed;
   if (distributed && options.compile.target == nnc::Target::CUDA) {
