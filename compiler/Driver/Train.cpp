@@ -56,6 +56,7 @@ struct ModelLibrary {
   float (*computeGradients)(void *, const float *, const int32_t *) = nullptr;
   float *(*gradients)(void *, size_t *) = nullptr;
   void (*applyUpdate)(void *) = nullptr;
+  void (*setExampleOffset)(void *, int64_t) = nullptr;
 
   ~ModelLibrary() {
     if (handle)
@@ -81,6 +82,7 @@ struct ModelLibrary {
     sym("compute_gradients", computeGradients);
     sym("gradients", gradients);
     sym("apply_update", applyUpdate);
+    sym("set_example_offset", setExampleOffset);
     sym("grad_rms", gradRms);
     sym("save_training", saveTraining);
     sym("load_training", loadTraining);
@@ -451,8 +453,8 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (std::string error = model.open(std::string(libPath), lib.model);
       !error.empty())
     return failAll(error);
-  if (options.distributed &&
-      (!model.computeGradients || !model.gradients || !model.applyUpdate))
+  if (options.distributed && (!model.computeGradients || !model.gradients ||
+                              !model.applyUpdate || !model.setExampleOffset))
     return failAll("'" + std::string(libPath) + "' lacks the gradient API");
   std::optional<GradientMonitor> monitor;
   if (options.compile.steps.gradStats && lead) {
@@ -540,6 +542,10 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       !error.empty())
     return failAll(error);
   size_t steps = train.count / globalBatch;
+  // Dropout masks by global example: this process's slice starts at
+  // rank * batch of each global batch.
+  if (model.setExampleOffset)
+    model.setExampleOffset(state, static_cast<int64_t>(rank * batch));
   if (options.maxSteps > 0)
     steps = std::min<size_t>(steps, options.maxSteps);
   // Where training starts: step 0, or where the checkpoint stopped.

@@ -1869,8 +1869,8 @@ FailureOr<Value> dropoutHandler(Generator &gen, Location loc,
   OpBuilder &b = gen.b();
   return Value::makeTensor(
       nn::DropoutOp::create(b, loc, args.tensor("x"), mlir::Value(),
-                            b.getF64FloatAttr(p), b.getI64IntegerAttr(seed),
-                            b.getUnitAttr()),
+                            mlir::Value(), b.getF64FloatAttr(p),
+                            b.getI64IntegerAttr(seed), b.getUnitAttr()),
       loc);
 }
 

@@ -76,6 +76,7 @@ std::string glue::stepPrototypes(const LibraryInterface &lib, StringRef extra) {
   for (const TensorInfo &in : lib.inputs)
     add(grad, "const " + in.cType + " *");
   add(grad, "const double *");
+  add(grad, "const double *");
   add(grad, lib.lossType + " *");
   for (const TensorInfo &p : lib.params)
     if (!p.isBuffer) {
@@ -432,6 +433,10 @@ static constexpr StringLiteral gradientAPITemplate =
   return loss;
 }}
 
+void {m}_set_example_offset({m}_state *s, int64_t first) {{
+  s->example_offset = (double)first;
+}}
+
 {grad_type} *{m}_gradients({m}_state *s, size_t *count) {{
   if (count) *count = {count};
   return s->grads;
@@ -469,6 +474,7 @@ static std::string gradientAPI(const LibraryInterface &lib) {
     add(updateArgs, render("({type} *)s->state[{i}]", field("type", t.cType),
                            field("i", i)));
   add(gradArgs, "&step");
+  add(gradArgs, "&s->example_offset");
   add(gradArgs, "&loss");
   if (!gradPointers.empty()) {
     add(gradArgs, gradPointers);
@@ -514,7 +520,9 @@ void nnc::emitCGlue(const LibraryInterface &lib, llvm::raw_ostream &os) {
     grads.shape = {std::max<int64_t>(lib.gradElements, 1)};
     all.push_back(grads);
     gradsField = render("  /* Every parameter's gradient ({m}_gradients). */\n"
-                        "  {type} *grads;\n",
+                        "  {type} *grads;\n"
+                        "  /* {m}_set_example_offset's. */\n"
+                        "  double example_offset;\n",
                         field("m", lib.model), field("type", lib.gradType));
     gradsSetup = render("  s->grads = ({type} *)((char *)s->memory + "
                         "offsets[{i}]);\n",

@@ -152,6 +152,12 @@ static constexpr llvm::StringLiteral gradientAPI =
  * count stay as they are. Returns the loss. */
 {loss} {m}_compute_gradients({m}_state *state{inputs});
 
+/** The global index of the next batches' first example (default 0), for
+ * dropout: the masks are drawn per example of the global batch, so that
+ * process r of N, each with a batch of B, sets r * B and together they draw
+ * the masks one process would for the N * B examples. */
+void {m}_set_example_offset({m}_state *state, int64_t first);
+
 /** The gradient buffer: {M}_NUM_GRADIENTS contiguous elements, each
  * parameter's gradient in the order of {m}_params (row-major, buffers such
  * as running statistics skipped); `*count` receives the number. The caller

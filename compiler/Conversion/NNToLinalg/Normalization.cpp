@@ -228,6 +228,21 @@ NNC_LOWERING(DropoutLowering, nn::DropoutOp) {
                              arith::ConstantOp::create(
                                  b, loc, b.getI32IntegerAttr(0x9E3779B9u)))));
   int64_t rank = type.getRank();
+  // The global index of the batch's first element, in 32 bits: offset
+  // examples of (elements per example) each.
+  Value first;
+  if (a.getOffset()) {
+    int64_t perExample = 1;
+    for (int64_t d = 1; d < rank; ++d)
+      perExample *= type.getDimSize(d);
+    Value offset = arith::FPToUIOp::create(b, loc, b.getI64Type(),
+                                           scalarOf(b, loc, a.getOffset()));
+    first = arith::TruncIOp::create(
+        b, loc, i32,
+        arith::MulIOp::create(b, loc, offset,
+                              arith::ConstantOp::create(
+                                  b, loc, b.getI64IntegerAttr(perExample))));
+  }
   return SmallVector<Value>{elementwise(
       b, loc, type, a.getInput(),
       [&](OpBuilder &nb, Location nloc, ValueRange v) {
@@ -240,12 +255,12 @@ NNC_LOWERING(DropoutLowering, nn::DropoutOp) {
           index = arith::AddIOp::create(nb, nloc, index,
                                         linalg::IndexOp::create(nb, nloc, d));
         }
+        Value index32 =
+            arith::IndexCastUIOp::create(nb, nloc, nb.getI32Type(), index);
+        if (first)
+          index32 = arith::AddIOp::create(nb, nloc, index32, first);
         Value h =
-            fmix32(nb, nloc,
-                   arith::XOrIOp::create(nb, nloc,
-                                         arith::IndexCastUIOp::create(
-                                             nb, nloc, nb.getI32Type(), index),
-                                         key));
+            fmix32(nb, nloc, arith::XOrIOp::create(nb, nloc, index32, key));
         Value bits = arith::ShRUIOp::create(
             nb, nloc, h,
             arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(8)));

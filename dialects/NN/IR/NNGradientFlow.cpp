@@ -830,4 +830,6 @@ void DropoutOp::propagateFlowGradient(ArrayRef<FlowMoments>,
   dx.push_back({dy[0].meanSquare / keep, dy[0].shared});
   if (getStep())
     dx.push_back({});
+  if (getOffset())
+    dx.push_back({});
 }

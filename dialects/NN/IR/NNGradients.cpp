@@ -370,11 +370,14 @@ LogicalResult LayerNormOp::buildGradient(OpBuilder &b, Location loc,
 LogicalResult DropoutOp::buildGradient(OpBuilder &b, Location loc,
                                        ValueRange dy,
                                        SmallVectorImpl<Value> &dx) {
-  // Dropout is linear for a fixed mask: the same mask (same seed, step and
-  // indices) applied to the cotangent. The step has no gradient.
-  dx.push_back(DropoutOp::create(b, loc, dy[0], getStep(), getPAttr(),
-                                 getSeedAttr(), getTrainingAttr()));
+  // Dropout is linear for a fixed mask: the same mask (same seed, step,
+  // offset and indices) applied to the cotangent. The step and the offset
+  // have no gradient.
+  dx.push_back(DropoutOp::create(b, loc, dy[0], getStep(), getOffset(),
+                                 getPAttr(), getSeedAttr(), getTrainingAttr()));
   if (getStep())
+    dx.push_back(Value());
+  if (getOffset())
     dx.push_back(Value());
   return success();
 }

@@ -672,6 +672,7 @@ def NN_LayerNormOp : NN_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
 }
 
 def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
+    AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<NN_GradientOpInterface>,
     DeclareOpInterfaceMethods<NN_GradientFlowOpInterface>]> {
   let summary = "Dropout with a counter-based, per-step mask.";
@@ -686,17 +687,25 @@ def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
     step's step counter (`nn-build-train-step` supplies it); without it the
     step is 0.
 
+    `offset`, if given, is the global index of the batch's first example
+    (along dimension 0): the index hashed is then that of the element in
+    the global batch, `index + offset * (elements per example)`, so that
+    processes that each hold a slice of one global batch draw the masks
+    one process would draw for all of it. Without it the offset is 0.
+
     ```mlir
     %h = nn.dropout %x, %step p 5.000000e-01 seed 0 {training} : tensor<128x512xf32>, tensor<f64>
+    %g = nn.dropout %x, %step offset %first : tensor<f64> p 5.000000e-01 seed 0 {training} : tensor<64x512xf32>, tensor<f64>
     ```
   }];
   let arguments = (ins NN_FloatTensor:$input,
-                       Optional<NN_ScalarFloatTensor>:$step, F64Attr:$p,
+                       Optional<NN_ScalarFloatTensor>:$step,
+                       Optional<NN_ScalarFloatTensor>:$offset, F64Attr:$p,
                        I64Attr:$seed, UnitAttr:$training);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
-    $input (`,` $step^)? `p` $p `seed` $seed attr-dict `:` type($input)
-    (`,` type($step)^)?
+    $input (`,` $step^)? (`offset` $offset^ `:` type($offset))? `p` $p
+    `seed` $seed attr-dict `:` type($input) (`,` type($step)^)?
   }];
   let hasVerifier = 1;
   let hasFolder = 1;

@@ -191,7 +191,7 @@ private:
     SmallVector<Value> gradients, newBuffers;
   };
   FailureOr<Backward> buildBackward(func::FuncOp func, ValueRange inputs,
-                                    Value step);
+                                    Value step, Value offset = {});
   /// The gradients' RMS (before clipping), clipping and the optimizer
   /// update: appends the new parameters and state to `returned`, then the
   /// RMS if the step reports it.
@@ -272,11 +272,18 @@ FailureOr<SmallVector<Value>> StepBuilder::bufferUpdates(func::FuncOp func) {
   return updates;
 }
 
-FailureOr<StepBuilder::Backward>
-StepBuilder::buildBackward(func::FuncOp func, ValueRange inputs, Value step) {
+FailureOr<StepBuilder::Backward> StepBuilder::buildBackward(func::FuncOp func,
+                                                            ValueRange inputs,
+                                                            Value step,
+                                                            Value offset) {
   SmallVector<Value> forward = cloneBody(b, grad, inputs, paramArgs(func));
-  // Dropout masks depend on the step: forward and backward see the same.
-  func.walk([&](DropoutOp op) { op.getStepMutable().assign(step); });
+  // Dropout masks depend on the step (and the batch's place in a global
+  // batch): forward and backward see the same.
+  func.walk([&](DropoutOp op) {
+    op.getStepMutable().assign(step);
+    if (offset)
+      op.getOffsetMutable().assign(offset);
+  });
   FailureOr<SmallVector<Value>> newBuffers = bufferUpdates(func);
   if (failed(newBuffers))
     return failure();
@@ -383,6 +390,7 @@ LogicalResult StepBuilder::buildGradStep() {
   addParams(sig);
   addInputs(sig);
   addScalar(sig, "step");
+  addScalar(sig, "example_offset");
   SmallVector<Type> results;
   for (BufferOp buf : buffers)
     results.push_back(buf.getType());
@@ -396,8 +404,9 @@ LogicalResult StepBuilder::buildGradStep() {
   func->setAttr(NNDialect::kTrainAttrName, config.attrs);
   size_t first = params.size() + buffers.size();
   ValueRange inputs = func.getArguments().slice(first, model.getNumArguments());
-  Value step = func.getArguments().back();
-  FailureOr<Backward> backward = buildBackward(func, inputs, step);
+  Value step = func.getArguments().drop_back().back();
+  Value offset = func.getArguments().back();
+  FailureOr<Backward> backward = buildBackward(func, inputs, step, offset);
   if (failed(backward))
     return failure();
   SmallVector<Value> returned(backward->newBuffers);

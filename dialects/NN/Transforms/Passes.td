@@ -57,9 +57,11 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     With `gradient-api`, it also builds the training step's two halves, for
     callers that combine gradients between them (data-parallel training):
 
-    - `@m_grad_step(params..., buffers..., inputs..., step) -> (new
-      buffers..., loss, gradients...)` (`nn.step = "grad"`): the forward and
-      backward pass; each gradient result carries `nn.grad_of = "<param>"`.
+    - `@m_grad_step(params..., buffers..., inputs..., step, example_offset)
+      -> (new buffers..., loss, gradients...)` (`nn.step = "grad"`): the
+      forward and backward pass; each gradient result carries `nn.grad_of =
+      "<param>"`. `example_offset` (a `tensor<f64>`) is the global index of
+      the batch's first example, the `offset` of every `nn.dropout`.
     - `@m_update_step(params..., optimizer state..., gradients..., lr,
       step) -> (new params..., new optimizer state...)` (`nn.step =
       "update"`): with `grad-stats`, the RMS of the given gradients, then

@@ -7,7 +7,7 @@
 // the new parameters and momentum buffers in argument order.
 // CHECK-LABEL: func.func @m_train_step
 // CHECK-LABEL: func.func @m_grad_step
-// CHECK-SAME: (%{{.*}}: tensor<3x4xf32> {{.*}}nn.param = "d.weight"}, %{{.*}}: tensor<3xf32> {{.*}}nn.param = "d.bias"}, %{{.*}}: tensor<2x4xf32> {nn.name = "x"}, %{{.*}}: tensor<2xi32> {nn.label, nn.name = "y"}, %{{.*}}: tensor<f64> {nn.name = "step"})
+// CHECK-SAME: (%{{.*}}: tensor<3x4xf32> {{.*}}nn.param = "d.weight"}, %{{.*}}: tensor<3xf32> {{.*}}nn.param = "d.bias"}, %{{.*}}: tensor<2x4xf32> {nn.name = "x"}, %{{.*}}: tensor<2xi32> {nn.label, nn.name = "y"}, %{{.*}}: tensor<f64> {nn.name = "step"}, %{{.*}}: tensor<f64> {nn.name = "example_offset"})
 // CHECK-SAME: -> (tensor<f32>, tensor<3x4xf32> {nn.grad_of = "d.weight"}, tensor<3xf32> {nn.grad_of = "d.bias"})
 // CHECK-SAME: nn.step = "grad"
 // CHECK-NOT: nn.clip_grad_norm
@@ -31,4 +31,21 @@ func.func @m(%x: tensor<2x4xf32> {nn.name = "x"}, %y: tensor<2xi32> {nn.label, n
   %0 = nn.dense %x, %w, %b : tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32> -> tensor<2x3xf32>
   %1 = nn.cross_entropy %0, %y : tensor<2x3xf32>, tensor<2xi32> -> tensor<f32>
   return %1 : tensor<f32>
+}
+
+// Dropout in the grad step draws its masks by global example: forward and
+// backward get the step and the example offset; the training step's have
+// no offset.
+// CHECK-LABEL: func.func @drop_train_step
+// CHECK: nn.dropout %{{[^,]*}}, %{{[^ ]*}} p
+// CHECK-LABEL: func.func @drop_grad_step
+// CHECK-SAME: %[[S:[^:]*]]: tensor<f64> {nn.name = "step"}, %[[O:[^:]*]]: tensor<f64> {nn.name = "example_offset"})
+// CHECK: nn.dropout %{{.*}}, %[[S]] offset %[[O]] : tensor<f64> p 2.500000e-01 seed 3 {training}
+// CHECK: nn.dropout %{{.*}}, %[[S]] offset %[[O]] : tensor<f64> p 2.500000e-01 seed 3 {training}
+func.func @drop(%x: tensor<2x4xf32> {nn.name = "x"}) -> (tensor<f32> {nn.name = "loss"}) attributes {nn.model, nn.train = {optimizer = "sgd", lr = 0.1 : f64}} {
+  %w = nn.param "w" init = constant(1.0) : tensor<2x4xf32>
+  %0 = nn.mul %x, %w : tensor<2x4xf32>
+  %1 = nn.dropout %0 p 0.25 seed 3 {training} : tensor<2x4xf32>
+  %2 = nn.sum %1 dims [] : tensor<2x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
 }
