@@ -52,6 +52,13 @@ if shutil.which("mpirun"):
     # Loopback only: no probing of other interfaces.
     config.environment["OMPI_MCA_btl_tcp_if_include"] = "lo"
     config.environment["OMPI_MCA_oob_tcp_if_include"] = "lo"
+    # `netns`: network namespaces, for a two-host run on one machine
+    # (root, iproute2, and a kernel that lets this process make them).
+    import subprocess
+    if (os.geteuid() == 0 and shutil.which("ip") and shutil.which("unshare")
+            and subprocess.run(["unshare", "--net", "true"],
+                               stderr=subprocess.DEVNULL).returncode == 0):
+        config.available_features.add("netns")
 
 # GPU features. `ptxas` (the CUDA toolkit's assembler) checks the PTX that
 # nnc emits; `cuda-driver` says whether this machine can load the NVIDIA

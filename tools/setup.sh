@@ -14,6 +14,8 @@ packages=(
   libfmt-dev libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev
   # Open MPI, for nnc train --distributed and its tests.
   openmpi-bin libopenmpi-dev
+  # Network namespaces, for the two-host test of nnc train --distributed.
+  iproute2
   # Reference implementation and data set.
   python3 python3-numpy python3-torch dataset-fashion-mnist
 )
