@@ -23,6 +23,7 @@ Communicator::~Communicator() = default;
 std::string Communicator::allreduceSum(float *, size_t) { return ""; }
 std::string Communicator::allreduceSum(double *, size_t) { return ""; }
 std::string Communicator::broadcast(void *, size_t) { return ""; }
+std::string Communicator::barrier() { return ""; }
 void Communicator::abort(int status) { std::exit(status); }
 
 #ifndef NNC_HAVE_MPI
@@ -78,6 +79,10 @@ public:
   }
   std::string allreduceSum(double *data, size_t count) override {
     return sum(data, count, MPI_DOUBLE);
+  }
+  std::string barrier() override {
+    int code = MPI_Barrier(MPI_COMM_WORLD);
+    return code == MPI_SUCCESS ? "" : mpiError("MPI_Barrier", code);
   }
   std::string broadcast(void *data, size_t bytes) override {
     // MPI counts in int: large buffers go in pieces.

@@ -30,6 +30,8 @@ public:
   /// Replaces `data` by its sum over the processes.
   virtual std::string allreduceSum(float *data, size_t count);
   virtual std::string allreduceSum(double *data, size_t count);
+  /// Waits until every process called it.
+  virtual std::string barrier();
   /// Replaces `data` on every process by rank 0's.
   virtual std::string broadcast(void *data, size_t bytes);
   /// Records that this process made progress (a step finished), for the

@@ -29,7 +29,8 @@ using namespace nnc;
 namespace {
 
 int fail(const llvm::Twine &message) {
-  llvm::errs() << "nnc: error: " << message << "\n";
+  // One write, so that the lines of several processes do not interleave.
+  llvm::errs() << ("nnc: error: " + message + "\n").str();
   return kExitInputError;
 }
 
@@ -343,9 +344,8 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   // A failure on one process of several ends them all: the others would
   // wait for it forever.
   auto failAll = [&](const llvm::Twine &message) {
-    llvm::errs() << "nnc: error: "
-                 << (ranks > 1 ? "rank " + llvm::Twine(rank) + ": " : "")
-                 << message << "\n";
+    fail((ranks > 1 ? "rank " + llvm::Twine(rank) + ": " : llvm::Twine()) +
+         message);
     if (ranks > 1)
       comm->abort(kExitInputError);
     return kExitInputError;
@@ -391,14 +391,19 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       return failAll(error);
     if (differ > 0) {
       if (key != first)
-        return fail("rank " + llvm::Twine(rank) +
-                    ": the model file or nnc differs from rank 0's (hash " +
-                    key + " here, " + first + " on rank 0)");
-      return fail("rank " + llvm::Twine(rank) + ": " +
-                  llvm::Twine(static_cast<int>(differ)) +
-                  " rank(s) have a model file or nnc that differs from rank "
-                  "0's (hash " +
-                  key + ")");
+        fail("rank " + llvm::Twine(rank) +
+             ": the model file or nnc differs from rank 0's (hash " + key +
+             " here, " + first + " on rank 0)");
+      else
+        fail("rank " + llvm::Twine(rank) + ": " +
+             llvm::Twine(static_cast<int>(differ)) +
+             " rank(s) have a model file or nnc that differs from rank 0's "
+             "(hash " +
+             key + ")");
+      // Every rank has said why before any exits (mpirun ends the others
+      // when one exits with an error).
+      (void)comm->barrier();
+      return kExitInputError;
     }
   }
 
