@@ -350,8 +350,10 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       comm->abort(kExitInputError);
     return kExitInputError;
   };
-  if (options.distributed && !options.compile.steps.gradientAPI)
-    return fail("--distributed needs the gradient API (an internal error)");
+  if ((options.distributed || options.saveOnNan) &&
+      !options.compile.steps.gradientAPI)
+    return fail("--distributed and --save-on-nan need the gradient API (an "
+                "internal error)");
   // The cache key covers everything that changes the generated library.
   auto source = llvm::MemoryBuffer::getFile(options.modelPath);
   if (!source)
@@ -433,9 +435,11 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     return fail("nnc train needs a classifier: one f32 input, one i32 label "
                 "of shape [batch] and one output of shape [batch, classes]; "
                 "use the generated library for other models");
-  if (options.distributed && lib.gradType != "float")
-    return fail("--distributed needs f32 parameters; '" + lib.model + "' has " +
-                lib.gradType + " ones");
+  if ((options.distributed || options.saveOnNan) && lib.gradType != "float")
+    return fail(
+        std::string(options.distributed ? "--distributed" : "--save-on-nan") +
+        " needs f32 parameters; '" + lib.model + "' has " + lib.gradType +
+        " ones");
   size_t batch = lib.inputs[1].shape[0];
   size_t features = lib.inputs[0].numElements() / batch;
   size_t classes = lib.outputs[0].shape[1];
@@ -458,8 +462,9 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (std::string error = model.open(std::string(libPath), lib.model);
       !error.empty())
     return failAll(error);
-  if (options.distributed && (!model.computeGradients || !model.gradients ||
-                              !model.applyUpdate || !model.setExampleOffset))
+  if ((options.distributed || options.saveOnNan) &&
+      (!model.computeGradients || !model.gradients || !model.applyUpdate ||
+       !model.setExampleOffset))
     return failAll("'" + std::string(libPath) + "' lacks the gradient API");
   std::optional<GradientMonitor> monitor;
   if (options.compile.steps.gradStats && lead) {
@@ -589,34 +594,66 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   // One step: this process's slice of the global batch, the gradients
   // averaged over the processes, and the same update everywhere. Returns
   // the mean loss over the processes, and whether any was interrupted.
+  // With --save-on-nan, the first parameter whose gradient has a NaN or
+  // infinite element (the step is then not applied), or -1.
+  int64_t badGradient = -1;
+  // The parameter each gradient buffer element belongs to, by offset.
+  std::vector<std::pair<size_t, size_t>> gradientSpans; // (end, param)
+  for (size_t i = 0, end = 0; i < lib.params.size(); ++i)
+    if (!lib.params[i].isBuffer) {
+      end += lib.params[i].numElements();
+      gradientSpans.push_back({end, i});
+    }
+  auto firstNonFinite = [&](const float *g, size_t count) -> int64_t {
+    // x - x is 0 for finite x and NaN otherwise; checked span by span.
+    size_t begin = 0;
+    for (auto [end, param] : gradientSpans) {
+      float acc = 0;
+      for (size_t i = begin; i < end && i < count; ++i)
+        acc += g[i] - g[i];
+      if (acc != 0 || acc != acc)
+        return static_cast<int64_t>(param);
+      begin = end;
+    }
+    return -1;
+  };
   auto trainStep = [&](size_t step, bool &stop) -> float {
     nnc_gather_batch(&train, order.data(), (step * ranks + rank) * batch, batch,
                      inputs.data(), labels.data());
-    if (ranks == 1) {
+    if (ranks == 1 && !options.saveOnNan) {
       stop = interrupted;
       return model.trainStep(state, inputs.data(), labels.data());
     }
     // As PyTorch's DDP: every step starts from rank 0's running statistics.
-    if (hasBuffers)
+    if (ranks > 1 && hasBuffers)
       if (std::string error = broadcastParams(/*buffersOnly=*/true);
           !error.empty())
         failAll(error);
     float loss = model.computeGradients(state, inputs.data(), labels.data());
     size_t count = 0;
     float *gradients = model.gradients(state, &count);
-    if (std::string error = comm->allreduceSum(gradients, count);
-        !error.empty())
-      failAll(error);
-    float scale = 1.0f / static_cast<float>(ranks);
-    for (size_t i = 0; i < count; ++i)
-      gradients[i] *= scale;
     double shared[2] = {loss, interrupted ? 1.0 : 0.0};
-    if (std::string error = comm->allreduceSum(shared, 2); !error.empty())
-      failAll(error);
+    if (ranks > 1) {
+      if (std::string error = comm->allreduceSum(gradients, count);
+          !error.empty())
+        failAll(error);
+      float scale = 1.0f / static_cast<float>(ranks);
+      for (size_t i = 0; i < count; ++i)
+        gradients[i] *= scale;
+      if (std::string error = comm->allreduceSum(shared, 2); !error.empty())
+        failAll(error);
+    }
+    stop = shared[1] > 0;
+    float mean = static_cast<float>(shared[0] / ranks);
+    // The averaged gradients are the same on every rank: so is the verdict.
+    if (options.saveOnNan) {
+      badGradient = firstNonFinite(gradients, count);
+      if (badGradient >= 0 || !std::isfinite(mean))
+        return mean;
+    }
     model.applyUpdate(state);
     comm->heartbeat();
-    stop = shared[1] > 0;
-    return static_cast<float>(shared[0] / ranks);
+    return mean;
   };
   comm->heartbeat();
   for (int epoch = done / steps; epoch < options.epochs; ++epoch) {
@@ -640,13 +677,27 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
       float loss = trainStep(step, stop);
       if (monitor)
         monitor->record(model.gradRms(state), epoch + 1, step + 1);
-      if (!std::isfinite(loss)) {
+      if (!std::isfinite(loss) || badGradient >= 0) {
         endProgress();
         if (monitor)
           (void)monitor->report();
-        return fail("the loss became " + std::to_string(loss) + " at epoch " +
-                    std::to_string(epoch + 1) + ", step " +
-                    std::to_string(step + 1) +
+        std::string where = " at epoch " + std::to_string(epoch + 1) +
+                            ", step " + std::to_string(step + 1);
+        // --save-on-nan skipped this step's update: the state is the last
+        // good one.
+        if (options.saveOnNan) {
+          int64_t good = static_cast<int64_t>(epoch) * steps + step;
+          if (!saveAll())
+            return failAll(model.lastError(state));
+          if (lead)
+            llvm::outs() << "saved the last good state (after step " << good
+                         << ") to " << options.savePath << "\n";
+        }
+        if (!std::isfinite(loss))
+          return fail("the loss became " + std::to_string(loss) + where +
+                      "; try a smaller --lr or clip_grad_norm");
+        return fail("the gradient of '" + lib.params[badGradient].name +
+                    "' became NaN or infinite" + where +
                     "; try a smaller --lr or clip_grad_norm");
       }
       if (lead)

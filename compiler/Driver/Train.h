@@ -34,6 +34,10 @@ struct TrainOptions {
   /// checkpoint (with the optimizer state and the step count) beside it,
   /// `trainingCheckpointPath(savePath)`.
   int64_t saveEvery = 0;
+  /// With `savePath`: when the loss or a gradient turns NaN or infinite,
+  /// skip that step's update and save the last good state. Needs
+  /// `compile.steps.gradientAPI` (the step's halves).
+  bool saveOnNan = false;
   /// A checkpoint to continue from (its training checkpoint is read).
   std::string resumePath;
   std::string cacheDir; ///< Empty: $XDG_CACHE_HOME/nnc or ~/.cache/nnc.

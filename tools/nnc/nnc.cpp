@@ -257,6 +257,13 @@ cl::opt<int64_t> maxSteps("max-steps",
                           cl::init(0), cl::sub(trainCommand),
                           cl::cat(nncCategory));
 
+cl::opt<bool> saveOnNan(
+    "save-on-nan",
+    cl::desc("With --save: when the loss or a gradient turns NaN or "
+             "infinite, stop before that step's update and save the last "
+             "good parameters and training checkpoint"),
+    cl::init(false), cl::sub(trainCommand), cl::cat(nncCategory));
+
 cl::opt<bool> distributed(
     "distributed",
     cl::desc("Train in every process of an MPI job (mpirun -np N nnc train "
@@ -655,7 +662,18 @@ int runTrain() {
   options.distributed = distributed;
   options.shuffle = !noShuffle;
   options.stepTimeout = stepTimeout;
-  options.compile.steps.gradientAPI = distributed;
+  options.saveOnNan = saveOnNan;
+  options.compile.steps.gradientAPI = distributed || saveOnNan;
+  if (saveOnNan && savePath.empty()) {
+    llvm::errs() << "nnc: error: --save-on-nan needs --save FILE: where the "
+                    "last good state goes\n";
+    return nnc::kExitUsageError;
+  }
+  if (saveOnNan && options.compile.target == nnc::Target::CUDA) {
+    llvm::errs() << "nnc: error: --save-on-nan needs --target=cpu: GPU "
+                    "builds have no gradient API yet\n";
+    return nnc::kExitUsageError;
+  }
   if (distributed && options.compile.target == nnc::Target::CUDA) {
     llvm::errs() << "nnc: error: --distributed needs --target=cpu: GPU "
                     "builds have no gradient API yet\n";
