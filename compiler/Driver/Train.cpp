@@ -562,8 +562,55 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   int64_t done = 0;
   if (!options.resumePath.empty()) {
     std::string from = trainingCheckpointPath(options.resumePath);
-    // Every rank reads the checkpoint (a path all of them can read).
-    if (model.loadTraining(state, from.c_str()) != 0)
+    std::string readFrom = from;
+    // Rank 0 reads the checkpoint and sends it: the other ranks (on other
+    // hosts) need not see the file. Each loads it from a private copy.
+    std::string copy;
+    auto removeCopy = llvm::scope_exit([&] {
+      if (!copy.empty())
+        (void)llvm::sys::fs::remove(copy);
+    });
+    if (ranks > 1) {
+      std::string bytes;
+      double size = -1;
+      if (lead) {
+        if (auto buffer = llvm::MemoryBuffer::getFile(from)) {
+          bytes = (*buffer)->getBuffer().str();
+          size = static_cast<double>(bytes.size());
+        }
+      }
+      if (std::string error = comm->broadcast(&size, sizeof(size));
+          !error.empty())
+        return failAll(error);
+      if (size < 0) {
+        // Rank 0 reports why, from the library's own check of the path.
+        if (lead && model.loadTraining(state, from.c_str()) != 0)
+          fail(model.lastError(state));
+        (void)comm->barrier();
+        return kExitInputError;
+      }
+      bytes.resize(static_cast<size_t>(size));
+      if (std::string error = comm->broadcast(bytes.data(), bytes.size());
+          !error.empty())
+        return failAll(error);
+      if (!lead) {
+        llvm::SmallString<256> path;
+        int fd = -1;
+        if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+                "nnc-resume", "safetensors", fd, path))
+          return failAll("cannot write a copy of '" + from +
+                         "': " + ec.message());
+        copy = std::string(path);
+        llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
+        out << bytes;
+        out.close();
+        if (out.has_error())
+          return failAll("cannot write a copy of '" + from + "' to '" + copy +
+                         "'");
+        readFrom = copy;
+      }
+    }
+    if (model.loadTraining(state, readFrom.c_str()) != 0)
       return failAll(model.lastError(state));
     done = model.stepCount(state);
     if (done < 0 || done >= static_cast<int64_t>(steps) * options.epochs)
