@@ -11,6 +11,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -163,6 +164,62 @@ evaluate(const ModelLibrary &lib, void *state, const nnc_dataset &ds,
     return failure();
   }
   return std::pair{sums[0] / ds.count, sums[1] / ds.count};
+}
+
+/// Fails with an error at the model, and a note at its largest parameter,
+/// when the state a CPU library allocates (parameters, buffers, optimizer
+/// state, outputs and gradients; the workspace comes on top) exceeds this
+/// machine's physical memory: better than an allocation failure or the
+/// kernel's OOM killer after minutes of compiling.
+LogicalResult checkFitsInMemory(const LibraryInterface &lib,
+                                ModuleOp original) {
+  auto bytesOf = [](const TensorInfo &t) {
+    int64_t size = t.cType == "double" || t.cType == "int64_t" ? 8 : 4;
+    return static_cast<double>(t.numElements()) * size;
+  };
+  double total = 0;
+  const TensorInfo *largest = nullptr;
+  for (const TensorInfo &p : lib.params) {
+    total += bytesOf(p) * (p.isBuffer ? 1 : lib.gradientAPI ? 2 : 1);
+    if (!largest || bytesOf(p) > bytesOf(*largest))
+      largest = &p;
+  }
+  for (const TensorInfo &t : lib.state)
+    total += bytesOf(t);
+  for (const TensorInfo &t : lib.outputs)
+    total += bytesOf(t);
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0 || !largest)
+    return success();
+  double memory = static_cast<double>(pages) * pageSize;
+  if (total <= memory)
+    return success();
+  func::FuncOp model = findModel(original);
+  Location loc = model ? model.getLoc() : original.getLoc();
+  Location paramLoc = loc;
+  if (model)
+    model.walk([&](nn::ParamOp p) {
+      if (p.getName() == largest->name)
+        paramLoc = p.getLoc();
+    });
+  auto gb = [](double bytes) {
+    return llvm::formatv("{0:F1} GB", bytes / 1e9).str();
+  };
+  InFlightDiagnostic diag =
+      emitError(loc) << "the model's training state needs " << gb(total)
+                     << " (parameters, optimizer state, outputs), more than "
+                        "this machine's "
+                     << gb(memory) << " of memory";
+  double stateBytes = 0;
+  for (const TensorInfo &t : lib.state)
+    if (llvm::StringRef(t.name).starts_with(largest->name + "."))
+      stateBytes += bytesOf(t);
+  Diagnostic &note = diag.attachNote(paramLoc);
+  note << "the largest parameter, '" << largest->name << "' "
+       << shapeText(*largest) << ", takes " << gb(bytesOf(*largest));
+  if (stateBytes > 0)
+    note << ", its optimizer state " << gb(stateBytes) << " more";
+  return failure();
 }
 
 /// Compiles into a new directory and renames it to `dir`, so that
@@ -440,6 +497,9 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
         std::string(options.distributed ? "--distributed" : "--save-on-nan") +
         " needs f32 parameters; '" + lib.model + "' has " + lib.gradType +
         " ones");
+  if (options.compile.target == Target::CPU &&
+      failed(checkFitsInMemory(lib, *original)))
+    return kExitInputError;
   size_t batch = lib.inputs[1].shape[0];
   size_t features = lib.inputs[0].numElements() / batch;
   size_t classes = lib.outputs[0].shape[1];
