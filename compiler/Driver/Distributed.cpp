@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 #ifdef NNC_HAVE_MPI
@@ -24,6 +25,10 @@ std::string Communicator::allreduceSum(float *, size_t) { return ""; }
 std::string Communicator::allreduceSum(double *, size_t) { return ""; }
 std::string Communicator::broadcast(void *, size_t) { return ""; }
 std::string Communicator::barrier() { return ""; }
+std::string Communicator::allgather(const void *mine, size_t bytes, void *all) {
+  std::memcpy(all, mine, bytes);
+  return "";
+}
 void Communicator::abort(int status) { std::exit(status); }
 
 #ifndef NNC_HAVE_MPI
@@ -79,6 +84,11 @@ public:
   }
   std::string allreduceSum(double *data, size_t count) override {
     return sum(data, count, MPI_DOUBLE);
+  }
+  std::string allgather(const void *mine, size_t bytes, void *all) override {
+    int code = MPI_Allgather(mine, static_cast<int>(bytes), MPI_BYTE, all,
+                             static_cast<int>(bytes), MPI_BYTE, MPI_COMM_WORLD);
+    return code == MPI_SUCCESS ? "" : mpiError("MPI_Allgather", code);
   }
   std::string barrier() override {
     int code = MPI_Barrier(MPI_COMM_WORLD);

@@ -30,6 +30,9 @@ public:
   /// Replaces `data` by its sum over the processes.
   virtual std::string allreduceSum(float *data, size_t count);
   virtual std::string allreduceSum(double *data, size_t count);
+  /// Gathers `bytes` bytes from every process into `all` (size() * bytes,
+  /// in rank order), on every process.
+  virtual std::string allgather(const void *mine, size_t bytes, void *all);
   /// Waits until every process called it.
   virtual std::string barrier();
   /// Replaces `data` on every process by rank 0's.

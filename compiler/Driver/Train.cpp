@@ -440,25 +440,27 @@ int nnc::runTraining(MLIRContext &context, llvm::SourceMgr &sourceMgr,
 
   // Every process must run the same model with the same compiler.
   if (ranks > 1) {
-    char first[32] = {};
-    key.copy(first, sizeof(first) - 1);
-    if (std::string error = comm->broadcast(first, sizeof(first));
+    constexpr size_t kKey = 32;
+    std::vector<char> mine(kKey, 0), all(kKey * ranks, 0);
+    key.copy(mine.data(), kKey - 1);
+    if (std::string error = comm->allgather(mine.data(), kKey, all.data());
         !error.empty())
       return failAll(error);
-    double differ = key != first;
-    if (std::string error = comm->allreduceSum(&differ, 1); !error.empty())
-      return failAll(error);
-    if (differ > 0) {
-      if (key != first)
+    auto keyOf = [&](int r) { return std::string(&all[r * kKey]); };
+    std::string differing;
+    for (int r = 1; r < ranks; ++r)
+      if (keyOf(r) != keyOf(0))
+        differing += (differing.empty() ? "" : ", ") +
+                     ("rank " + llvm::Twine(r) + " has " + keyOf(r)).str();
+    if (!differing.empty()) {
+      if (key != keyOf(0))
         fail("rank " + llvm::Twine(rank) +
              ": the model file or nnc differs from rank 0's (hash " + key +
-             " here, " + first + " on rank 0)");
+             " here, " + keyOf(0) + " on rank 0)");
       else
-        fail("rank " + llvm::Twine(rank) + ": " +
-             llvm::Twine(static_cast<int>(differ)) +
-             " rank(s) have a model file or nnc that differs from rank 0's "
-             "(hash " +
-             key + ")");
+        fail("rank " + llvm::Twine(rank) +
+             ": the ranks disagree on the model file or nnc: rank 0 has hash " +
+             keyOf(0) + ", " + differing);
       // Every rank has said why before any exits (mpirun ends the others
       // when one exits with an error).
       (void)comm->barrier();
