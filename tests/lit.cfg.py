@@ -43,6 +43,24 @@ config.substitutions.append(("%nnc_obj_root", config.nnc_obj_root))
 
 import shutil
 
+# `sanitized`: nnc built with -DNNC_SANITIZE (.ci/run's second build). Debian's
+# libMLIR and libLLVM are not instrumented: container-overflow annotations
+# and user poisoning in inline code they share with nnc would misfire.
+# Open MPI's libraries, its dlopened components and libevent leave memory
+# allocated at MPI_Finalize; tests/lsan-openmpi.supp names only those, and
+# the slow unwinder lets LeakSanitizer see through them.
+if getattr(config, "nnc_sanitize", ""):
+    config.available_features.add("sanitized")
+    config.environment["ASAN_OPTIONS"] = (
+        "detect_container_overflow=0:allow_user_poisoning=0")
+    # The slow unwinder only in MPI's processes: everywhere it would make
+    # the suite four times slower.
+    supp = os.path.join(config.nnc_src_root, "tests", "lsan-openmpi.supp")
+    config.environment["NNC_TEST_MPI_LSAN_OPTIONS"] = (
+        "suppressions=%s:fast_unwind_on_malloc=0" % supp)
+    config.substitutions.append(
+        (r"\bmpirun\b", "mpirun -x LSAN_OPTIONS=suppressions=%s:fast_unwind_on_malloc=0" % supp))
+
 # `mpi`: Open MPI's mpirun, for `nnc train --distributed` (tools/setup.sh
 # installs it). CI runs as root, which Open MPI refuses unless told.
 if shutil.which("mpirun"):

@@ -40,7 +40,14 @@ exec ip netns exec "$b" sh -c "\$*"
 AGENT
 chmod +x "$agent"
 status=0
-ip netns exec "$a" mpirun -np 2 --hostfile "$hosts" \
+# The sanitizer build's options for MPI's processes (tests/lit.cfg.py; the
+# path has no spaces).
+lsan=""
+if [ -n "${NNC_TEST_MPI_LSAN_OPTIONS:-}" ]; then
+  lsan="-x LSAN_OPTIONS=$NNC_TEST_MPI_LSAN_OPTIONS"
+fi
+# shellcheck disable=SC2086
+ip netns exec "$a" mpirun -np 2 $lsan --hostfile "$hosts" \
   --mca plm_rsh_agent "$agent" --mca btl tcp,self \
   --mca btl_tcp_if_include "10.251.$n.0/24" \
   --mca oob_tcp_if_include "10.251.$n.0/24" \
