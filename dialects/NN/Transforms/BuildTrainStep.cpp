@@ -341,14 +341,10 @@ LogicalResult StepBuilder::buildTrainStep() {
   addScalar(sig, "lr");
   addScalar(sig, "step");
 
-  SmallVector<Type> results;
-  for (ParamOp p : params)
-    results.push_back(p.getType());
-  for (BufferOp buf : buffers)
-    results.push_back(buf.getType());
-  for (ParamOp p : params)
-    for (size_t s = 0; s < numSlots; ++s)
-      results.push_back(p.getType());
+  // The new parameters, buffers and state, as their arguments, then the
+  // loss.
+  size_t numUpdated = params.size() * (1 + numSlots) + buffers.size();
+  SmallVector<Type> results(ArrayRef<Type>(sig.types).take_front(numUpdated));
   results.push_back(grad.getResultTypes().front());
   Type stats = statsType();
   if (stats)
@@ -428,11 +424,9 @@ void StepBuilder::buildUpdateStep() {
                              NNDialect::kGradOfAttrName, p.getNameAttr())));
   addScalar(sig, "lr");
   addScalar(sig, "step");
-  SmallVector<Type> results;
-  for (ParamOp p : params)
-    results.push_back(p.getType());
-  for (size_t i = 0; i < numState; ++i)
-    results.push_back(sig.types[numParams + i]);
+  // The new parameters and state, as their arguments.
+  SmallVector<Type> results(
+      ArrayRef<Type>(sig.types).take_front(numParams + numState));
   Type stats = statsType();
   if (stats)
     results.push_back(stats);
