@@ -38,15 +38,9 @@ def build_dist(nnc, name, out):
     half = os.path.join(out, name + ".nn")
     with open(half, "w") as f:
         f.write(text.replace("[128", "[64"))
-    subprocess.run([nnc, "compile", half, "-o", out, "--gradient-api"],
-                   check=True, stderr=subprocess.DEVNULL)
-    exe = os.path.join(out, "dist_step")
-    up = name.upper()
-    subprocess.run(
-        ["mpicc", "-O2", "-I" + out, "-DMODEL=" + name,
-         '-DMODEL_HEADER="%s.h"' % name, "-DX_SIZE=%s_X_SIZE" % up,
-         "-DY_SIZE=%s_Y_SIZE" % up, os.path.join(ROOT, "bench/dist_step.c"),
-         os.path.join(out, "lib%s.a" % name), "-lm", "-o", exe], check=True)
+    exe, _ = bench.build(nnc, name, 1, out, model=half,
+                         flags=["--gradient-api"],
+                         harness="bench/dist_step.c", cc="mpicc")
     return exe
 
 

@@ -141,22 +141,24 @@ def isa():
     return platform.machine()
 
 
-def build(nnc, name, threads, out, target_cpu=None):
-    """Compiles bench model `name` with `nnc` into `out` and links bench/step.c
-    against it; returns the executable and the compile time in seconds."""
+def build(nnc, name, threads, out, target_cpu=None, model=None, flags=(),
+          harness="bench/step.c", cc="cc"):
+    """Compiles bench model `name` (or the model file `model`, of that name)
+    with `nnc` and `flags` into `out` and links `harness` against it with
+    `cc`; returns the executable and the compile time in seconds."""
     start = time.monotonic()
     subprocess.run([nnc, "compile",
-                    os.path.join(ROOT, "bench/models", name + ".nn"),
-                    "-o", out, "--threads", str(threads)]
+                    model or os.path.join(ROOT, "bench/models", name + ".nn"),
+                    "-o", out, "--threads", str(threads)] + list(flags)
                    + (["--target-cpu", target_cpu] if target_cpu else []),
                    check=True, stderr=subprocess.DEVNULL)
     compile_s = time.monotonic() - start
-    exe = os.path.join(out, "step")
+    exe = os.path.join(out, os.path.splitext(os.path.basename(harness))[0])
     up = name.upper()
     subprocess.run(
-        ["cc", "-O2", "-I" + out, "-DMODEL=" + name,
+        [cc, "-O2", "-I" + out, "-DMODEL=" + name,
          '-DMODEL_HEADER="%s.h"' % name, "-DX_SIZE=%s_X_SIZE" % up,
-         "-DY_SIZE=%s_Y_SIZE" % up, os.path.join(ROOT, "bench/step.c"),
+         "-DY_SIZE=%s_Y_SIZE" % up, os.path.join(ROOT, harness),
          os.path.join(out, "lib%s.a" % name), "-lm", "-o", exe]
         + (["-lomp"] if threads > 1 else []), check=True)
     return exe, compile_s
