@@ -504,36 +504,33 @@ def _down_net(P, x, S, train, step, momentum=0.1):
     return F.linear(h.mean(dim=(2, 3)), P["dense0.weight"], P["dense0.bias"])
 
 
+def _residual_case(name, shape, channels):
+    """A ResNet basic block of `channels` channels on `shape` inputs."""
+    return ArchCase(name, shape, 3,
+                    """
+                    h = relu(batch_norm(conv2d(x, %d, kernel = 3, padding = same, bias = false)))
+                    r = relu(batch_norm(conv2d(h, %d, kernel = 3, padding = same, bias = false)))
+                    r = batch_norm(conv2d(r, %d, kernel = 3, padding = same, bias = false))
+                    h = relu(h + r)
+                    out = dense(flatten(h), 3)
+                    """ % (channels, channels, channels),
+                    _residual_net,
+                    lambda P, x, S, t, s: _residual_net(P, x, S, t, s, momentum=0.2),
+                    "batch_norm momentum 0.2", ("adam", {"lr": 0.01}))
+
+
 ARCH_CASES = [
     # A ResNet basic block (direct convolutions, batch norm, the residual
     # sum): the fusion of its backward pass across the skip is where
     # recomputation rules matter. A batch of 16 so that the batch-norm
     # reductions are split (nnc-split-reductions needs at least 8).
-    ArchCase("residual_block", (16, 3, 6, 6), 3,
-             """
-             h = relu(batch_norm(conv2d(x, 4, kernel = 3, padding = same, bias = false)))
-             r = relu(batch_norm(conv2d(h, 4, kernel = 3, padding = same, bias = false)))
-             r = batch_norm(conv2d(r, 4, kernel = 3, padding = same, bias = false))
-             h = relu(h + r)
-             out = dense(flatten(h), 3)
-             """,
-             _residual_net, lambda P, x, S, t, s: _residual_net(P, x, S, t, s, momentum=0.2),
-             "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
+    _residual_case("residual_block", (16, 3, 6, 6), 4),
     # The same block with rows of 12 positions and 8 channels: a register
     # tile of 12 positions fits one row on AVX2 and AVX-512 alike, so the
     # convolutions and their input gradients run over the valid output
     # positions only (loops (n, y, x, ...), no gap positions computed), and
     # the weight gradients in K blocks of whole rows.
-    ArchCase("residual_block_valid_positions", (8, 3, 12, 12), 3,
-             """
-             h = relu(batch_norm(conv2d(x, 8, kernel = 3, padding = same, bias = false)))
-             r = relu(batch_norm(conv2d(h, 8, kernel = 3, padding = same, bias = false)))
-             r = batch_norm(conv2d(r, 8, kernel = 3, padding = same, bias = false))
-             h = relu(h + r)
-             out = dense(flatten(h), 3)
-             """,
-             _residual_net, lambda P, x, S, t, s: _residual_net(P, x, S, t, s, momentum=0.2),
-             "batch_norm momentum 0.2", ("adam", {"lr": 0.01})),
+    _residual_case("residual_block_valid_positions", (8, 3, 12, 12), 8),
     # A ResNet stage change: a stride-2 convolution (space-to-depth, then a
     # direct convolution) with batch norm, then a residual block, all kept
     # channels-last between the convolutions (nnc-propagate-channels-last).
