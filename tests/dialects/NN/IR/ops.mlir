@@ -262,7 +262,7 @@ func.func @conv_and_pool_grads(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>,
 }
 
 // CHECK-LABEL: func.func @normalization
-func.func @normalization(%x: tensor<4x3x5x5xf32>, %h: tensor<4x6xf32>, %step: tensor<f64>) -> (tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>) {
+func.func @normalization(%x: tensor<4x3x5x5xf32>, %h: tensor<4x6xf32>, %step: tensor<f64>) -> (tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>) {
   // CHECK: %[[W:.*]] = nn.param "bn.weight" init = constant(1.000000e+00) : tensor<3xf32>
   %w = nn.param "bn.weight" init = constant(1.0) : tensor<3xf32>
   // CHECK: %[[M:.*]] = nn.buffer "bn.running_mean" init = constant(0.000000e+00) : tensor<3xf32>
@@ -280,7 +280,10 @@ func.func @normalization(%x: tensor<4x3x5x5xf32>, %h: tensor<4x6xf32>, %step: te
   %d = nn.dropout %h, %step p 0.5 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
   // CHECK: nn.dropout %{{.*}} p 2.500000e-01 seed 0 {training} : tensor<4x6xf32>
   %d2 = nn.dropout %h p 0.25 seed 0 {training} : tensor<4x6xf32>
-  return %y, %m2, %v2, %e, %l, %d, %d2 : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>
+  // The batch's place in a global batch: the offset of its first example.
+  // CHECK: nn.dropout %{{.*}}, %{{.*}} offset %{{.*}} : tensor<f64> p 5.000000e-01 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
+  %d3 = nn.dropout %h, %step offset %step : tensor<f64> p 0.5 seed 3 {training} : tensor<4x6xf32>, tensor<f64>
+  return %y, %m2, %v2, %e, %l, %d, %d2, %d3 : tensor<4x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4x3x5x5xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>
 }
 
 // CHECK-LABEL: func.func @batch_norm_grad
